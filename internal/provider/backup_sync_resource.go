@@ -1,0 +1,258 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+)
+
+var (
+	_ resource.Resource               = (*backupSyncResource)(nil)
+	_ resource.ResourceWithConfigure  = (*backupSyncResource)(nil)
+	_ resource.ResourceWithModifyPlan = (*backupSyncResource)(nil)
+)
+
+func newBackupSyncResource() resource.Resource { return &backupSyncResource{} }
+
+type backupSyncResource struct {
+	client *cbr.Client
+}
+
+type backupSyncModel struct {
+	ID      types.String  `tfsdk:"id"`
+	Backups []backupModel `tfsdk:"backups"`
+}
+
+type backupModel struct {
+	BackupID       types.String `tfsdk:"backup_id"`
+	BackupName     types.String `tfsdk:"backup_name"`
+	BucketName     types.String `tfsdk:"bucket_name"`
+	ImagePath      types.String `tfsdk:"image_path"`
+	ResourceID     types.String `tfsdk:"resource_id"`
+	ResourceName   types.String `tfsdk:"resource_name"`
+	ResourceType   types.String `tfsdk:"resource_type"`
+	CreatedAt      types.Int64  `tfsdk:"created_at"`
+	OperationLogID types.String `tfsdk:"operation_log_id"`
+}
+
+func (r *backupSyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_backup_sync"
+}
+
+func (r *backupSyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	required := func(desc string, more ...validator.String) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: desc,
+			Required:            true,
+			Validators:          append([]validator.String{notBlank()}, more...),
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Synchronizes (imports) up to " + fmt.Sprint(cbr.MaxSyncEntries) + " on-premises VMware backups from OBS into CBR with one API call. " +
+			"The sync is fire-and-forget: creating the resource sends the request once and records the operation log IDs CBR returns; " +
+			"reading it calls nothing, any change replaces it (sending a new request), and destroying it only removes it from the state: the backups stay in CBR.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "A UUID the provider generates when the sync request is sent. It identifies this request in the state only; CBR knows the request by the `operation_log_id`s of its backups.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"backups": schema.ListNestedAttribute{
+				MarkdownDescription: fmt.Sprintf("The backups to synchronize, sent in this order in one request: 1 to %d entries, each `backup_id` at most once. Changing anything replaces the resource and synchronizes the whole list again.", cbr.MaxSyncEntries),
+				Required:            true,
+				Validators: []validator.List{
+					listvalidator.SizeBetween(1, cbr.MaxSyncEntries),
+					uniqueBackupIDs(),
+				},
+				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"backup_id":     required("The ID of the backup, as written by the backup appliance."),
+						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), stringvalidator.UTF8LengthBetween(1, cbr.MaxBackupNameLength)),
+						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
+						"image_path":    required("The path of the backup chain in the bucket."),
+						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),
+						"resource_name": required("The name of the backed-up object."),
+						"resource_type": schema.StringAttribute{
+							MarkdownDescription: "The resource type of the backed-up object. Defaults to `" + cbr.DefaultResourceType + "`.",
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
+							Validators:          []validator.String{notBlank()},
+						},
+						"created_at": schema.Int64Attribute{
+							MarkdownDescription: fmt.Sprintf("When the backup was taken, in seconds since the Unix epoch, for example `1548898428`. The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
+							Required:            true,
+							Validators:          []validator.Int64{int64validator.Between(1, cbr.MaxCreatedAt)},
+						},
+						"operation_log_id": schema.StringAttribute{
+							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Null when CBR's answer did not cover this backup.",
+							Computed:            true,
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (r *backupSyncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	// ProviderData is nil until the provider is configured, e.g. during validation.
+	if req.ProviderData == nil {
+		return
+	}
+	client, ok := req.ProviderData.(*cbr.Client)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
+			fmt.Sprintf("Expected *cbr.Client, got %T. This is always a bug in the provider and should be reported to the provider developers.", req.ProviderData))
+		return
+	}
+	r.client = client
+}
+
+// ModifyPlan warns, before the user confirms, that destroying keeps the backups.
+func (r *backupSyncResource) ModifyPlan(_ context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() && !req.State.Raw.IsNull() {
+		resp.Diagnostics.AddWarning("Backups Stay in CBR",
+			"Destroying cbr_backup_sync only removes it from the Terraform state. The backups it synchronized stay in CBR; delete them in CBR if they are no longer wanted.")
+	}
+}
+
+func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan backupSyncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.client == nil {
+		resp.Diagnostics.AddError("Provider Not Configured", "The cbr provider was not configured. This is always a bug in the provider and should be reported to the provider developers.")
+		return
+	}
+
+	entries := make([]model.BackupSync, len(plan.Backups))
+	for i, b := range plan.Backups {
+		entries[i] = model.BackupSync{
+			BackupId:     b.BackupID.ValueString(),
+			BackupName:   b.BackupName.ValueString(),
+			BucketName:   b.BucketName.ValueString(),
+			ImagePath:    b.ImagePath.ValueString(),
+			ResourceId:   b.ResourceID.ValueString(),
+			ResourceName: b.ResourceName.ValueString(),
+			ResourceType: b.ResourceType.ValueString(),
+			CreatedAt:    int32(b.CreatedAt.ValueInt64()), // validated to fit at plan time
+		}
+	}
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Generate ID", err.Error())
+		return
+	}
+
+	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id})
+	opIDs, err := r.client.SyncBackups(ctx, entries)
+	if err != nil && !cbr.MaybeApplied(err) {
+		resp.Diagnostics.AddError("Unable to Synchronize CBR Backups",
+			fmt.Sprintf("CBR did not accept the request to synchronize %d backups. Nothing was synchronized and nothing was saved in the state.\n\n%s", len(entries), describeError(err)))
+		return
+	}
+
+	// From here on the request may have been applied: record it, so the
+	// state tells what happened even when the answer is lost or partial.
+	plan.ID = types.StringValue(id)
+	for i := range plan.Backups {
+		if op, ok := opIDs[entries[i].BackupId]; ok {
+			plan.Backups[i].OperationLogID = types.StringValue(op)
+		} else {
+			plan.Backups[i].OperationLogID = types.StringNull()
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if err != nil {
+		resp.Diagnostics.Append(appliedErrorDiagnostic(err, len(entries), len(opIDs)))
+	}
+}
+
+// appliedErrorDiagnostic explains a sync whose request may have been applied
+// although the answer was unusable or incomplete.
+func appliedErrorDiagnostic(err error, requested, confirmed int) diag.Diagnostic {
+	const next = "The resource is saved in the state as tainted, so the next apply replaces it and sends the whole list again, " +
+		"which may import the same backups twice. Check the backups in CBR first. If they were all imported, keep this record with " +
+		"`terraform untaint`; otherwise, remove the imported ones from this resource's list before applying again."
+	var incomplete *cbr.IncompleteSyncError
+	if errors.As(err, &incomplete) {
+		return diag.NewErrorDiagnostic("Incomplete CBR Backup Sync Answer",
+			fmt.Sprintf("CBR accepted the request to synchronize %d backups, but its answer gives no operation log ID for %d of them: %s. "+
+				"The operation log IDs of the other %d are saved in the state; operation_log_id is null for the missing ones.\n\n%s\n\n%s",
+				requested, len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
+	}
+	return diag.NewErrorDiagnostic("CBR Backup Sync Outcome Unknown",
+		fmt.Sprintf("The request to synchronize %d backups was sent, but no usable answer came back, so CBR may or may not have applied it. "+
+			"No operation log IDs are known; they are null in the state.\n\n%s\n\n%s", requested, describeError(err), next))
+}
+
+// describeError lays out an API error's details, one per line.
+func describeError(err error) string {
+	var apiErr *cbr.APIError
+	if errors.As(err, &apiErr) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "HTTP status: %d\n", apiErr.StatusCode)
+		if apiErr.Code != "" {
+			fmt.Fprintf(&b, "error_code: %s\n", apiErr.Code)
+		}
+		if apiErr.Message != "" {
+			fmt.Fprintf(&b, "error_msg: %s\n", apiErr.Message)
+		}
+		if apiErr.Body != "" {
+			fmt.Fprintf(&b, "body: %s\n", apiErr.Body)
+		}
+		if apiErr.RequestID != "" {
+			fmt.Fprintf(&b, "request id: %s\n", apiErr.RequestID)
+		} else {
+			b.WriteString("request id: (none in the answer)\n")
+		}
+		fmt.Fprintf(&b, "request: %s %s", apiErr.Method, apiErr.URL)
+		return b.String()
+	}
+	return err.Error()
+}
+
+// Read makes no API call: everything there is to know about a sync request is
+// in the state, and CBR has no object that represents the request itself.
+func (r *backupSyncResource) Read(_ context.Context, _ resource.ReadRequest, _ *resource.ReadResponse) {
+}
+
+// Update only copies the plan to the state: every argument that matters
+// requires replacement, so what reaches Update changes nothing in CBR.
+func (r *backupSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan backupSyncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete makes no API call: synchronized backups are not deleted.
+func (r *backupSyncResource) Delete(_ context.Context, _ resource.DeleteRequest, resp *resource.DeleteResponse) {
+	resp.Diagnostics.AddWarning("Backups Stay in CBR",
+		"cbr_backup_sync was removed from the Terraform state only. The backups it synchronized stay in CBR; delete them in CBR if they are no longer wanted.")
+}

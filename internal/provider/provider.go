@@ -1,0 +1,258 @@
+// Package provider is the Terraform glue of terraform-provider-cbr: the
+// provider, its resources and their schemas. All HTTP work is done by package
+// cbr.
+package provider
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+)
+
+var _ provider.Provider = (*cbrProvider)(nil)
+
+// New returns a function that builds the provider, for providerserver.Serve.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &cbrProvider{version: version, getenv: os.Getenv}
+	}
+}
+
+type cbrProvider struct {
+	version string
+	// getenv reads the environment; tests replace it.
+	getenv func(string) string
+}
+
+type providerModel struct {
+	Region    types.String `tfsdk:"region"`
+	ProjectID types.String `tfsdk:"project_id"`
+	AuthToken types.String `tfsdk:"auth_token"`
+	Cloud     types.String `tfsdk:"cloud"`
+	Endpoints types.Map    `tfsdk:"endpoints"`
+	Insecure  types.Bool   `tfsdk:"insecure"`
+}
+
+// Environment variables, named as in the official Huawei Cloud provider.
+const (
+	envRegion    = "HW_REGION_NAME"
+	envProjectID = "HW_PROJECT_ID"
+	envAuthToken = "HW_AUTH_TOKEN"
+	envCloud     = "HW_CLOUD"
+	envInsecure  = "HW_INSECURE"
+
+	defaultCloud = "myhuaweicloud.com"
+)
+
+// endpointKeys are the services whose endpoint the endpoints map may override.
+var endpointKeys = []string{"cbr"}
+
+func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "cbr"
+	resp.Version = p.version
+}
+
+func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Imports (synchronizes) on-premises VMware backups stored in OBS into Huawei Cloud Backup and Recovery (CBR).",
+		Attributes: map[string]schema.Attribute{
+			"region": schema.StringAttribute{
+				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints. Can also be set with `" + envRegion + "`. Required unless `endpoints.cbr` is set.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"project_id": schema.StringAttribute{
+				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"auth_token": schema.StringAttribute{
+				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Can also be set with `" + envAuthToken + "`.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"cloud": schema.StringAttribute{
+				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + envCloud + "`. Defaults to `" + defaultCloud + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"endpoints": schema.MapAttribute{
+				MarkdownDescription: "Custom service endpoints, keyed by service. Supported keys: `cbr` (replaces `https://cbr.{region}.{cloud}`). A value without a scheme gets `https://`.",
+				Optional:            true,
+				ElementType:         types.StringType,
+				Validators: []validator.Map{
+					mapvalidator.KeysAre(stringvalidator.OneOf(endpointKeys...)),
+					mapvalidator.ValueStringsAre(notBlank()),
+				},
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Skip verification of the API's TLS certificate. Only for testing. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
+				Optional:            true,
+			},
+		},
+	}
+}
+
+// settings is the provider configuration after environment fallbacks and
+// defaults have been applied.
+type settings struct {
+	Region, ProjectID, AuthToken, Cloud string
+	CBREndpoint                         string
+	Insecure                            bool
+}
+
+func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, diags := resolveSettings(m, p.getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if s.Insecure {
+		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it with insecure = true
+	}
+	client, err := cbr.New(cbr.Config{
+		Endpoint:   s.CBREndpoint,
+		ProjectID:  s.ProjectID,
+		Auth:       cbr.TokenAuth(s.AuthToken),
+		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Minute},
+		UserAgent:  fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
+		return
+	}
+	resp.ResourceData = client
+	resp.DataSourceData = client
+}
+
+// resolveSettings applies environment fallbacks (configuration wins) and
+// defaults, and reports what is missing or unknown on the attribute's path.
+func resolveSettings(m providerModel, getenv func(string) string) (settings, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var s settings
+
+	str := func(attr string, v types.String, env string) string {
+		if v.IsUnknown() {
+			diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
+				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", attr, env))
+			return ""
+		}
+		if !v.IsNull() {
+			return strings.TrimSpace(v.ValueString())
+		}
+		return strings.TrimSpace(getenv(env))
+	}
+	s.Region = str("region", m.Region, envRegion)
+	s.ProjectID = str("project_id", m.ProjectID, envProjectID)
+	s.AuthToken = str("auth_token", m.AuthToken, envAuthToken)
+	s.Cloud = str("cloud", m.Cloud, envCloud)
+	if s.Cloud == "" {
+		s.Cloud = defaultCloud
+	}
+
+	switch {
+	case m.Insecure.IsUnknown():
+		diags.AddAttributeError(path.Root("insecure"), "Unknown Provider Value: insecure",
+			"The provider cannot be configured because insecure is not known until apply. Set it to true or false, or leave it out and set the "+envInsecure+" environment variable.")
+	case !m.Insecure.IsNull():
+		s.Insecure = m.Insecure.ValueBool()
+	case getenv(envInsecure) != "":
+		b, err := strconv.ParseBool(strings.TrimSpace(getenv(envInsecure)))
+		if err != nil {
+			diags.AddAttributeError(path.Root("insecure"), "Invalid Environment Variable "+envInsecure,
+				fmt.Sprintf("%s is %q; it must be true or false.", envInsecure, getenv(envInsecure)))
+		}
+		s.Insecure = b
+	}
+
+	endpoints := map[string]string{}
+	if m.Endpoints.IsUnknown() {
+		diags.AddAttributeError(path.Root("endpoints"), "Unknown Provider Value: endpoints",
+			"The provider cannot be configured because endpoints is not known until apply. Set it to values known at plan time.")
+	} else if !m.Endpoints.IsNull() {
+		for k, v := range m.Endpoints.Elements() {
+			sv, ok := v.(types.String)
+			if !ok || sv.IsUnknown() {
+				diags.AddAttributeError(path.Root("endpoints").AtMapKey(k), "Unknown Provider Value: endpoints."+k,
+					"The provider cannot be configured because endpoints."+k+" is not known until apply. Set it to a value known at plan time.")
+				continue
+			}
+			u, err := normalizeEndpoint(sv.ValueString())
+			if err != nil {
+				diags.AddAttributeError(path.Root("endpoints").AtMapKey(k), "Invalid Endpoint", fmt.Sprintf("endpoints.%s: %s", k, err))
+				continue
+			}
+			endpoints[k] = u
+		}
+	}
+	if diags.HasError() {
+		return s, diags
+	}
+
+	if s.ProjectID == "" {
+		diags.AddAttributeError(path.Root("project_id"), "Missing Project ID",
+			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+envProjectID+" environment variable.")
+	}
+	if s.AuthToken == "" {
+		diags.AddAttributeError(path.Root("auth_token"), "Missing Credentials",
+			"The provider needs an IAM token to call CBR. Set auth_token in the provider block or the "+envAuthToken+" environment variable.")
+	}
+	s.CBREndpoint = endpoints["cbr"]
+	if s.CBREndpoint == "" {
+		if s.Region == "" {
+			diags.AddAttributeError(path.Root("region"), "Missing Region",
+				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+envRegion+" environment variable, or set endpoints.cbr.")
+		}
+		s.CBREndpoint = fmt.Sprintf("https://cbr.%s.%s", s.Region, s.Cloud)
+	}
+	return s, diags
+}
+
+// normalizeEndpoint trims an endpoint and gives it https:// when it has no scheme.
+func normalizeEndpoint(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", fmt.Errorf("the endpoint is empty")
+	}
+	if !strings.Contains(v, "://") {
+		v = "https://" + v
+	}
+	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", v)
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{newBackupSyncResource}
+}
+
+func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return nil
+}

@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// notBlank rejects strings that are empty or only white space.
+func notBlank() validator.String { return notBlankValidator{} }
+
+type notBlankValidator struct{}
+
+func (notBlankValidator) Description(context.Context) string {
+	return "value must not be empty or only white space"
+}
+
+func (v notBlankValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (notBlankValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Blank Value",
+			fmt.Sprintf("%s must not be empty or only white space, got %q.", req.Path, req.ConfigValue.ValueString()))
+	}
+}
+
+// uniqueBackupIDs rejects a backups list in which two entries have the same
+// backup_id, naming both indexes.
+func uniqueBackupIDs() validator.List { return uniqueBackupIDsValidator{} }
+
+type uniqueBackupIDsValidator struct{}
+
+func (uniqueBackupIDsValidator) Description(context.Context) string {
+	return "each backup_id may appear only once"
+}
+
+func (v uniqueBackupIDsValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (uniqueBackupIDsValidator) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	first := map[string]int{}
+	for i, elem := range req.ConfigValue.Elements() {
+		id, ok := objectString(elem, "backup_id")
+		if !ok {
+			continue
+		}
+		if j, seen := first[id]; seen {
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i).AtName("backup_id"), "Duplicate Backup ID",
+				fmt.Sprintf("backups[%d].backup_id %q is already given by backups[%d]; each backup can be synchronized only once per request.", i, id, j))
+			continue
+		}
+		first[id] = i
+	}
+}
+
+// objectString returns a known string attribute of an object value.
+func objectString(v attr.Value, name string) (string, bool) {
+	obj, ok := v.(types.Object)
+	if !ok || obj.IsNull() || obj.IsUnknown() {
+		return "", false
+	}
+	s, ok := obj.Attributes()[name].(types.String)
+	if !ok || s.IsNull() || s.IsUnknown() {
+		return "", false
+	}
+	return s.ValueString(), true
+}
