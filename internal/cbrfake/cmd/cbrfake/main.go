@@ -1,0 +1,183 @@
+// Command cbrfake serves the fake Huawei Cloud CBR and IAM API of package
+// cbrfake over HTTP, for example scripts and manual testing.
+//
+//	cbrfake -listen 127.0.0.1:0 -url-file /tmp/cbrfake.url -access-key AK -secret-key SK
+//
+// Once listening it writes its base URL (e.g. http://127.0.0.1:43121) to
+// -url-file (atomically, without a trailing newline), logs one line per request to stderr and exits
+// cleanly on SIGINT or SIGTERM. Secrets may also be given through the
+// environment variables CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and
+// CBRFAKE_PASSWORD so that they do not show in the process list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "cbrfake:", err)
+		os.Exit(2)
+	}
+}
+
+// run serves until ctx is done. ready, if not nil, receives the base URL
+// once the server is listening.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	fs := flag.NewFlagSet("cbrfake", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
+	urlFile := fs.String("url-file", "", "write the base URL to this file once listening (atomically)")
+	projectID := fs.String("project-id", cbrfake.DefaultProjectID, "project id served")
+	region := fs.String("region", cbrfake.DefaultRegion, "region (IAM project name) served")
+	token := fs.String("token", cbrfake.DefaultToken, "statically accepted X-Auth-Token (empty: none)")
+	accessKey := fs.String("access-key", "", "access key accepted for SDK-HMAC-SHA256 signatures")
+	secretKey := fs.String("secret-key", "", "secret key of -access-key (or $CBRFAKE_SECRET_KEY)")
+	securityToken := fs.String("security-token", "", "X-Security-Token required with -access-key, making it temporary credentials (or $CBRFAKE_SECURITY_TOKEN)")
+	user := fs.String("user", "", "IAM user name accepted by POST /v3/auth/tokens")
+	password := fs.String("password", "", "password of -user (or $CBRFAKE_PASSWORD)")
+	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
+	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	envDefault(secretKey, "CBRFAKE_SECRET_KEY")
+	envDefault(securityToken, "CBRFAKE_SECURITY_TOKEN")
+	envDefault(password, "CBRFAKE_PASSWORD")
+
+	logger := log.New(stderr, "cbrfake: ", log.LstdFlags|log.Lmicroseconds)
+	opts := cbrfake.Options{
+		ProjectID:          *projectID,
+		Region:             *region,
+		Tokens:             []string{},
+		SharedOperationLog: *shared,
+		Logf:               logger.Printf,
+	}
+	if *token != "" {
+		opts.Tokens = []string{*token}
+	}
+	if (*accessKey == "") != (*secretKey == "") {
+		return errors.New("-access-key and -secret-key must be given together")
+	}
+	if *accessKey != "" {
+		opts.AccessKeys = map[string]string{*accessKey: *secretKey}
+		if *securityToken != "" {
+			opts.SecurityTokens = map[string]string{*accessKey: *securityToken}
+		}
+	} else if *securityToken != "" {
+		return errors.New("-security-token needs -access-key and -secret-key")
+	}
+	if (*user == "") != (*password == "") {
+		return errors.New("-user and -password must be given together")
+	}
+	if *user != "" {
+		d := *domain
+		if d == "" {
+			d = *user
+		}
+		opts.Users = []cbrfake.User{{Domain: d, Name: *user, Password: *password}}
+	} else if *domain != "" {
+		return errors.New("-domain needs -user")
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	baseURL := "http://" + ln.Addr().String()
+
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           cbrfake.New(opts),
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          logger,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	if *urlFile != "" {
+		if err := writeFileAtomic(*urlFile, []byte(baseURL)); err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("write url file: %w", err)
+		}
+	}
+	logger.Printf("listening on %s (project %s, region %s)", baseURL, opts.ProjectID, opts.Region)
+	if ready != nil {
+		ready <- baseURL
+	}
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Printf("shutting down")
+	cancelBase() // abort delayed answers
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envDefault(v *string, name string) {
+	if *v == "" {
+		*v = os.Getenv(name)
+	}
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

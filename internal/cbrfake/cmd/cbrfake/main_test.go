@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func post(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const syncJSON = `{"sync":[{"backup_id":"b1","backup_name":"n","bucket_name":"bk","image_path":"p","resource_id":"r","resource_name":"rn","resource_type":"OS::Native::Server","created_at":1553587260}]}`
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	urlFile := filepath.Join(dir, "url")
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	pid := "aaaabbbbccccddddeeeeffff00001111"
+	go func() {
+		done <- run(ctx, []string{
+			"-url-file", urlFile, "-project-id", pid, "-region", "eu-west-101", "-token", "tok-123",
+			"-access-key", "AKCMD", "-secret-key", "SKCMD-secret", "-user", "alice", "-password", "pw-secret",
+			"-shared-operation-log",
+		}, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("not ready")
+	}
+	got, err := os.ReadFile(urlFile)
+	if err != nil || string(got) != base || !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("url file %q (%v), base %q", got, err, base)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
+	if len(matches) != 0 {
+		t.Errorf("temporary files left: %v", matches)
+	}
+
+	status, body := post(t, base+"/v3/"+pid+"/backups/sync", "tok-123", syncJSON)
+	if status != 200 || !strings.Contains(body, `"operation_log_id"`) {
+		t.Fatalf("sync: %d %s", status, body)
+	}
+	if status, _ := post(t, base+"/v3/"+pid+"/backups/sync", cbrfake.DefaultToken, syncJSON); status != 401 {
+		t.Errorf("default token accepted with -token: %d", status)
+	}
+	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","password":"pw-secret","domain":{"name":"alice"}}}},"scope":{"project":{"name":"eu-west-101"}}}}`
+	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
+		t.Errorf("token: %d %s", status, body)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, "POST /v3/"+pid+"/backups/sync status=200 request_id=") || !strings.Contains(logs, "duration=") {
+		t.Errorf("request not logged:\n%s", logs)
+	}
+	for _, secret := range []string{"tok-123", "SKCMD-secret", "pw-secret"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains secret %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func TestRunFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-access-key", "AK"},
+		{"-secret-key", "SK"},
+		{"-user", "alice"},
+		{"-domain", "d"},
+		{"-security-token", "st"},
+		{"extra"},
+		{"-no-such-flag"},
+		{"-listen", "256.0.0.1:99999"},
+	} {
+		var stderr syncBuffer
+		if err := run(context.Background(), args, &stderr, nil); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
+	}
+}
+
+func TestRunSecretsFromEnvironment(t *testing.T) {
+	t.Setenv("CBRFAKE_SECRET_KEY", "env-sk")
+	t.Setenv("CBRFAKE_PASSWORD", "env-pw")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-access-key", "AK", "-user", "bob", "-domain", "acme"}, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"bob","password":"env-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`
+	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
+		t.Errorf("token: %d %s", status, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
