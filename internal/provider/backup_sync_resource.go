@@ -87,7 +87,7 @@ func (r *backupSyncResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"backup_id":     required("The ID of the backup, as written by the backup appliance."),
-						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), stringvalidator.UTF8LengthBetween(1, cbr.MaxBackupNameLength)),
+						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), stringvalidator.UTF8LengthAtMost(cbr.MaxBackupNameLength)),
 						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
 						"image_path":    required("The path of the backup chain in the bucket."),
 						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),

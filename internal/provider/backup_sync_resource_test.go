@@ -1,0 +1,441 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+const testAddr = "cbr_backup_sync.test"
+
+// testBackup is one entry of a test configuration.
+type testBackup struct {
+	BackupID     string `json:"backup_id"`
+	BackupName   string `json:"backup_name"`
+	BucketName   string `json:"bucket_name"`
+	ImagePath    string `json:"image_path"`
+	ResourceID   string `json:"resource_id"`
+	ResourceName string `json:"resource_name"`
+	ResourceType string `json:"resource_type"`
+	CreatedAt    int64  `json:"created_at"`
+}
+
+func makeBackups(n int) []testBackup {
+	out := make([]testBackup, n)
+	for i := range out {
+		out[i] = testBackup{
+			BackupID:     fmt.Sprintf("1f9e6b47-7655-4a19-b563-%012d", i),
+			BackupName:   fmt.Sprintf("vm-%02d-backup", i),
+			BucketName:   "hybrid-backups",
+			ImagePath:    fmt.Sprintf("6abec15e/%02d/chain", i),
+			ResourceID:   fmt.Sprintf("96f7512d-239d-3f31-80cf-%012d", i),
+			ResourceName: fmt.Sprintf("vm-%02d", i),
+			ResourceType: "OS::Native::Server",
+			CreatedAt:    1553587260 + int64(i),
+		}
+	}
+	return out
+}
+
+// backupsConfig renders a cbr_backup_sync resource. resource_type is left out
+// (so the default applies) when it is the default.
+func backupsConfig(backups []testBackup) string {
+	var b strings.Builder
+	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n  backups = [\n")
+	for _, e := range backups {
+		fmt.Fprintf(&b, "    {\n      backup_id     = %q\n      backup_name   = %q\n      bucket_name   = %q\n      image_path    = %q\n      resource_id   = %q\n      resource_name = %q\n      created_at    = %d\n",
+			e.BackupID, e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
+		if e.ResourceType != "OS::Native::Server" {
+			fmt.Fprintf(&b, "      resource_type = %q\n", e.ResourceType)
+		}
+		b.WriteString("    },\n")
+	}
+	b.WriteString("  ]\n}\n")
+	return b.String()
+}
+
+// expectSyncBody checks the exact JSON of the last sync request the fake received.
+func expectSyncBody(fake *cbrfake.Server, backups []testBackup) func() error {
+	return func() error {
+		want, err := json.Marshal(map[string]any{"sync": backups})
+		if err != nil {
+			return err
+		}
+		var last *cbrfake.Request
+		for _, r := range fake.Requests() {
+			if r.Kind == cbrfake.KindSync {
+				last = &r
+			}
+		}
+		if last == nil {
+			return fmt.Errorf("no sync request was received")
+		}
+		if string(last.Body) != string(want) {
+			return fmt.Errorf("sync body\n got %s\nwant %s", last.Body, want)
+		}
+		ua := last.Header.Get("User-Agent")
+		if !regexp.MustCompile(`^terraform-provider-cbr/test terraform/\d+\.\d+\.\d+`).MatchString(ua) {
+			return fmt.Errorf("User-Agent %q", ua)
+		}
+		if got := last.Header.Get("X-Auth-Token"); got != cbrfake.DefaultToken {
+			return fmt.Errorf("X-Auth-Token %q", got)
+		}
+		return nil
+	}
+}
+
+// stateMatchesFake checks every operation_log_id in the state against what
+// the fake API answered, in order.
+func stateMatchesFake(fake *cbrfake.Server, n int) []statecheck.StateCheck {
+	checks := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`))),
+		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.ListSizeExact(n)),
+	}
+	for i := 0; i < n; i++ {
+		checks = append(checks, opLogCheck{fake: fake, index: i})
+	}
+	return checks
+}
+
+// opLogCheck compares backups[index].operation_log_id with the fake's record
+// of the latest sync of that backup.
+type opLogCheck struct {
+	fake  *cbrfake.Server
+	index int
+}
+
+func (c opLogCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	var want, backupID string
+	for _, r := range req.State.Values.RootModule.Resources {
+		if r.Address != testAddr {
+			continue
+		}
+		backups, _ := r.AttributeValues["backups"].([]any)
+		if c.index >= len(backups) {
+			resp.Error = fmt.Errorf("no backups[%d] in state", c.index)
+			return
+		}
+		entry, _ := backups[c.index].(map[string]any)
+		backupID, _ = entry["backup_id"].(string)
+		got, _ := entry["operation_log_id"].(string)
+		for _, s := range c.fake.Synced() {
+			if s.BackupID == backupID {
+				want = s.OperationLogID
+			}
+		}
+		if want == "" || got != want {
+			resp.Error = fmt.Errorf("backups[%d] (%s).operation_log_id = %q, the fake answered %q", c.index, backupID, got, want)
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s not in state", testAddr)
+}
+
+func TestAccBackupSync_basic(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(1)
+	cfg := providerConfig(url) + backupsConfig(backups)
+
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
+						plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
+						plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("resource_type"), knownvalue.StringExact("OS::Native::Server")),
+					},
+				},
+				ConfigStateChecks: stateMatchesFake(fake, 1),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+					func(*terraform.State) error { return expectSyncBody(fake, backups)() },
+				),
+			},
+			{
+				// A second plan and apply of the same configuration: nothing to do, no call.
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+			},
+			{
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: false,
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			// Destroy only forgets the resource: still exactly one call in total.
+			if n := len(fake.Requests()); n != 1 {
+				return fmt.Errorf("the fake API saw %d requests in all, want 1 (destroy must call nothing)", n)
+			}
+			return nil
+		},
+	})
+}
+
+func TestAccBackupSync_fifty(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(50)
+	backups[7].ResourceType = "OS::Cinder::Volume"
+	backups[49].BackupName = strings.Repeat("备", 64) // 64 characters, 192 bytes
+	cfg := providerConfig(url) + backupsConfig(backups)
+
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config:            cfg,
+				ConfigStateChecks: stateMatchesFake(fake, 50),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+					func(*terraform.State) error { return expectSyncBody(fake, backups)() },
+				),
+			},
+			{
+				Config:           cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check:            func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+	})
+}
+
+// TestAccBackupSync_replace changes each argument in turn: every change plans
+// a replacement and sends a new request with the new value.
+func TestAccBackupSync_replace(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	base := makeBackups(2)
+	changes := []struct {
+		name   string
+		change func(*testBackup)
+	}{
+		{"backup_id", func(b *testBackup) { b.BackupID = "changed-id" }},
+		{"backup_name", func(b *testBackup) { b.BackupName = "changed-name" }},
+		{"bucket_name", func(b *testBackup) { b.BucketName = "changed-bucket" }},
+		{"image_path", func(b *testBackup) { b.ImagePath = "changed/path" }},
+		{"resource_id", func(b *testBackup) { b.ResourceID = "changed-vm" }},
+		{"resource_name", func(b *testBackup) { b.ResourceName = "changed vm" }},
+		{"resource_type", func(b *testBackup) { b.ResourceType = "OS::Cinder::Volume" }},
+		{"created_at", func(b *testBackup) { b.CreatedAt++ }},
+	}
+	steps := []tfresource.TestStep{{Config: providerConfig(url) + backupsConfig(base)}}
+	current := base
+	for i, c := range changes {
+		next := append([]testBackup(nil), current...)
+		c.change(&next[1])
+		calls := i + 2
+		steps = append(steps, tfresource.TestStep{
+			Config: providerConfig(url) + backupsConfig(next),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
+					plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
+				},
+			},
+			ConfigStateChecks: stateMatchesFake(fake, 2),
+			Check: tfresource.ComposeAggregateTestCheckFunc(
+				func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, calls)() },
+				func(*terraform.State) error { return expectSyncBody(fake, next)() },
+			),
+		})
+		current = next
+	}
+	// Adding and removing entries replaces too.
+	steps = append(steps,
+		tfresource.TestStep{
+			Config:           providerConfig(url) + backupsConfig(append(current, makeBackups(3)[2])),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace)}},
+		},
+		tfresource.TestStep{
+			Config:           providerConfig(url) + backupsConfig(current[:1]),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace)}},
+			Check:            func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, len(changes)+3)() },
+		},
+	)
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps:                    steps,
+		CheckDestroy:             func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, len(changes)+3)() },
+	})
+}
+
+// TestAccBackupSync_validation shows each plan-time error through terraform
+// plan, with the fake API never called.
+func TestAccBackupSync_validation(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	with := func(f func([]testBackup) []testBackup) string {
+		return providerConfig(url) + backupsConfig(f(makeBackups(3)))
+	}
+	cases := []struct {
+		name   string
+		config string
+		want   string
+	}{
+		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = [] }`, `(?s)Attribute backups list must contain at least 1 elements and at most 50.*elements, got: 0`},
+		{"51 backups", providerConfig(url) + backupsConfig(makeBackups(51)), `(?s)Attribute backups list must contain at least 1 elements and at most 50.*elements, got: 51`},
+		{"duplicate backup_id", with(func(b []testBackup) []testBackup { b[2].BackupID = b[0].BackupID; return b }),
+			`(?s)Duplicate Backup ID.*backups\[2\].backup_id "1f9e6b47-7655-4a19-b563-000000000000" is already given.*by backups\[0\]`},
+		{"blank backup_id", with(func(b []testBackup) []testBackup { b[1].BackupID = "  "; return b }), `(?s)Blank Value.*backups\[1\].backup_id must not be empty or only white space`},
+		{"empty bucket_name", with(func(b []testBackup) []testBackup { b[0].BucketName = ""; return b }), `(?s)backups\[0\].bucket_name must not be empty`},
+		{"blank image_path", with(func(b []testBackup) []testBackup { b[2].ImagePath = "\t"; return b }), `(?s)backups\[2\].image_path must not be empty`},
+		{"blank resource_id", with(func(b []testBackup) []testBackup { b[0].ResourceID = " "; return b }), `(?s)backups\[0\].resource_id must not be empty`},
+		{"blank resource_name", with(func(b []testBackup) []testBackup { b[0].ResourceName = ""; return b }), `(?s)backups\[0\].resource_name must not be empty`},
+		{"blank resource_type", with(func(b []testBackup) []testBackup { b[0].ResourceType = " "; return b }), `(?s)backups\[0\].resource_type must not be empty`},
+		{"empty backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = ""; return b }), `(?s)backups\[1\].backup_name must not be empty`},
+		{"blank backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = "   "; return b }), `(?s)backups\[1\].backup_name must not be empty`},
+		{"long backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = strings.Repeat("x", 65); return b }), `(?s)backups\[1\].backup_name UTF-8 character count must be at most 64, got: 65`},
+		{"created_at zero", with(func(b []testBackup) []testBackup { b[0].CreatedAt = 0; return b }), `(?s)backups\[0\].created_at value must be between 1 and 2147483647, got: 0`},
+		{"created_at past int32", with(func(b []testBackup) []testBackup { b[2].CreatedAt = 2147483648; return b }), `(?s)backups\[2\].created_at value must be between 1 and 2147483647, got:.*2147483648`},
+	}
+	steps := make([]tfresource.TestStep, 0, len(cases))
+	for _, c := range cases {
+		steps = append(steps, tfresource.TestStep{Config: c.config, PlanOnly: true, ExpectError: errorLike(c.want)})
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps:                    steps,
+		CheckDestroy: func(*terraform.State) error {
+			if n := len(fake.Requests()); n != 0 {
+				return fmt.Errorf("validation errors must not call the API; it saw %d requests", n)
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccBackupSync_apiErrors shows API errors with status, error_code,
+// error_msg and request id, and checks nothing was saved: the next plan
+// creates the resource again.
+func TestAccBackupSync_apiErrors(t *testing.T) {
+	rid := `request id: [0-9a-f]{32}`
+	cases := []struct {
+		name   string
+		opts   cbrfake.Options
+		config func(url string) string
+		fault  *cbrfake.Fault
+		want   string
+	}{
+		{
+			name: "wrong token",
+			config: func(url string) string {
+				return strings.Replace(providerConfig(url), cbrfake.DefaultToken, "stale-token", 1)
+			},
+			want: `(?s)Unable to Synchronize CBR Backups.*HTTP status: 401.*error_code: APIGW.0301.*error_msg: Incorrect IAM authentication information: verify token failed.*` + rid,
+		},
+		{
+			name: "wrong project",
+			config: func(url string) string {
+				return strings.Replace(providerConfig(url), cbrfake.DefaultProjectID, "ffffffffffffffffffffffffffffffff", 1)
+			},
+			want: `(?s)HTTP status: 403.*error_code: BackupService.0006.*error_msg: Forbidden: project_id ffffffffffffffffffffffffffffffff.*` + rid,
+		},
+		{
+			name:   "refused by the service",
+			config: providerConfig,
+			fault:  &cbrfake.Fault{Status: 400, ErrorCode: "BackupService.9900", ErrorMsg: "Invalid parameter: the image path does not exist in the bucket"},
+			want:   `(?s)Nothing was synchronized and nothing was saved in the state.*HTTP status: 400.*error_code: BackupService.9900.*error_msg: Invalid parameter: the image path does not exist in the bucket.*` + rid,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fake, url := startFake(t, c.opts)
+			if c.fault != nil {
+				fake.InjectFault(cbrfake.KindSync, *c.fault)
+			}
+			res := backupsConfig(makeBackups(2))
+			tfresource.ParallelTest(t, tfresource.TestCase{
+				ProtoV6ProviderFactories: providerFactories(nil),
+				Steps: []tfresource.TestStep{
+					{Config: c.config(url) + res, ExpectError: errorLike(c.want)},
+					{
+						Config: providerConfig(url) + res,
+						ConfigPlanChecks: tfresource.ConfigPlanChecks{
+							PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionCreate)},
+						},
+						ConfigStateChecks: stateMatchesFake(fake, 2),
+					},
+				},
+			})
+		})
+	}
+}
+
+// TestAccBackupSync_incompleteAnswer: CBR applies the request but its answer
+// lacks an entry. The apply fails, and the state keeps what was synced.
+func TestAccBackupSync_incompleteAnswer(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{DropItems: 1})
+	backups := makeBackups(3)
+	cfg := providerConfig(url) + backupsConfig(backups)
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: errorLike(`(?s)Incomplete CBR Backup Sync Answer.*no operation log ID for 1 of them:.*1f9e6b47-7655-4a19-b563-000000000002.*terraform untaint`),
+			},
+			{
+				// The failed apply left a tainted record with the two known IDs.
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
+					priorState{address: testAddr, check: func(v map[string]any) error {
+						backups, _ := v["backups"].([]any)
+						synced := fake.Synced()
+						if len(backups) != 3 || len(synced) != 3 {
+							return fmt.Errorf("state has %d backups, fake synced %d", len(backups), len(synced))
+						}
+						for i, want := range []any{synced[0].OperationLogID, synced[1].OperationLogID, nil} {
+							if got := backups[i].(map[string]any)["operation_log_id"]; got != want {
+								return fmt.Errorf("backups[%d].operation_log_id = %v, want %v", i, got, want)
+							}
+						}
+						return nil
+					}},
+				}},
+				ConfigStateChecks: stateMatchesFake(fake, 3),
+			},
+		},
+	})
+}
+
+// TestBackupSyncDelete calls Delete directly: the warning cannot be seen
+// through plugin-testing, which has no ExpectWarning.
+func TestBackupSyncDelete(t *testing.T) {
+	r := newBackupSyncResource()
+	var schemaResp resource.SchemaResponse
+	r.Schema(context.Background(), resource.SchemaRequest{}, &schemaResp)
+	state := tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(schemaResp.Schema.Type().TerraformType(context.Background()), nil)}
+	resp := resource.DeleteResponse{State: state}
+	r.Delete(context.Background(), resource.DeleteRequest{State: state}, &resp)
+	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
+		t.Fatalf("diagnostics: %v", resp.Diagnostics)
+	}
+	w := resp.Diagnostics.Warnings()[0]
+	if w.Summary() != "Backups Stay in CBR" || !strings.Contains(w.Detail(), "removed from the Terraform state only") {
+		t.Errorf("warning %q: %q", w.Summary(), w.Detail())
+	}
+}
