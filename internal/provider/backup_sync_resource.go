@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/go-uuid"
+	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -161,13 +161,13 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 			CreatedAt:    int32(b.CreatedAt.ValueInt64()), // validated to fit at plan time
 		}
 	}
-	id, err := uuid.GenerateUUID()
+	id, err := uuid.NewRandom()
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Generate ID", err.Error())
 		return
 	}
 
-	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id})
+	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id.String()})
 	opIDs, err := r.client.SyncBackups(ctx, entries)
 	if err != nil && !cbr.MaybeApplied(err) {
 		resp.Diagnostics.AddError("Unable to Synchronize CBR Backups",
@@ -177,7 +177,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 
 	// From here on the request may have been applied: record it, so the
 	// state tells what happened even when the answer is lost or partial.
-	plan.ID = types.StringValue(id)
+	plan.ID = types.StringValue(id.String())
 	for i := range plan.Backups {
 		if op, ok := opIDs[entries[i].BackupId]; ok {
 			plan.Backups[i].OperationLogID = types.StringValue(op)

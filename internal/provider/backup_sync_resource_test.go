@@ -103,7 +103,7 @@ func expectSyncBody(fake *cbrfake.Server, backups []testBackup) func() error {
 // the fake API answered, in order.
 func stateMatchesFake(fake *cbrfake.Server, n int) []statecheck.StateCheck {
 	checks := []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`))),
+		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))),
 		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.ListSizeExact(n)),
 	}
 	for i := 0; i < n; i++ {
