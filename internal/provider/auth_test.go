@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,9 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -504,4 +512,98 @@ func TestAccAuthPasswordRefusedTwice(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// configureDirect runs the provider's Configure with a provider block of
+// string arguments (and endpoints) and returns the client.
+func configureDirect(ctx context.Context, t *testing.T, args map[string]string, endpoints map[string]string) (*cbr.Client, diag.Diagnostics) {
+	t.Helper()
+	p := &cbrProvider{version: "test", getenv: func(string) string { return "" }}
+	var sresp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
+	typ := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+	}
+	for k, v := range args {
+		vals[k] = tftypes.NewValue(tftypes.String, v)
+	}
+	eps := map[string]tftypes.Value{}
+	for k, v := range endpoints {
+		eps[k] = tftypes.NewValue(tftypes.String, v)
+	}
+	vals["endpoints"] = tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, eps)
+	var resp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{TerraformVersion: "1.11.4", Config: tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, vals)}}, &resp)
+	client, _ := resp.ResourceData.(*cbr.Client)
+	return client, resp.Diagnostics
+}
+
+// TestSecretsNotLogged configures the provider and makes API calls, good and
+// refused, with a logger that records everything, and looks for the secrets
+// (and the IAM token the provider got) in the logs and in the errors.
+func TestSecretsNotLogged(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    map[string]string
+		secrets []string
+	}{
+		{"token", map[string]string{"auth_token": cbrfake.DefaultToken}, []string{cbrfake.DefaultToken}},
+		{"temporary aksk", map[string]string{"access_key": testTempAK, "secret_key": testTempSK, "security_token": testST}, []string{testTempSK, testST}},
+		{"password", map[string]string{"user_name": testUser, "password": testPassword, "domain_name": testDomain}, []string{testPassword}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, url := authFake(t, tc.name == "token")
+			var logs bytes.Buffer
+			ctx := tflogtest.RootLogger(context.Background(), &logs)
+			args := map[string]string{"region": cbrfake.DefaultRegion}
+			for k, v := range tc.args {
+				args[k] = v
+			}
+			client, diags := configureDirect(ctx, t, args, map[string]string{"cbr": url, "iam": url})
+			if diags.HasError() || client == nil {
+				t.Fatalf("Configure: %v", diags)
+			}
+			if _, err := client.SyncBackups(ctx, testBackups(2)); err != nil {
+				t.Fatal(err)
+			}
+			secrets := append([]string(nil), tc.secrets...)
+			for _, r := range requestsOf(fake, cbrfake.KindSync) {
+				if tok := r.Header.Get("X-Auth-Token"); tok != "" {
+					secrets = append(secrets, tok)
+				}
+			}
+			// A refused call: its error must not carry the secrets either.
+			fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"},
+				cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"})
+			_, err := client.SyncBackups(ctx, testBackups(1))
+			if err == nil {
+				t.Fatal("no error for a refused call")
+			}
+			shown := describeError(err)
+			if !strings.Contains(logs.String(), "configured the CBR client") {
+				t.Fatalf("the logs were not captured: %s", logs.String())
+			}
+			for _, s := range secrets {
+				if strings.Contains(logs.String(), s) {
+					t.Errorf("a secret (%.4s...) is in the logs", s)
+				}
+				if strings.Contains(shown, s) {
+					t.Errorf("a secret (%.4s...) is in the error: %s", s, shown)
+				}
+			}
+		})
+	}
+}
+
+// testBackups returns n valid backups for direct client calls.
+func testBackups(n int) []model.BackupSync {
+	out := make([]model.BackupSync, n)
+	for i, b := range makeBackups(n) {
+		out[i] = model.BackupSync{BackupId: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
+			ResourceId: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: int32(b.CreatedAt)}
+	}
+	return out
 }

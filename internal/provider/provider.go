@@ -98,7 +98,8 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
 				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints, and as the name of the project " +
-					"whose ID is looked up when `project_id` is not set. Can also be set with `" + envRegion + "`. Required unless `endpoints.cbr` and `project_id` are set.",
+					"whose ID is looked up when `project_id` is not set. Can also be set with `" + envRegion + "`. Required, unless `endpoints.cbr` and `project_id` are set " +
+					"(and, for password authentication, `auth_url` or `endpoints.iam`).",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
