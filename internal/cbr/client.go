@@ -15,10 +15,12 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
+	"golang.org/x/sync/singleflight"
 )
 
 const (
@@ -54,9 +56,19 @@ func (t TokenAuth) Authenticate(_ context.Context, req *http.Request, _ []byte) 
 type Config struct {
 	// Endpoint is the CBR base URL, for example https://cbr.cn-north-4.myhuaweicloud.com.
 	Endpoint string
-	// ProjectID is the project the calls are made in.
+	// IAMEndpoint is the IAM identity endpoint, version included, for
+	// example https://iam.cn-north-4.myhuaweicloud.com/v3. It is needed for
+	// PasswordAuth and when ProjectID is empty.
+	IAMEndpoint string
+	// Region is the region, which is also the name of its project in IAM.
+	// When ProjectID is empty, the project ID is looked up by this name.
+	Region string
+	// ProjectID is the project the calls are made in. When it is empty, it
+	// is looked up in IAM on the first call that needs it (or taken from
+	// the project of the token with PasswordAuth), once per Client.
 	ProjectID string
-	// Auth adds credentials to every request.
+	// Auth adds credentials to every request: TokenAuth, AKSKAuth,
+	// PasswordAuth, or an Authenticator of another package.
 	Auth Authenticator
 	// HTTPClient sends the requests; nil means a client with a 60 s timeout.
 	HTTPClient *http.Client
@@ -64,44 +76,142 @@ type Config struct {
 	UserAgent string
 }
 
-// Client calls the CBR API. It is safe for concurrent use.
+// Client calls the CBR API, and IAM for what authentication needs. It is
+// safe for concurrent use. It sends no request before the first call.
 type Client struct {
 	endpoint  *url.URL
-	projectID string
+	iam       *url.URL // nil when IAM is not needed
+	region    string
 	auth      Authenticator
 	http      *http.Client
 	userAgent string
+
+	// project is the project ID, configured or found on the first call.
+	projectMu     sync.Mutex
+	project       string
+	projectFlight singleflight.Group
 }
 
-// New checks cfg and returns a Client.
+// New checks cfg and returns a Client. It sends no request.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.Endpoint)
+	u, err := parseBaseURL("CBR", cfg.Endpoint, "https://cbr.cn-north-4.myhuaweicloud.com")
 	if err != nil {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: %w", cfg.Endpoint, err)
+		return nil, err
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: want an http(s) URL such as https://cbr.cn-north-4.myhuaweicloud.com", cfg.Endpoint)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: a query or fragment is not allowed", cfg.Endpoint)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	if strings.TrimSpace(cfg.ProjectID) == "" {
-		return nil, errors.New("a project ID is required")
+	if cfg.ProjectID != "" && strings.TrimSpace(cfg.ProjectID) == "" {
+		return nil, errors.New("the project ID is blank")
 	}
 	if cfg.Auth == nil {
 		return nil, errors.New("an authenticator is required")
+	}
+	_, password := passwordCredentials(cfg.Auth)
+	needIAM := password || cfg.ProjectID == ""
+	if cfg.ProjectID == "" && strings.TrimSpace(cfg.Region) == "" {
+		return nil, errors.New("a project ID, or a region to look it up by, is required")
+	}
+	var iam *url.URL
+	if needIAM {
+		if cfg.IAMEndpoint == "" {
+			if password {
+				return nil, errors.New("password authentication needs the IAM endpoint")
+			}
+			return nil, errors.New("looking the project ID up needs the IAM endpoint")
+		}
+		if iam, err = parseBaseURL("IAM", cfg.IAMEndpoint, "https://iam.cn-north-4.myhuaweicloud.com/v3"); err != nil {
+			return nil, err
+		}
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Client{endpoint: u, projectID: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent}, nil
+	c := &Client{endpoint: u, iam: iam, region: cfg.Region, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent}
+	if pa, ok := passwordCredentials(cfg.Auth); ok {
+		c.auth = &passwordAuth{tokens: newTokenSource(func(ctx context.Context) (*iamToken, error) {
+			return c.issueToken(ctx, pa, cfg.ProjectID)
+		}, pa.Now)}
+	}
+	return c, nil
 }
 
-// ProjectID is the project the client calls into.
-func (c *Client) ProjectID() string { return c.projectID }
+// passwordCredentials returns the PasswordAuth a is, if it is one.
+func passwordCredentials(a Authenticator) (PasswordAuth, bool) {
+	switch pa := a.(type) {
+	case PasswordAuth:
+		return pa, true
+	case *PasswordAuth:
+		if pa != nil {
+			return *pa, true
+		}
+	}
+	return PasswordAuth{}, false
+}
+
+// parseBaseURL checks an http(s) base URL and drops its trailing slashes.
+func parseBaseURL(what, raw, example string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s endpoint %q: %w", what, raw, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("invalid %s endpoint %q: want an http(s) URL such as %s", what, raw, example)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("invalid %s endpoint %q: a query or fragment is not allowed", what, raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// ProjectID returns the project the client calls into, looking it up in IAM
+// (once per Client) when it was not configured.
+func (c *Client) ProjectID(ctx context.Context) (string, error) {
+	c.projectMu.Lock()
+	p := c.project
+	c.projectMu.Unlock()
+	if p != "" {
+		return p, nil
+	}
+	ch := c.projectFlight.DoChan("project", func() (any, error) {
+		c.projectMu.Lock()
+		p := c.project
+		c.projectMu.Unlock()
+		if p != "" {
+			return p, nil
+		}
+		// One lookup serves every waiting call: one call giving up must
+		// not cancel it for the others.
+		ctx := context.WithoutCancel(ctx)
+		var err error
+		if pa, ok := c.auth.(*passwordAuth); ok {
+			// The token is scoped to the project named after the region,
+			// and tells its ID: no lookup needed.
+			var t *iamToken
+			if t, err = pa.tokens.token(ctx); err == nil {
+				p = t.projectID
+			}
+		} else {
+			p, err = c.lookupProject(ctx)
+		}
+		if err != nil {
+			return "", err
+		}
+		c.projectMu.Lock()
+		c.project = p
+		c.projectMu.Unlock()
+		return p, nil
+	})
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return "", r.Err
+		}
+		return r.Val.(string), nil
+	}
+}
 
 // SyncBackups imports on-premises backups into CBR with one
 // POST /v3/{project_id}/backups/sync carrying all entries in order. It returns
@@ -119,7 +229,7 @@ func (c *Client) SyncBackups(ctx context.Context, backups []model.BackupSync) (m
 	if err != nil {
 		return nil, fmt.Errorf("encoding the sync request: %w", err)
 	}
-	raw, err := c.do(ctx, http.MethodPost, "/v3/"+url.PathEscape(c.projectID)+"/backups/sync", body)
+	raw, err := c.doProject(ctx, http.MethodPost, "/backups/sync", body)
 	if err != nil {
 		return nil, err
 	}
@@ -171,22 +281,74 @@ type rawAnswer struct {
 	method, url string
 	status      int
 	requestID   string
+	header      http.Header
 	body        []byte
 }
 
-// do sends one request and returns a 2xx answer's body, or an error.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (*rawAnswer, error) {
-	u := *c.endpoint
-	u.Path = c.endpoint.Path + path
+// outgoing is one request to send.
+type outgoing struct {
+	method string
+	// base is the endpoint (CBR or IAM); path is appended to its path.
+	base  *url.URL
+	path  string
+	query url.Values
+	body  []byte
+	// auth adds the credentials; nil sends none (the IAM token request).
+	auth Authenticator
+	// projectID is the project of a project-scoped call, sent as
+	// X-Project-Id with signed (AK/SK) credentials.
+	projectID string
+}
+
+// doProject sends one CBR call in the client's project; path is relative to
+// /v3/{project_id}. The project ID is looked up first if it is not known.
+func (c *Client) doProject(ctx context.Context, method, path string, body []byte) (*rawAnswer, error) {
+	pid, err := c.ProjectID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(ctx, outgoing{method: method, base: c.endpoint, path: "/v3/" + url.PathEscape(pid) + path, body: body, auth: c.auth, projectID: pid})
+}
+
+// do sends a request and returns a 2xx answer's body, or an error. It is the
+// one place where requests are sent, to CBR and to IAM.
+//
+// A 401 answer to a request authenticated with a token that can be renewed
+// (PasswordAuth) is followed by one new attempt with a new token: a 401 means
+// the request was refused, so sending it again cannot apply it twice. Any
+// other 401 is a *CredentialsError.
+func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
+	u := *o.base
+	u.Path = o.base.Path + o.path
+	if len(o.query) > 0 {
+		u.RawQuery = o.query.Encode()
+	}
 	target := u.String()
 
+	for renewed := false; ; renewed = true {
+		req, ans, err := c.send(ctx, o, target)
+		var apiErr *APIError
+		if o.auth == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+			return ans, err
+		}
+		if r, ok := o.auth.(interface{ invalidate(*http.Request) }); ok && !renewed {
+			r.invalidate(req)
+			continue
+		}
+		return nil, &CredentialsError{Err: apiErr, Method: methodOf(o.auth), Renewed: renewed}
+	}
+}
+
+// send makes one attempt of do. It returns the request as authenticated.
+func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Request, *rawAnswer, error) {
+	method, body := o.method, o.body
 	var reader io.Reader
 	if body != nil {
 		reader = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, reader)
 	if err != nil {
-		return nil, fmt.Errorf("building %s %s: %w", method, target, err)
+		return nil, nil, fmt.Errorf("building %s %s: %w", method, target, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -195,19 +357,28 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*raw
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if err := c.auth.Authenticate(ctx, req, body); err != nil {
-		return nil, fmt.Errorf("authenticating %s %s: %w", method, target, err)
+	if o.auth != nil {
+		if _, ok := o.auth.(interface{ sendsProjectID() bool }); ok && o.projectID != "" {
+			req.Header.Set("X-Project-Id", o.projectID)
+		}
+		if err := o.auth.Authenticate(ctx, req, body); err != nil {
+			var authErr *AuthError
+			if errors.As(err, &authErr) {
+				return nil, nil, err
+			}
+			return nil, nil, fmt.Errorf("authenticating %s %s: %w", method, target, err)
+		}
 	}
 
 	// Whether the request reached the server decides what a failure means
 	// for a call that is not idempotent.
 	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	traced := req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	}))
-	resp, err := c.http.Do(req)
+	resp, err := c.http.Do(traced)
 	if err != nil {
-		return nil, &TransportError{Method: method, URL: target, Err: err, Sent: wrote.Load()}
+		return req, nil, &TransportError{Method: method, URL: target, Err: err, Sent: wrote.Load()}
 	}
 	defer resp.Body.Close()
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -217,12 +388,12 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*raw
 		apiErr := ParseAPIError(resp.StatusCode, data, requestID)
 		apiErr.Method, apiErr.URL = method, target
 		apiErr.RetryAfter = resp.Header.Get("Retry-After")
-		return nil, apiErr
+		return req, nil, apiErr
 	}
 	if readErr != nil {
-		return nil, &ResponseError{Method: method, URL: target, StatusCode: resp.StatusCode, RequestID: requestID, Body: snippet(data), Err: fmt.Errorf("reading the answer: %w", readErr)}
+		return req, nil, &ResponseError{Method: method, URL: target, StatusCode: resp.StatusCode, RequestID: requestID, Body: snippet(data), Err: fmt.Errorf("reading the answer: %w", readErr)}
 	}
-	return &rawAnswer{method: method, url: target, status: resp.StatusCode, requestID: requestID, body: data}, nil
+	return req, &rawAnswer{method: method, url: target, status: resp.StatusCode, requestID: requestID, header: resp.Header, body: data}, nil
 }
 
 // snippet returns at most 512 bytes of an answer, for error messages.

@@ -161,8 +161,13 @@ func (e *IncompleteSyncError) Error() string {
 // applied by the server: true for an unreadable or incomplete 2xx answer, for
 // 500, 502 and 504 answers, and for a request that was sent but got no answer.
 // It is false for other API errors (the server refused the request) and for
-// requests that never left the client.
+// requests that never left the client, including calls that failed before
+// they were sent because authentication failed (*AuthError).
 func MaybeApplied(err error) bool {
+	var authErr *AuthError
+	if errors.As(err, &authErr) {
+		return false
+	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.StatusCode {

@@ -169,6 +169,13 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 
 	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id.String()})
 	opIDs, err := r.client.SyncBackups(ctx, entries)
+	var authErr *cbr.AuthError
+	if errors.As(err, &authErr) {
+		resp.Diagnostics.AddError("Unable to Authenticate",
+			fmt.Sprintf("The provider was unable to %s, so the request to synchronize %d backups was not sent. Nothing was synchronized and nothing was saved in the state.\n\n%s",
+				authErr.What, len(entries), describeError(err)))
+		return
+	}
 	if err != nil && !cbr.MaybeApplied(err) {
 		resp.Diagnostics.AddError("Unable to Synchronize CBR Backups",
 			fmt.Sprintf("CBR did not accept the request to synchronize %d backups. Nothing was synchronized and nothing was saved in the state.\n\n%s", len(entries), describeError(err)))
@@ -230,7 +237,13 @@ func describeError(err error) string {
 			b.WriteString("request id: (none in the answer)\n")
 		}
 		fmt.Fprintf(&b, "request: %s %s", apiErr.Method, apiErr.URL)
+		if advice := authAdvice(err); advice != "" {
+			b.WriteString("\n\n" + advice)
+		}
 		return b.String()
+	}
+	if advice := authAdvice(err); advice != "" {
+		return err.Error() + "\n\n" + advice
 	}
 	return err.Error()
 }

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 )
@@ -43,27 +45,45 @@ type cbrProvider struct {
 }
 
 type providerModel struct {
-	Region    types.String `tfsdk:"region"`
-	ProjectID types.String `tfsdk:"project_id"`
-	AuthToken types.String `tfsdk:"auth_token"`
-	Cloud     types.String `tfsdk:"cloud"`
-	Endpoints types.Map    `tfsdk:"endpoints"`
-	Insecure  types.Bool   `tfsdk:"insecure"`
+	Region        types.String `tfsdk:"region"`
+	ProjectID     types.String `tfsdk:"project_id"`
+	AuthToken     types.String `tfsdk:"auth_token"`
+	AccessKey     types.String `tfsdk:"access_key"`
+	SecretKey     types.String `tfsdk:"secret_key"`
+	SecurityToken types.String `tfsdk:"security_token"`
+	UserName      types.String `tfsdk:"user_name"`
+	Password      types.String `tfsdk:"password"`
+	DomainName    types.String `tfsdk:"domain_name"`
+	AuthURL       types.String `tfsdk:"auth_url"`
+	Cloud         types.String `tfsdk:"cloud"`
+	Endpoints     types.Map    `tfsdk:"endpoints"`
+	Insecure      types.Bool   `tfsdk:"insecure"`
 }
 
 // Environment variables, named as in the official Huawei Cloud provider.
 const (
-	envRegion    = "HW_REGION_NAME"
-	envProjectID = "HW_PROJECT_ID"
-	envAuthToken = "HW_AUTH_TOKEN"
-	envCloud     = "HW_CLOUD"
-	envInsecure  = "HW_INSECURE"
+	envRegion        = "HW_REGION_NAME"
+	envProjectID     = "HW_PROJECT_ID"
+	envAuthToken     = "HW_AUTH_TOKEN"
+	envAccessKey     = "HW_ACCESS_KEY"
+	envSecretKey     = "HW_SECRET_KEY"
+	envSecurityToken = "HW_SECURITY_TOKEN"
+	envUserName      = "HW_USER_NAME"
+	envPassword      = "HW_USER_PASSWORD"
+	envDomainName    = "HW_DOMAIN_NAME"
+	envAuthURL       = "HW_AUTH_URL"
+	envCloud         = "HW_CLOUD"
+	envInsecure      = "HW_INSECURE"
 
 	defaultCloud = "myhuaweicloud.com"
+	// Regions whose name starts with europeRegionPrefix are served under
+	// europeCloud, as in the official provider.
+	europeCloud        = "myhuaweicloud.eu"
+	europeRegionPrefix = "eu-west-1"
 )
 
 // endpointKeys are the services whose endpoint the endpoints map may override.
-var endpointKeys = []string{"cbr"}
+var endpointKeys = []string{"cbr", "iam"}
 
 func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "cbr"
@@ -72,33 +92,89 @@ func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 
 func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Imports (synchronizes) on-premises VMware backups stored in OBS into Huawei Cloud Backup and Recovery (CBR).",
+		MarkdownDescription: "Imports (synchronizes) on-premises VMware backups stored in OBS into Huawei Cloud Backup and Recovery (CBR). " +
+			"Authenticates with an IAM token (`auth_token`), an access key and secret key (`access_key`, `secret_key`, and `security_token` for temporary credentials) " +
+			"or an IAM user's password (`user_name`, `password`, `domain_name`), in that order of precedence when several are set.",
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
-				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints. Can also be set with `" + envRegion + "`. Required unless `endpoints.cbr` is set.",
-				Optional:            true,
-				Validators:          []validator.String{notBlank()},
+				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints, and as the name of the project " +
+					"whose ID is looked up when `project_id` is not set. Can also be set with `" + envRegion + "`. Required, unless `endpoints.cbr` and `project_id` are set " +
+					"(and, for password authentication, `auth_url` or `endpoints.iam`).",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
 			},
 			"project_id": schema.StringAttribute{
-				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`.",
-				Optional:            true,
-				Validators:          []validator.String{notBlank()},
+				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`. " +
+					"When it is not set, the provider looks up the ID of the project named after `region` in IAM on its first API call " +
+					"(`GET /v3/projects?name={region}`; with password authentication the ID comes with the IAM token instead), once per run.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
 			},
 			"auth_token": schema.StringAttribute{
-				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Can also be set with `" + envAuthToken + "`.",
+				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Takes precedence over the other credentials. " +
+					"IAM tokens are valid for 24 hours and cannot be renewed by the provider: when a token is refused, get a new one. " +
+					"Can also be set with `" + envAuthToken + "`.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{notBlank()},
+			},
+			"access_key": schema.StringAttribute{
+				MarkdownDescription: "The access key ID (AK) of an access key pair; every request is signed with it and `secret_key` (SDK-HMAC-SHA256). " +
+					"Takes precedence over password authentication. Can also be set with `" + envAccessKey + "`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"secret_key": schema.StringAttribute{
+				MarkdownDescription: "The secret access key (SK) of `access_key`. Can also be set with `" + envSecretKey + "`.",
 				Optional:            true,
 				Sensitive:           true,
 				Validators:          []validator.String{notBlank()},
 			},
-			"cloud": schema.StringAttribute{
-				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + envCloud + "`. Defaults to `" + defaultCloud + "`.",
+			"security_token": schema.StringAttribute{
+				MarkdownDescription: "The security token of temporary credentials, for use with the temporary `access_key` and `secret_key` it was issued with. " +
+					"Sent as `X-Security-Token` and signed. Can also be set with `" + envSecurityToken + "`.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{notBlank()},
+			},
+			"user_name": schema.StringAttribute{
+				MarkdownDescription: "The name of an IAM user, for password authentication: the provider exchanges `user_name`, `password` and `domain_name` " +
+					"for an IAM token (`POST {auth_url}/auth/tokens`) on its first API call, uses it for every call of the run and renews it before it expires. " +
+					"Can also be set with `" + envUserName + "`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"password": schema.StringAttribute{
+				MarkdownDescription: "The password of `user_name`. Can also be set with `" + envPassword + "`.",
 				Optional:            true,
+				Sensitive:           true,
 				Validators:          []validator.String{notBlank()},
 			},
+			"domain_name": schema.StringAttribute{
+				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Required for password authentication, ignored otherwise. " +
+					"Can also be set with `" + envDomainName + "`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"auth_url": schema.StringAttribute{
+				MarkdownDescription: "The IAM identity endpoint, with its version, used for password authentication and the project ID lookup. " +
+					"Can also be set with `" + envAuthURL + "`. Defaults to `https://iam.{region}.{cloud}/v3`. A URL without a path gets `/v3`. " +
+					"`endpoints.iam` takes precedence over it.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"cloud": schema.StringAttribute{
+				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + envCloud + "`. " +
+					"Defaults to `" + europeCloud + "` for regions whose name starts with `" + europeRegionPrefix + "` and to `" + defaultCloud + "` for the others.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
 			"endpoints": schema.MapAttribute{
-				MarkdownDescription: "Custom service endpoints, keyed by service. Supported keys: `cbr` (replaces `https://cbr.{region}.{cloud}`). A value without a scheme gets `https://`.",
-				Optional:            true,
-				ElementType:         types.StringType,
+				MarkdownDescription: "Custom service endpoints, keyed by service. Supported keys: `cbr` (replaces `https://cbr.{region}.{cloud}`) and " +
+					"`iam` (replaces `https://iam.{region}.{cloud}`; takes precedence over `auth_url`, and gets `/v3` unless it ends with it). " +
+					"Values are trimmed, and a value without a scheme gets `https://`.",
+				Optional:    true,
+				ElementType: types.StringType,
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(stringvalidator.OneOf(endpointKeys...)),
 					mapvalidator.ValueStringsAre(notBlank()),
@@ -112,14 +188,48 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 	}
 }
 
+// authMode is the way the provider authenticates.
+type authMode string
+
+const (
+	authNone     authMode = ""
+	authToken    authMode = "token"
+	authAKSK     authMode = "aksk"
+	authPassword authMode = "password"
+)
+
 // settings is the provider configuration after environment fallbacks and
 // defaults have been applied.
 type settings struct {
-	Region, ProjectID, AuthToken, Cloud string
-	CBREndpoint                         string
-	Insecure                            bool
+	Region, ProjectID, Cloud string
+	CBREndpoint              string
+	// IAMEndpoint is the identity endpoint (with /v3); empty when neither
+	// region, auth_url nor endpoints.iam tells it.
+	IAMEndpoint string
+	Insecure    bool
+
+	Auth                                authMode
+	AuthToken                           string
+	AccessKey, SecretKey, SecurityToken string
+	UserName, Password, DomainName      string
 }
 
+// authenticator returns the cbr authenticator of s.Auth.
+func (s settings) authenticator() cbr.Authenticator {
+	switch s.Auth {
+	case authToken:
+		return cbr.TokenAuth(s.AuthToken)
+	case authAKSK:
+		return cbr.AKSKAuth{AccessKey: s.AccessKey, SecretKey: s.SecretKey, SecurityToken: s.SecurityToken}
+	case authPassword:
+		return cbr.PasswordAuth{UserName: s.UserName, Password: s.Password, DomainName: s.DomainName}
+	}
+	return nil
+}
+
+// Configure validates the configuration and builds the client. It sends no
+// request: the client authenticates, and looks the project up, on its first
+// API call, so that a plan makes no API call at all.
 func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var m providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -137,43 +247,93 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it with insecure = true
 	}
 	client, err := cbr.New(cbr.Config{
-		Endpoint:   s.CBREndpoint,
-		ProjectID:  s.ProjectID,
-		Auth:       cbr.TokenAuth(s.AuthToken),
-		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Minute},
-		UserAgent:  fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+		Endpoint:    s.CBREndpoint,
+		IAMEndpoint: s.IAMEndpoint,
+		Region:      s.Region,
+		ProjectID:   s.ProjectID,
+		Auth:        s.authenticator(),
+		HTTPClient:  &http.Client{Transport: transport, Timeout: 5 * time.Minute},
+		UserAgent:   fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
 		return
 	}
+	project := s.ProjectID
+	if project == "" {
+		project = "(looked up on the first call)"
+	}
+	// No secret in here: only where the calls go and how they authenticate.
+	tflog.Info(ctx, "configured the CBR client", map[string]any{
+		"cbr_endpoint": s.CBREndpoint, "iam_endpoint": s.IAMEndpoint, "region": s.Region,
+		"project_id": project, "auth": string(s.Auth),
+	})
 	resp.ResourceData = client
 	resp.DataSourceData = client
 }
 
+// resolved is one string setting and where it came from.
+type resolved struct {
+	attr, env, value string
+	fromEnv          bool
+}
+
+// String names the setting and its source, for diagnostics.
+func (r resolved) String() string {
+	if r.fromEnv {
+		return fmt.Sprintf("%s (from %s)", r.attr, r.env)
+	}
+	return r.attr
+}
+
+func (r resolved) set() bool { return r.value != "" }
+
+// removal tells how to unset the setting.
+func (r resolved) removal() string {
+	if r.fromEnv {
+		return "unset " + r.env
+	}
+	return "remove " + r.attr + " from the provider block"
+}
+
 // resolveSettings applies environment fallbacks (configuration wins) and
-// defaults, and reports what is missing or unknown on the attribute's path.
+// defaults, chooses the credentials, and reports what is missing, half given
+// or unknown on the attribute's path.
 func resolveSettings(m providerModel, getenv func(string) string) (settings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var s settings
 
-	str := func(attr string, v types.String, env string) string {
-		if v.IsUnknown() {
+	str := func(attr string, v types.String, env string) resolved {
+		r := resolved{attr: attr, env: env}
+		switch {
+		case v.IsUnknown():
 			diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
 				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", attr, env))
-			return ""
+		case !v.IsNull():
+			r.value = strings.TrimSpace(v.ValueString())
+		default:
+			r.value = strings.TrimSpace(getenv(env))
+			r.fromEnv = r.value != ""
 		}
-		if !v.IsNull() {
-			return strings.TrimSpace(v.ValueString())
-		}
-		return strings.TrimSpace(getenv(env))
+		return r
 	}
-	s.Region = str("region", m.Region, envRegion)
-	s.ProjectID = str("project_id", m.ProjectID, envProjectID)
-	s.AuthToken = str("auth_token", m.AuthToken, envAuthToken)
-	s.Cloud = str("cloud", m.Cloud, envCloud)
+	region := str("region", m.Region, envRegion)
+	projectID := str("project_id", m.ProjectID, envProjectID)
+	token := str("auth_token", m.AuthToken, envAuthToken)
+	ak := str("access_key", m.AccessKey, envAccessKey)
+	sk := str("secret_key", m.SecretKey, envSecretKey)
+	st := str("security_token", m.SecurityToken, envSecurityToken)
+	user := str("user_name", m.UserName, envUserName)
+	password := str("password", m.Password, envPassword)
+	domain := str("domain_name", m.DomainName, envDomainName)
+	authURL := str("auth_url", m.AuthURL, envAuthURL)
+	cloud := str("cloud", m.Cloud, envCloud)
+	s.Region, s.ProjectID, s.Cloud = region.value, projectID.value, cloud.value
 	if s.Cloud == "" {
 		s.Cloud = defaultCloud
+		if strings.HasPrefix(s.Region, europeRegionPrefix) {
+			s.Cloud = europeCloud
+		}
 	}
 
 	switch {
@@ -211,17 +371,48 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 			endpoints[k] = u
 		}
 	}
+	if authURL.set() {
+		u, err := normalizeEndpoint(authURL.value)
+		if err != nil {
+			diags.AddAttributeError(path.Root("auth_url"), "Invalid Endpoint", fmt.Sprintf("%s: %s", authURL, err))
+		}
+		authURL.value = withDefaultPath(u, "/v3")
+	}
 	if diags.HasError() {
 		return s, diags
 	}
 
-	if s.ProjectID == "" {
-		diags.AddAttributeError(path.Root("project_id"), "Missing Project ID",
-			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+envProjectID+" environment variable.")
+	s.Auth = chooseCredentials(&diags, token, ak, sk, st, user, password, domain)
+	switch s.Auth {
+	case authToken:
+		s.AuthToken = token.value
+	case authAKSK:
+		s.AccessKey, s.SecretKey, s.SecurityToken = ak.value, sk.value, st.value
+	case authPassword:
+		s.UserName, s.Password, s.DomainName = user.value, password.value, domain.value
 	}
-	if s.AuthToken == "" {
-		diags.AddAttributeError(path.Root("auth_token"), "Missing Credentials",
-			"The provider needs an IAM token to call CBR. Set auth_token in the provider block or the "+envAuthToken+" environment variable.")
+
+	// The IAM endpoint: endpoints.iam, then auth_url, then the default.
+	switch {
+	case endpoints["iam"] != "":
+		s.IAMEndpoint = endpoints["iam"]
+		if !strings.HasSuffix(s.IAMEndpoint, "/v3") {
+			s.IAMEndpoint += "/v3"
+		}
+		if authURL.set() && !authURL.fromEnv {
+			diags.AddAttributeWarning(path.Root("auth_url"), "auth_url Ignored",
+				fmt.Sprintf("Both auth_url and endpoints.iam are set: the provider uses endpoints.iam (%s) and ignores auth_url (%s).", s.IAMEndpoint, authURL.value))
+		}
+	case authURL.set():
+		s.IAMEndpoint = authURL.value
+	case s.Region != "":
+		s.IAMEndpoint = fmt.Sprintf("https://iam.%s.%s/v3", s.Region, s.Cloud)
+	}
+
+	if s.ProjectID == "" && s.Region == "" {
+		diags.AddAttributeError(path.Root("project_id"), "Missing Project ID",
+			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+envProjectID+
+				" environment variable, or set region (or "+envRegion+") so that the provider looks up the ID of the project named after the region in IAM.")
 	}
 	s.CBREndpoint = endpoints["cbr"]
 	if s.CBREndpoint == "" {
@@ -230,8 +421,112 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+envRegion+" environment variable, or set endpoints.cbr.")
 		}
 		s.CBREndpoint = fmt.Sprintf("https://cbr.%s.%s", s.Region, s.Cloud)
+	} else if s.Auth == authPassword && s.IAMEndpoint == "" && s.ProjectID != "" {
+		diags.AddAttributeError(path.Root("region"), "Missing Region",
+			"Password authentication gets its token from IAM, at https://iam.{region}.{cloud}/v3 unless auth_url or endpoints.iam says otherwise. "+
+				"Set region in the provider block or the "+envRegion+" environment variable, or set auth_url (or "+envAuthURL+") or endpoints.iam.")
 	}
 	return s, diags
+}
+
+// chooseCredentials reports half-given credentials and returns the first
+// complete set, in the order of the official provider: token, AK/SK,
+// password. A warning names the sets that are ignored.
+func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, password, domain resolved) authMode {
+	missing := func(have, lacking resolved, summary, why string) {
+		diags.AddAttributeError(path.Root(lacking.attr), summary,
+			fmt.Sprintf("%s is set but %s is not: %s Set %s in the provider block or the %s environment variable, or %s.",
+				have, lacking.attr, why, lacking.attr, lacking.env, have.removal()))
+	}
+	const akskWhy = "requests are signed with an access key and its secret key together."
+	switch {
+	case ak.set() && !sk.set():
+		missing(ak, sk, "Incomplete Access Key", akskWhy)
+	case sk.set() && !ak.set():
+		missing(sk, ak, "Incomplete Access Key", akskWhy)
+	}
+	if st.set() && !ak.set() && !sk.set() {
+		diags.AddAttributeError(path.Root("security_token"), "Security Token Without Access Key",
+			fmt.Sprintf("%s is set but access_key and secret_key are not: a security token is only used with the temporary access key and secret key it was issued with. "+
+				"Set access_key and secret_key (or %s and %s), or %s.", st, envAccessKey, envSecretKey, st.removal()))
+	}
+	const passwordWhy = "password authentication needs the user name and the password together."
+	switch {
+	case user.set() && !password.set():
+		missing(user, password, "Incomplete Password Credentials", passwordWhy)
+	case password.set() && !user.set():
+		missing(password, user, "Incomplete Password Credentials", passwordWhy)
+	case user.set() && password.set() && !domain.set():
+		diags.AddAttributeError(path.Root("domain_name"), "Missing Domain Name",
+			fmt.Sprintf("%s and %s are set, but domain_name is not: password authentication needs the name of the account (IAM domain) the user belongs to. "+
+				"Set domain_name in the provider block or the %s environment variable.", user, password, envDomainName))
+	}
+	if diags.HasError() {
+		return authNone
+	}
+
+	type candidate struct {
+		mode authMode
+		set  bool
+		desc string
+	}
+	candidates := []candidate{
+		{authToken, token.set(), token.String()},
+		{authAKSK, ak.set() && sk.set(), joinSettings(ak, sk, st)},
+		{authPassword, user.set() && password.set() && domain.set(), joinSettings(user, password, domain)},
+	}
+	var chosen *candidate
+	var ignored []string
+	for i := range candidates {
+		c := &candidates[i]
+		switch {
+		case !c.set:
+		case chosen == nil:
+			chosen = c
+		default:
+			ignored = append(ignored, c.desc)
+		}
+	}
+	if chosen == nil {
+		diags.AddError("Missing Credentials",
+			"The provider needs credentials to call CBR, and none are set. Set one of:\n"+
+				"  - auth_token, or the "+envAuthToken+" environment variable (an IAM token);\n"+
+				"  - access_key and secret_key, or "+envAccessKey+" and "+envSecretKey+" (with security_token or "+envSecurityToken+" for temporary credentials);\n"+
+				"  - user_name, password and domain_name, or "+envUserName+", "+envPassword+" and "+envDomainName+".\n"+
+				"The provider does not read credentials from anywhere else (no metadata service, no shared files).")
+		return authNone
+	}
+	if len(ignored) > 0 {
+		diags.AddWarning("Several Credentials Set",
+			fmt.Sprintf("The provider authenticates with %s, and ignores %s. When several credentials are set, it uses the first of: auth_token; access_key and secret_key; user_name, password and domain_name.",
+				chosen.desc, strings.Join(ignored, "; ")))
+	}
+	return chosen.mode
+}
+
+// joinSettings names the settings that are set, e.g. "access_key and secret_key (from HW_SECRET_KEY)".
+func joinSettings(rs ...resolved) string {
+	var names []string
+	for _, r := range rs {
+		if r.set() {
+			names = append(names, r.String())
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// withDefaultPath gives a URL without a path the path p.
+func withDefaultPath(u, p string) string {
+	if i := strings.Index(u, "://"); i >= 0 && !strings.Contains(u[i+3:], "/") {
+		return u + p
+	}
+	return u
 }
 
 // normalizeEndpoint trims an endpoint and gives it https:// when it has no scheme.
@@ -255,4 +550,34 @@ func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return nil
+}
+
+// authAdvice tells what to check when err is an authentication failure, in
+// terms of the provider's arguments; "" for other errors.
+func authAdvice(err error) string {
+	var credErr *cbr.CredentialsError
+	var authErr *cbr.AuthError
+	var apiErr *cbr.APIError
+	switch {
+	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodToken:
+		return "The IAM token in auth_token (or " + envAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
+			"the provider cannot renew a token it was given. Get a new token, or set access_key and secret_key, or user_name, password and domain_name, instead."
+	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodAKSK:
+		return "The request signature was refused. Check access_key and secret_key (or " + envAccessKey + " and " + envSecretKey + "): the access key must exist and be enabled, " +
+			"and the secret key must be the one issued with it. Temporary credentials also need their security_token (" + envSecurityToken + ") and expire. " +
+			"Signatures are also refused when this machine's clock is more than 15 minutes off."
+	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword && credErr.Renewed:
+		return "A new IAM token, obtained with user_name and password after the first one was refused, was refused too. " +
+			"Check that the user has permission to use CBR in this project."
+	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword:
+		return "The IAM token obtained with user_name and password was refused. Check that the user has permission to use CBR in this project."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
+		return "IAM refused the password. Check user_name, password and domain_name (or " + envUserName + ", " + envPassword + " and " + envDomainName + "): " +
+			"domain_name is the account name, and the user must be allowed to use the API (programmatic access)."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken:
+		return "Check auth_url (or " + envAuthURL + ", or endpoints.iam) and region: the token is scoped to the project named after the region, or to project_id when it is set."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepProject:
+		return "Set project_id (or " + envProjectID + ") to skip this lookup, or check region and the IAM endpoint (auth_url, " + envAuthURL + " or endpoints.iam)."
+	}
+	return ""
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -75,4 +77,57 @@ func objectString(v attr.Value, name string) (string, bool) {
 		return "", false
 	}
 	return s.ValueString(), true
+}
+
+var _ provider.ProviderWithConfigValidators = (*cbrProvider)(nil)
+
+// ConfigValidators checks what can be checked in the provider block alone,
+// whatever the environment holds; Configure checks the rest.
+func (p *cbrProvider) ConfigValidators(context.Context) []provider.ConfigValidator {
+	return []provider.ConfigValidator{credentialsConflictValidator{}}
+}
+
+// credentialGroups are the attributes of each way to authenticate, in order
+// of precedence.
+var credentialGroups = [][]string{
+	{"auth_token"},
+	{"access_key", "secret_key", "security_token"},
+	{"user_name", "password"},
+}
+
+// credentialsConflictValidator rejects a provider block that sets attributes
+// of more than one way to authenticate. (Between the provider block and the
+// environment, or within the environment, the order of precedence decides.)
+type credentialsConflictValidator struct{}
+
+func (credentialsConflictValidator) Description(context.Context) string {
+	return "the provider block sets the credentials of one way to authenticate only"
+}
+
+func (v credentialsConflictValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (credentialsConflictValidator) ValidateProvider(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var groups [][]string
+	for _, g := range credentialGroups {
+		var set []string
+		for _, attr := range g {
+			var v types.String
+			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(attr), &v)...)
+			// A value not known yet is checked by Configure, once known.
+			if !v.IsNull() && !v.IsUnknown() {
+				set = append(set, attr)
+			}
+		}
+		if len(set) > 0 {
+			groups = append(groups, set)
+		}
+	}
+	for _, g := range groups[min(1, len(groups)):] {
+		resp.Diagnostics.AddAttributeError(path.Root(g[0]), "Conflicting Credentials",
+			fmt.Sprintf("The provider block sets %s and %s, which are two ways to authenticate. Set only one of: "+
+				"auth_token; access_key and secret_key (with security_token for temporary credentials); user_name, password and domain_name.",
+				strings.Join(groups[0], ", "), strings.Join(g, ", ")))
+	}
 }

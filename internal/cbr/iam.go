@@ -1,0 +1,180 @@
+package cbr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// iamTimeLayout is the layout of IAM's expires_at and issued_at, such as
+// 2026-01-04T13:29:04.137000Z (parsing accepts any fraction of a second).
+const iamTimeLayout = time.RFC3339
+
+// tokenRequest is the body of POST /v3/auth/tokens with the password method.
+type tokenRequest struct {
+	Auth struct {
+		Identity struct {
+			Methods  []string `json:"methods"`
+			Password struct {
+				User struct {
+					Name     string `json:"name"`
+					Password string `json:"password"`
+					Domain   struct {
+						Name string `json:"name"`
+					} `json:"domain"`
+				} `json:"user"`
+			} `json:"password"`
+		} `json:"identity"`
+		Scope struct {
+			Project struct {
+				ID   string `json:"id,omitempty"`
+				Name string `json:"name,omitempty"`
+			} `json:"project"`
+		} `json:"scope"`
+	} `json:"auth"`
+}
+
+// tokenAnswer is the part of IAM's token answer the client uses.
+type tokenAnswer struct {
+	Token *struct {
+		ExpiresAt string `json:"expires_at"`
+		IssuedAt  string `json:"issued_at"`
+		Project   struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"project"`
+	} `json:"token"`
+}
+
+// issueToken gets a token for pa's user, scoped to projectID, or to the
+// project named after the region when projectID is empty.
+func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID string) (*iamToken, error) {
+	what := fmt.Sprintf("get an IAM token for user %q of domain %q", pa.UserName, pa.DomainName)
+	var req tokenRequest
+	req.Auth.Identity.Methods = []string{"password"}
+	req.Auth.Identity.Password.User.Name = pa.UserName
+	req.Auth.Identity.Password.User.Password = pa.Password
+	req.Auth.Identity.Password.User.Domain.Name = pa.DomainName
+	if projectID != "" {
+		req.Auth.Scope.Project.ID = projectID
+		what += fmt.Sprintf(" scoped to project %s", projectID)
+	} else {
+		req.Auth.Scope.Project.Name = c.region
+		what += fmt.Sprintf(" scoped to project %q", c.region)
+	}
+	fail := func(err error) (*iamToken, error) {
+		return nil, &AuthError{Step: AuthStepToken, What: what, Err: err}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fail(err)
+	}
+	now := time.Now
+	if pa.Now != nil {
+		now = pa.Now
+	}
+	start := now()
+	raw, err := c.do(ctx, outgoing{
+		method: http.MethodPost,
+		base:   c.iam,
+		path:   "/auth/tokens",
+		// The service catalog is not needed, and is large.
+		query: url.Values{"nocatalog": {"true"}},
+		body:  body,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	bad := func(format string, args ...any) (*iamToken, error) {
+		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
+	}
+	value := raw.header.Get("X-Subject-Token")
+	if value == "" {
+		return bad("the answer has no X-Subject-Token header")
+	}
+	var answer tokenAnswer
+	if err := json.Unmarshal(raw.body, &answer); err != nil {
+		return bad("%v", err)
+	}
+	if answer.Token == nil {
+		return bad(`the answer has no "token" object`)
+	}
+	expires, err := time.Parse(iamTimeLayout, answer.Token.ExpiresAt)
+	if err != nil {
+		return bad("token.expires_at %q is not a time", answer.Token.ExpiresAt)
+	}
+	// The token's lifetime by the IAM clock, counted from when it was
+	// asked for by the local clock: right even when the clocks differ.
+	var lifetime time.Duration
+	if issued, err := time.Parse(iamTimeLayout, answer.Token.IssuedAt); err == nil {
+		lifetime = expires.Sub(issued)
+	} else {
+		lifetime = expires.Sub(start)
+	}
+	if lifetime <= 0 {
+		return bad("the token has already expired (expires_at %s)", answer.Token.ExpiresAt)
+	}
+	pid := answer.Token.Project.ID
+	switch {
+	case pid == "":
+		return bad("the token is not scoped to a project (no token.project.id)")
+	case projectID != "" && pid != projectID:
+		return bad("the token is scoped to project %s instead of %s", pid, projectID)
+	case projectID == "" && answer.Token.Project.Name != "" && answer.Token.Project.Name != c.region:
+		return bad("the token is scoped to project %q instead of %q", answer.Token.Project.Name, c.region)
+	}
+	return &iamToken{value: value, projectID: pid, renewAt: renewTime(start, lifetime), expiresAt: start.Add(lifetime)}, nil
+}
+
+// lookupProject finds the ID of the project named after the region with
+// GET /v3/projects?name={region}.
+func (c *Client) lookupProject(ctx context.Context) (string, error) {
+	what := fmt.Sprintf("look up the ID of project %q in IAM", c.region)
+	fail := func(err error) (string, error) {
+		return "", &AuthError{Step: AuthStepProject, What: what, Err: err}
+	}
+	raw, err := c.do(ctx, outgoing{
+		method: http.MethodGet,
+		base:   c.iam,
+		path:   "/projects",
+		query:  url.Values{"name": {c.region}},
+		auth:   c.auth,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	var answer struct {
+		Projects *[]struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"projects"`
+	}
+	err = json.Unmarshal(raw.body, &answer)
+	if err == nil && answer.Projects == nil {
+		err = errors.New(`the answer has no "projects" list`)
+	}
+	if err != nil {
+		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err})
+	}
+	// Filter by name here too: an IAM that ignored the filter must not
+	// make the client pick another region's project.
+	var ids []string
+	for _, p := range *answer.Projects {
+		if p.Name == c.region && p.ID != "" {
+			ids = append(ids, p.ID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return fail(fmt.Errorf("IAM lists no project named %q for these credentials (request id %s): check the region, or give the project ID", c.region, raw.requestID))
+	case 1:
+		return ids[0], nil
+	default:
+		return fail(fmt.Errorf("IAM lists %d projects named %q (%s; request id %s): give the project ID", len(ids), c.region, strings.Join(ids, ", "), raw.requestID))
+	}
+}
