@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    cbr = {
+      source = "cbr-sync/cbr"
+    }
+  }
+}
+
 # Authentication with an IAM user's password: on its first API call the
 # provider gets an IAM token for the project of the region, uses it for the
 # whole run and renews it before it expires. Works from the environment too:

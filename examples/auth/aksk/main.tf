@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    cbr = {
+      source = "cbr-sync/cbr"
+    }
+  }
+}
+
 # Authentication with an access key pair: every request is signed
 # (SDK-HMAC-SHA256). For temporary credentials, also give their security token.
 # The same works with no arguments but region, from HW_ACCESS_KEY,

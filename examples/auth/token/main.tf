@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    cbr = {
+      source = "cbr-sync/cbr"
+    }
+  }
+}
+
 # Authentication with an IAM token, sent as X-Auth-Token. A token is valid for
 # 24 hours and the provider cannot renew it: prefer AK/SK or a password for
 # anything that runs unattended.
