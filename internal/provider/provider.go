@@ -254,5 +254,5 @@ func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{newOperationLogDataSource}
 }
