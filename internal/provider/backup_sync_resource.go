@@ -142,7 +142,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"wait_for_completion": schema.BoolAttribute{
 				MarkdownDescription: "Wait, after sending the sync request, until CBR has finished importing every backup: each distinct operation log is read " +
-					"every 2 seconds at first, then less often (up to every 30 seconds), until its status is no longer `waiting` or `running`, within the create timeout. " +
+					fmt.Sprintf("every %s at first, then less often (up to every %s), until its status is no longer `waiting` or `running`, within the create timeout. ", opLogPollInitial, opLogPollMax) +
 					"If any import ends `failed` or `timeout` (or cannot be checked, or the timeout runs out), the apply fails with CBR's error_info, " +
 					"and the resource is kept in the state as tainted, with each backup's `status`, since the request was sent. " +
 					"Defaults to `false`: the apply succeeds as soon as CBR accepts the request. " +
@@ -171,8 +171,8 @@ func createTimeoutAttribute(ctx context.Context) schema.Attribute {
 	create := attr.Attributes["create"].(schema.StringAttribute)
 	create.Description = ""
 	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
-		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `%s`. "+
-		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", "10m")
+		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+
+		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
 	create.Validators = append(create.Validators, positiveDuration())
 	attr.Attributes["create"] = create
 	return attr

@@ -25,9 +25,15 @@ type pollPolicy struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
+// How often operation logs are read by default.
+const (
+	opLogPollInitial = 2 * time.Second
+	opLogPollMax     = 30 * time.Second
+)
+
 // opLogPolling is the policy of new cbr_backup_sync resources. Tests make it
 // faster.
-var opLogPolling = pollPolicy{Initial: 2 * time.Second, Max: 30 * time.Second}
+var opLogPolling = pollPolicy{Initial: opLogPollInitial, Max: opLogPollMax}
 
 func (p pollPolicy) wait(ctx context.Context, d time.Duration) error {
 	if p.sleep != nil {
@@ -200,7 +206,11 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		}
 		fmt.Fprintf(&b, "\n%s:\n", title)
 		for _, w := range list {
-			fmt.Fprintf(&b, "- operation log %s (backups %s): %s\n", w.ID, strings.Join(w.BackupIDs, ", "), line(w))
+			noun := "backups"
+			if len(w.BackupIDs) == 1 {
+				noun = "backup"
+			}
+			fmt.Fprintf(&b, "- operation log %s (%s %s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
 		}
 	}
 	section("Failed", failed, func(w *opLogWait) string {
@@ -237,18 +247,28 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		return s
 	})
 
-	example := waits[0].ID
+	const tainted = "\nThe resource is saved in the state as tainted, with the last status seen for each backup in backups[*].status, " +
+		"so the next apply replaces it and sends the whole list again"
 	switch {
-	case len(pending) > 0:
-		example = pending[0].ID
-	case len(unreadable) > 0:
-		example = unreadable[0].ID
+	case len(pending)+len(unreadable) > 0:
+		example := waits[0].ID
+		if len(pending) > 0 {
+			example = pending[0].ID
+		} else {
+			example = unreadable[0].ID
+		}
+		fmt.Fprintf(&b, "%s, which may import the same backups twice. "+
+			"Check the tasks first, with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. "+
+			"If every backup was imported, keep this record with `terraform untaint`; otherwise fix the cause, "+
+			"and remove the imported backups from this resource's list (changing the list replaces the resource and sends only what is left) before applying again.", tainted, example)
+	case ok == 0:
+		fmt.Fprintf(&b, "%s. Fix the cause given by error_msg first.", tainted)
+	default:
+		fmt.Fprintf(&b, "%s, which would import the %d backups that succeeded a second time. "+
+			"Fix the cause given by error_msg, then either remove the imported backups from this resource's list "+
+			"(changing the list replaces the resource and sends only what is left), "+
+			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, ok)
 	}
-	fmt.Fprintf(&b, "\nThe resource is saved in the state as tainted, with the last status seen for each backup in backups[*].status, "+
-		"so the next apply replaces it and sends the whole list again, which may import the same backups twice. "+
-		"Check the tasks first, with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. "+
-		"If every backup was imported, keep this record with `terraform untaint`; otherwise fix the cause, "+
-		"and remove the imported backups from this resource's list (or untaint it and sync the others with a new resource) before applying again.", example)
 	return diag.NewErrorDiagnostic(summary, b.String())
 }
 

@@ -173,12 +173,12 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 			cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
 
 			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*2 of 3 backups were imported.*Failed:.*` +
-				`- operation log [0-9a-f-]{36} \(backups ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
-				`saved in the state as tainted.*terraform untaint`
+				`- operation log [0-9a-f-]{36} \(backup ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
+				`saved in the state as tainted.*which would import the 2 backups that succeeded a second time.*terraform untaint`
 			prior := []string{"success", "failed", "success"}
 			if shared {
 				want = `(?s)CBR Backup Sync Failed.*0 of 3 backups were imported.*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
-					`\): status failed, error_code BackupService.6302`
+					`\): status failed, error_code BackupService.6302.*sends the whole list again. Fix the cause given by error_msg first.`
 				prior = []string{"failed", "failed", "failed"}
 			}
 			tfresource.ParallelTest(t, tfresource.TestCase{
@@ -215,7 +215,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 			{
 				Config: cfg,
 				ExpectError: errorLike(`(?s)Timed Out Waiting for CBR Backup Sync.*CBR accepted the request to synchronize 2 backups.*create timeout ran out.*` +
-					`1 of 2 backups were imported.*Still in progress:.*\(backups ` + backups[0].BackupID + `\): last status running.*` +
+					`1 of 2 backups were imported.*Still in progress:.*\(backup ` + backups[0].BackupID + `\): last status running.*` +
 					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
 			},
 			{
@@ -252,7 +252,7 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 			Steps: []tfresource.TestStep{
 				{
 					Config: cfg,
-					ExpectError: errorLike(`(?s)Unable to Check CBR Backup Sync.*0 of 1 backups were imported.*Could not be read:.*\(backups ` + backups[0].BackupID +
+					ExpectError: errorLike(`(?s)Unable to Check CBR Backup Sync.*0 of 1 backups were imported.*Could not be read:.*\(backup ` + backups[0].BackupID +
 						`\): CBR has no such operation log: GET .*/operation-logs/[0-9a-f-]{36}: HTTP 404 Not Found, error_code BackupService.0012, error_msg "The operation log does not exist", request id [0-9a-f]{32}`),
 				},
 				{
@@ -474,7 +474,7 @@ func TestWaitStopsAtOnceWhenInterrupted(t *testing.T) {
 		t.Fatal("waiting did not stop when the context was cancelled")
 	}
 	d := waitDiagnostic(context.Canceled, waits, 1)
-	if d == nil || d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "- operation log op (backups b): last status running") {
+	if d == nil || d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "- operation log op (backup b): last status running") {
 		t.Errorf("diagnostic %v", d)
 	}
 }
@@ -565,7 +565,7 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		t.Fatalf("diagnostics %v", resp.Diagnostics)
 	}
 	d := resp.Diagnostics.Errors()[0]
-	if d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "(backups "+backups[1].BackupID+"): last status running") ||
+	if d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "(backup "+backups[1].BackupID+"): last status running") ||
 		!strings.Contains(d.Detail(), "the tasks go on in CBR") {
 		t.Errorf("diagnostic %q: %s", d.Summary(), d.Detail())
 	}
@@ -585,4 +585,53 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 	if n := fake.Count(cbrfake.KindOperationLog); n != 2 {
 		t.Errorf("%d operation log reads, want 2", n)
 	}
+}
+
+// TestWaitDiagnostic covers outcomes the acceptance tests do not reach: a
+// status the provider does not know, and several kinds of trouble at once.
+func TestWaitDiagnostic(t *testing.T) {
+	done := func(id, status string, backups ...string) *opLogWait {
+		return &opLogWait{ID: id, BackupIDs: backups, Last: &cbr.OperationLog{ID: id, Status: status}}
+	}
+	t.Run("unknown status", func(t *testing.T) {
+		d := waitDiagnostic(nil, []*opLogWait{done("op1", "success", "b1"), done("op2", "partial_success", "b2", "b3")}, 3)
+		if d == nil || d.Summary() != "CBR Backup Sync Failed" {
+			t.Fatalf("diagnostic %v", d)
+		}
+		for _, want := range []string{
+			"1 of 3 backups were imported",
+			"Ended with a status the provider does not know:\n- operation log op2 (backups b2, b3): status \"partial_success\"",
+			"would import the 1 backups that succeeded a second time",
+		} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+			}
+		}
+	})
+	t.Run("skipped is fine", func(t *testing.T) {
+		if d := waitDiagnostic(nil, []*opLogWait{done("op1", "skipped", "b1"), done("op2", "success", "b2")}, 2); d != nil {
+			t.Errorf("diagnostic %v", d)
+		}
+	})
+	t.Run("timeout with failures and read errors", func(t *testing.T) {
+		failed := done("op1", "timeout", "b1")
+		failed.Last.ErrorCode, failed.Last.ErrorMessage = "BackupService.1234", "took too long"
+		stuck := &opLogWait{ID: "op2", BackupIDs: []string{"b2"}, Err: &cbr.APIError{Method: "GET", URL: "https://cbr/x", StatusCode: 503, RequestID: "r1"}}
+		gone := &opLogWait{ID: "op3", BackupIDs: []string{"b3"}, Stopped: true, Err: &cbr.APIError{Method: "GET", URL: "https://cbr/y", StatusCode: 404, Code: "BackupService.0012", RequestID: "r2"}}
+		d := waitDiagnostic(context.DeadlineExceeded, []*opLogWait{failed, stuck, gone}, 3)
+		if d == nil || d.Summary() != "Timed Out Waiting for CBR Backup Sync" {
+			t.Fatalf("diagnostic %v", d)
+		}
+		for _, want := range []string{
+			"0 of 3 backups were imported",
+			"Failed:\n- operation log op1 (backup b1): status timeout, error_code BackupService.1234, error_msg \"took too long\"",
+			"Still in progress:\n- operation log op2 (backup b2): not read yet; last read failed: GET https://cbr/x: HTTP 503 Service Unavailable, request id r1",
+			"Could not be read:\n- operation log op3 (backup b3): CBR has no such operation log: GET https://cbr/y: HTTP 404 Not Found, error_code BackupService.0012",
+			`data "cbr_operation_log" "check" { id = "op2" }`,
+		} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+			}
+		}
+	})
 }
