@@ -517,9 +517,14 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &backupSyncResource{client: client, poll: pollPolicy{Initial: time.Hour, Max: time.Hour}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Interrupt at the start of the first pause of an hour, once both
+	// operation logs have been read.
+	r := &backupSyncResource{client: client, poll: pollPolicy{Initial: time.Hour, Max: time.Hour, sleep: func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return pollPolicy{}.wait(ctx, d)
+	}}}
 	var sr resource.SchemaResponse
 	r.Schema(ctx, resource.SchemaRequest{}, &sr)
 	typ := sr.Schema.Type().TerraformType(ctx)
@@ -542,13 +547,6 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		t.Fatal(diags)
 	}
 
-	// Interrupt once both operation logs have been read.
-	go func() {
-		for fake.Count(cbrfake.KindOperationLog) < 2 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
 	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
 	done := make(chan struct{})
 	go func() {
