@@ -183,7 +183,7 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 
 	var summary string
 	var b strings.Builder
-	fmt.Fprintf(&b, "CBR accepted the request to synchronize %d backups; the operation log IDs are saved in the state. ", requested)
+	fmt.Fprintf(&b, "CBR accepted the request to synchronize %s; the operation log IDs are saved in the state. ", backupCount(requested))
 	switch {
 	case len(pending) > 0 && errors.Is(waitErr, context.DeadlineExceeded):
 		summary = "Timed Out Waiting for CBR Backup Sync"
@@ -198,7 +198,7 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		summary = "Unable to Check CBR Backup Sync"
 		b.WriteString("Some import tasks could not be checked.")
 	}
-	fmt.Fprintf(&b, " %d of %d backups were imported (status success or skipped).\n", ok, requested)
+	fmt.Fprintf(&b, " Imported (status success or skipped): %d of %d.\n", ok, requested)
 
 	section := func(title string, list []*opLogWait, line func(*opLogWait) string) {
 		if len(list) == 0 {
@@ -206,11 +206,11 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		}
 		fmt.Fprintf(&b, "\n%s:\n", title)
 		for _, w := range list {
-			noun := "backups"
+			noun := "backups "
 			if len(w.BackupIDs) == 1 {
-				noun = "backup"
+				noun = "backup "
 			}
-			fmt.Fprintf(&b, "- operation log %s (%s %s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
+			fmt.Fprintf(&b, "- operation log %s (%s%s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
 		}
 	}
 	section("Failed", failed, func(w *opLogWait) string {
@@ -264,10 +264,10 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 	case ok == 0:
 		fmt.Fprintf(&b, "%s. Fix the cause given by error_msg first.", tainted)
 	default:
-		fmt.Fprintf(&b, "%s, which would import the %d backups that succeeded a second time. "+
+		fmt.Fprintf(&b, "%s, which would import the %s that succeeded a second time. "+
 			"Fix the cause given by error_msg, then either remove the imported backups from this resource's list "+
 			"(changing the list replaces the resource and sends only what is left), "+
-			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, ok)
+			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, backupCount(ok))
 	}
 	return diag.NewErrorDiagnostic(summary, b.String())
 }
@@ -275,4 +275,12 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 // oneLine flattens an error for a list item.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// backupCount is "1 backup" or "n backups".
+func backupCount(n int) string {
+	if n == 1 {
+		return "1 backup"
+	}
+	return fmt.Sprintf("%d backups", n)
 }

@@ -172,12 +172,12 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 				cbrfake.Step{Status: cbrfake.StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "The backup chain in the bucket is incomplete"})
 			cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
 
-			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*2 of 3 backups were imported.*Failed:.*` +
+			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*Imported \(status success or skipped\): 2 of 3\..*Failed:.*` +
 				`- operation log [0-9a-f-]{36} \(backup ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
 				`saved in the state as tainted.*which would import the 2 backups that succeeded a second time.*terraform untaint`
 			prior := []string{"success", "failed", "success"}
 			if shared {
-				want = `(?s)CBR Backup Sync Failed.*0 of 3 backups were imported.*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
+				want = `(?s)CBR Backup Sync Failed.*Imported \(status success or skipped\): 0 of 3\..*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
 					`\): status failed, error_code BackupService.6302.*sends the whole list again. Fix the cause given by error_msg first.`
 				prior = []string{"failed", "failed", "failed"}
 			}
@@ -215,7 +215,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 			{
 				Config: cfg,
 				ExpectError: errorLike(`(?s)Timed Out Waiting for CBR Backup Sync.*CBR accepted the request to synchronize 2 backups.*create timeout ran out.*` +
-					`1 of 2 backups were imported.*Still in progress:.*\(backup ` + backups[0].BackupID + `\): last status running.*` +
+					`Imported \(status success or skipped\): 1 of 2\..*Still in progress:.*\(backup ` + backups[0].BackupID + `\): last status running.*` +
 					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
 			},
 			{
@@ -252,7 +252,7 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 			Steps: []tfresource.TestStep{
 				{
 					Config: cfg,
-					ExpectError: errorLike(`(?s)Unable to Check CBR Backup Sync.*0 of 1 backups were imported.*Could not be read:.*\(backup ` + backups[0].BackupID +
+					ExpectError: errorLike(`(?s)Unable to Check CBR Backup Sync.*CBR accepted the request to synchronize 1 backup;.*Imported \(status success or skipped\): 0 of 1\..*Could not be read:.*\(backup ` + backups[0].BackupID +
 						`\): CBR has no such operation log: GET .*/operation-logs/[0-9a-f-]{36}: HTTP 404 Not Found, error_code BackupService.0012, error_msg "The operation log does not exist", request id [0-9a-f]{32}`),
 				},
 				{
@@ -597,9 +597,9 @@ func TestWaitDiagnostic(t *testing.T) {
 			t.Fatalf("diagnostic %v", d)
 		}
 		for _, want := range []string{
-			"1 of 3 backups were imported",
+			"Imported (status success or skipped): 1 of 3.",
 			"Ended with a status the provider does not know:\n- operation log op2 (backups b2, b3): status \"partial_success\"",
-			"would import the 1 backups that succeeded a second time",
+			"would import the 1 backup that succeeded a second time",
 		} {
 			if !strings.Contains(d.Detail(), want) {
 				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
@@ -621,7 +621,7 @@ func TestWaitDiagnostic(t *testing.T) {
 			t.Fatalf("diagnostic %v", d)
 		}
 		for _, want := range []string{
-			"0 of 3 backups were imported",
+			"Imported (status success or skipped): 0 of 3.",
 			"Failed:\n- operation log op1 (backup b1): status timeout, error_code BackupService.1234, error_msg \"took too long\"",
 			"Still in progress:\n- operation log op2 (backup b2): not read yet; last read failed: GET https://cbr/x: HTTP 503 Service Unavailable, request id r1",
 			"Could not be read:\n- operation log op3 (backup b3): CBR has no such operation log: GET https://cbr/y: HTTP 404 Not Found, error_code BackupService.0012",
