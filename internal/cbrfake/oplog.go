@@ -168,6 +168,8 @@ type opLogJSON struct {
 	StartedAt     string      `json:"started_at"`
 	Status        string      `json:"status"`
 	UpdatedAt     string      `json:"updated_at"`
+	VaultID       string      `json:"vault_id"`
+	VaultName     string      `json:"vault_name"`
 }
 
 type opErrorInfo struct {
@@ -239,6 +241,8 @@ func (s *Server) handleOperationLog(c *call) *response {
 		StartedAt:     ol.created.UTC().Format(OpLogTimeFormat),
 		Status:        step.Status,
 		UpdatedAt:     ol.updated.UTC().Format(OpLogTimeFormat),
+		VaultID:       s.opts.VaultID,
+		VaultName:     s.opts.VaultName,
 		ExtraInfo: opExtraInfo{
 			Common:   opCommon{RequestID: ol.requestID},
 			Resource: ol.resource,

@@ -38,11 +38,12 @@ func TestOperationLogProgression(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"created_at", "error_info", "extra_info", "id", "operation_type", "project_id", "provider_id", "started_at", "status", "updated_at"}
+	want := []string{"created_at", "error_info", "extra_info", "id", "operation_type", "project_id", "provider_id", "started_at", "status", "updated_at", "vault_id", "vault_name"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("fields %v, want %v", keys, want)
 	}
-	if ol.Status.Value() != "waiting" || ol.Id != id || ol.OperationType.Value() != "sync" || ol.ProjectId != DefaultProjectID {
+	if ol.Status.Value() != "waiting" || ol.Id != id || ol.OperationType.Value() != "sync" || ol.ProjectId != DefaultProjectID ||
+		ol.VaultId == nil || *ol.VaultId != DefaultVaultID || ol.VaultName == nil || *ol.VaultName != DefaultVaultName {
 		t.Errorf("op log %+v", ol)
 	}
 	if ol.CreatedAt != "2026-03-14T09:26:53.589793" || ol.StartedAt != ol.CreatedAt {
@@ -158,5 +159,14 @@ func TestOperationLogErrors(t *testing.T) {
 	}
 	if _, ok := s.OperationLog("nope"); ok {
 		t.Error("OperationLog(nope) ok")
+	}
+}
+
+func TestOperationLogVault(t *testing.T) {
+	_, base := newStarted(t, Options{VaultID: "vault-1", VaultName: "on-prem imports"})
+	items := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(0))))
+	m, _ := getOpLog(t, base, items[0].OperationLogID)
+	if m["vault_id"] != "vault-1" || m["vault_name"] != "on-prem imports" {
+		t.Errorf("vault %v %v", m["vault_id"], m["vault_name"])
 	}
 }

@@ -55,6 +55,8 @@ const (
 	DefaultProjectID = "0b1d2f3e4a5c6d7e8f9a0b1c2d3e4f5a" // 32 lowercase hex
 	DefaultRegion    = "cn-north-4"
 	DefaultToken     = "fake-cbr-token" // accepted X-Auth-Token by default
+	DefaultVaultID   = "3b5816b5-f29c-4172-9d9a-76c719a659ce"
+	DefaultVaultName = "vault-hybrid-backup"
 )
 
 // Request kinds, as recorded in Request.Kind and used by Count and InjectFault.
@@ -95,6 +97,9 @@ type Options struct {
 	// SharedOperationLog: true gives one operation_log_id for all entries of
 	// one sync request; false (default) gives one per entry.
 	SharedOperationLog bool
+	// VaultID and VaultName are the vault that synchronized backups land in,
+	// reported in operation logs; defaults DefaultVaultID and DefaultVaultName.
+	VaultID, VaultName string
 	Now                func() time.Time                 // clock; default time.Now
 	Logf               func(format string, args ...any) // optional request log; never receives secrets or bodies
 }
@@ -148,6 +153,12 @@ func New(opts Options) *Server {
 	}
 	if opts.Tokens == nil {
 		opts.Tokens = []string{DefaultToken}
+	}
+	if opts.VaultID == "" {
+		opts.VaultID = DefaultVaultID
+	}
+	if opts.VaultName == "" {
+		opts.VaultName = DefaultVaultName
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = 24 * time.Hour

@@ -5,15 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -31,15 +36,24 @@ var (
 	_ resource.ResourceWithModifyPlan = (*backupSyncResource)(nil)
 )
 
-func newBackupSyncResource() resource.Resource { return &backupSyncResource{} }
+func newBackupSyncResource() resource.Resource { return &backupSyncResource{poll: opLogPolling} }
 
 type backupSyncResource struct {
 	client *cbr.Client
+	// poll is how often operation logs are read with wait_for_completion.
+	poll pollPolicy
 }
 
+// defaultCreateTimeout bounds Create (the sync request and any waiting)
+// unless timeouts.create says otherwise.
+const defaultCreateTimeout = 10 * time.Minute
+
 type backupSyncModel struct {
-	ID      types.String  `tfsdk:"id"`
-	Backups []backupModel `tfsdk:"backups"`
+	ID                types.String   `tfsdk:"id"`
+	Backups           []backupModel  `tfsdk:"backups"`
+	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
+	Triggers          types.Map      `tfsdk:"triggers"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 type backupModel struct {
@@ -52,13 +66,14 @@ type backupModel struct {
 	ResourceType   types.String `tfsdk:"resource_type"`
 	CreatedAt      types.Int64  `tfsdk:"created_at"`
 	OperationLogID types.String `tfsdk:"operation_log_id"`
+	Status         types.String `tfsdk:"status"`
 }
 
 func (r *backupSyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_backup_sync"
 }
 
-func (r *backupSyncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	required := func(desc string, more ...validator.String) schema.StringAttribute {
 		return schema.StringAttribute{
 			MarkdownDescription: desc,
@@ -68,8 +83,12 @@ func (r *backupSyncResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Synchronizes (imports) up to " + fmt.Sprint(cbr.MaxSyncEntries) + " on-premises VMware backups from OBS into CBR with one API call. " +
-			"The sync is fire-and-forget: creating the resource sends the request once and records the operation log IDs CBR returns; " +
-			"reading it calls nothing, any change replaces it (sending a new request), and destroying it only removes it from the state: the backups stay in CBR.",
+			"By default the sync is fire-and-forget: creating the resource sends the request once and records the operation log IDs CBR returns, " +
+			"without waiting for CBR to import the backups; set `wait_for_completion` to wait and fail the apply when an import fails, " +
+			"or read the tasks later with the `cbr_operation_log` data source. " +
+			"Reading the resource calls nothing; changing `backups` or `triggers` replaces it (sending a new request); " +
+			"changing `wait_for_completion` or `timeouts` only updates the state. " +
+			"Destroying it only removes it from the state: the backups stay in CBR.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "A UUID the provider generates when the sync request is sent. It identifies this request in the state only; CBR knows the request by the `operation_log_id`s of its backups.",
@@ -105,14 +124,58 @@ func (r *backupSyncResource) Schema(_ context.Context, _ resource.SchemaRequest,
 							Validators:          []validator.Int64{int64validator.Between(1, cbr.MaxCreatedAt)},
 						},
 						"operation_log_id": schema.StringAttribute{
-							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Null when CBR's answer did not cover this backup.",
-							Computed:            true,
+							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Null when CBR's answer did not cover this backup. " +
+								"Several backups may share one operation log.",
+							Computed:      true,
+							PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+						},
+						"status": schema.StringAttribute{
+							MarkdownDescription: "With `wait_for_completion`, the status of this backup's import task when waiting ended: `success`, `skipped`, `failed` or `timeout`, " +
+								"or `waiting` or `running` when the create timeout ran out or the apply was interrupted first. " +
+								"Null without `wait_for_completion`, when the task could not be read, or when there is no `operation_log_id`. " +
+								"It is not refreshed afterwards; use the `cbr_operation_log` data source for the current status.",
+							Computed:      true,
+							PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 						},
 					},
 				},
 			},
+			"wait_for_completion": schema.BoolAttribute{
+				MarkdownDescription: "Wait, after sending the sync request, until CBR has finished importing every backup: each distinct operation log is read " +
+					fmt.Sprintf("every %s at first, then less often (up to every %s), until its status is no longer `waiting` or `running`, within the create timeout. ", opLogPollInitial, opLogPollMax) +
+					"If any import ends `failed` or `timeout` (or cannot be checked, or the timeout runs out), the apply fails with CBR's error_info, " +
+					"and the resource is kept in the state as tainted, with each backup's `status`, since the request was sent. " +
+					"Defaults to `false`: the apply succeeds as soon as CBR accepts the request. " +
+					"Changing it later updates the state only: it neither sends the request again nor waits for the earlier one.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"triggers": schema.MapAttribute{
+				MarkdownDescription: "Arbitrary values that, when changed, replace the resource and so send the sync request again, for example to re-run an import on purpose " +
+					"(`triggers = { run = \"2\" }`). Not sent to CBR.",
+				Optional:      true,
+				ElementType:   types.StringType,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"timeouts": createTimeoutAttribute(ctx),
 		},
 	}
+}
+
+// createTimeoutAttribute is the timeouts attribute with its create timeout,
+// documented, and checked to be positive.
+func createTimeoutAttribute(ctx context.Context) schema.Attribute {
+	attr := timeouts.Attributes(ctx, timeouts.Opts{Create: true}).(schema.SingleNestedAttribute)
+	attr.MarkdownDescription = "How long operations may take, as a nested attribute: `timeouts = { create = \"30m\" }`."
+	create := attr.Attributes["create"].(schema.StringAttribute)
+	create.Description = ""
+	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
+		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+
+		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
+	create.Validators = append(create.Validators, positiveDuration())
+	attr.Attributes["create"] = create
+	return attr
 }
 
 func (r *backupSyncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -129,11 +192,29 @@ func (r *backupSyncResource) Configure(_ context.Context, req resource.Configure
 	r.client = client
 }
 
-// ModifyPlan warns, before the user confirms, that destroying keeps the backups.
-func (r *backupSyncResource) ModifyPlan(_ context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+// ModifyPlan warns, before the user confirms, that destroying keeps the
+// backups, and plans a null status for each backup of a new resource that
+// will not wait.
+func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() && !req.State.Raw.IsNull() {
 		resp.Diagnostics.AddWarning("Backups Stay in CBR",
 			"Destroying cbr_backup_sync only removes it from the Terraform state. The backups it synchronized stay in CBR; delete them in CBR if they are no longer wanted.")
+	}
+	if req.Plan.Raw.IsNull() || !req.State.Raw.IsNull() {
+		return
+	}
+	var wait types.Bool
+	var backups types.List
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("wait_for_completion"), &wait)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("backups"), &backups)...)
+	if resp.Diagnostics.HasError() || wait.IsUnknown() || wait.ValueBool() || backups.IsNull() || backups.IsUnknown() {
+		return
+	}
+	for i, elem := range backups.Elements() {
+		if elem.IsUnknown() || elem.IsNull() {
+			continue
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups").AtListIndex(i).AtName("status"), types.StringNull())...)
 	}
 }
 
@@ -147,6 +228,15 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 		resp.Diagnostics.AddError("Provider Not Configured", "The cbr provider was not configured. This is always a bug in the provider and should be reported to the provider developers.")
 		return
 	}
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// The create timeout covers the sync request and the waiting. The
+	// context is also cancelled when Terraform is interrupted (Ctrl-C).
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
 
 	entries := make([]model.BackupSync, len(plan.Backups))
 	for i, b := range plan.Backups {
@@ -167,7 +257,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 
-	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id.String()})
+	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "id": id.String(), "create_timeout": createTimeout.String()})
 	opIDs, err := r.client.SyncBackups(ctx, entries)
 	var authErr *cbr.AuthError
 	if errors.As(err, &authErr) {
@@ -185,16 +275,47 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 	// From here on the request may have been applied: record it, so the
 	// state tells what happened even when the answer is lost or partial.
 	plan.ID = types.StringValue(id.String())
+	backupIDs := make([]string, len(entries))
 	for i := range plan.Backups {
+		backupIDs[i] = entries[i].BackupId
+		plan.Backups[i].Status = types.StringNull()
 		if op, ok := opIDs[entries[i].BackupId]; ok {
 			plan.Backups[i].OperationLogID = types.StringValue(op)
 		} else {
 			plan.Backups[i].OperationLogID = types.StringNull()
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if err != nil {
+		// No waiting: the apply fails anyway, and the tainted record
+		// tells what is known.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(appliedErrorDiagnostic(err, len(entries), len(opIDs)))
+		return
+	}
+	if !plan.WaitForCompletion.ValueBool() {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+
+	waits := distinctOperationLogs(backupIDs, opIDs)
+	tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": id, "operation_logs": len(waits)})
+	waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
+	byBackup := map[string]*opLogWait{}
+	for _, w := range waits {
+		for _, b := range w.BackupIDs {
+			byBackup[b] = w
+		}
+	}
+	for i := range plan.Backups {
+		if w := byBackup[backupIDs[i]]; w != nil && w.Last != nil {
+			plan.Backups[i].Status = types.StringValue(w.Last.Status)
+		}
+	}
+	// Saved whatever the outcome: the request was sent. With an error
+	// below, Terraform keeps it as tainted.
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if d := waitDiagnostic(waitErr, waits, len(entries)); d != nil {
+		resp.Diagnostics.Append(d)
 	}
 }
 
@@ -253,13 +374,23 @@ func describeError(err error) string {
 func (r *backupSyncResource) Read(_ context.Context, _ resource.ReadRequest, _ *resource.ReadResponse) {
 }
 
-// Update only copies the plan to the state: every argument that matters
-// requires replacement, so what reaches Update changes nothing in CBR.
+// Update makes no API call. Only wait_for_completion and timeouts can change
+// in place; they govern how Create works, so they only change in the state.
+// backups and triggers require replacement, so the recorded results
+// (id, operation_log_id, status) are kept as they are.
 func (r *backupSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan backupSyncModel
+	var plan, state backupSyncModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	plan.ID = state.ID
+	for i := range plan.Backups {
+		if i < len(state.Backups) {
+			plan.Backups[i].OperationLogID = state.Backups[i].OperationLogID
+			plan.Backups[i].Status = state.Backups[i].Status
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

@@ -549,7 +549,7 @@ func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{newOperationLogDataSource}
 }
 
 // authAdvice tells what to check when err is an authentication failure, in

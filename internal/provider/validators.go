@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 )
 
 // notBlank rejects strings that are empty or only white space.
@@ -130,4 +133,55 @@ func (credentialsConflictValidator) ValidateProvider(ctx context.Context, req pr
 				"auth_token; access_key and secret_key (with security_token for temporary credentials); user_name, password and domain_name.",
 				strings.Join(groups[0], ", "), strings.Join(g, ", ")))
 	}
+}
+
+// positiveDuration rejects durations that are zero or negative. Whether the
+// value parses at all is checked by the timeouts package's own validator.
+func positiveDuration() validator.String { return positiveDurationValidator{} }
+
+type positiveDurationValidator struct{}
+
+func (positiveDurationValidator) Description(context.Context) string {
+	return "value must be a positive duration"
+}
+
+func (v positiveDurationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (positiveDurationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err == nil && d <= 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Timeout",
+			fmt.Sprintf("%s must be a positive duration such as \"30m\", got %q.", req.Path, req.ConfigValue.ValueString()))
+	}
+}
+
+// operationLogID rejects values that cannot be an operation log ID, which
+// is sent as a URL path segment. Blank values are left to notBlank.
+func operationLogID() validator.String { return operationLogIDValidator{} }
+
+type operationLogIDValidator struct{}
+
+func (operationLogIDValidator) Description(context.Context) string {
+	return "value must be an operation log ID: letters, digits, '-', '_', '.' and '~' only"
+}
+
+func (v operationLogIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (operationLogIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	v := req.ConfigValue.ValueString()
+	if strings.TrimSpace(v) == "" || cbr.OperationLogIDPattern.MatchString(v) {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Operation Log ID",
+		fmt.Sprintf("%s %q is not an operation log ID. Operation log IDs are UUIDs such as 154f0a9d-ba53-4e91-a3e2-a918710a9e0d; only letters, digits, '-', '_', '.' and '~' are allowed.", req.Path, v))
 }

@@ -2,6 +2,7 @@
 // cbrfake over HTTP, for example scripts and manual testing.
 //
 //	cbrfake -listen 127.0.0.1:0 -url-file /tmp/cbrfake.url -access-key AK -secret-key SK
+//	cbrfake -url-file /tmp/cbrfake.url -script running,failed
 //
 // Once listening it writes its base URL (e.g. http://127.0.0.1:43121) to
 // -url-file (atomically, without a trailing newline), logs one line per request to stderr and exits
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +59,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	password := fs.String("password", "", "password of -user (or $CBRFAKE_PASSWORD)")
 	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
 	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
+	script := fs.String("script", "", "comma-separated operation log statuses each new operation log goes through, one per GET, the last one staying (default waiting,running,success)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +69,19 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	envDefault(secretKey, "CBRFAKE_SECRET_KEY")
 	envDefault(securityToken, "CBRFAKE_SECURITY_TOKEN")
 	envDefault(password, "CBRFAKE_PASSWORD")
+
+	var steps []cbrfake.Step
+	if *script != "" {
+		for _, st := range strings.Split(*script, ",") {
+			st = strings.TrimSpace(st)
+			switch st {
+			case cbrfake.StatusSuccess, cbrfake.StatusSkipped, cbrfake.StatusFailed, cbrfake.StatusRunning, cbrfake.StatusTimeout, cbrfake.StatusWaiting:
+				steps = append(steps, cbrfake.Step{Status: st})
+			default:
+				return fmt.Errorf("-script: unknown status %q (want success, skipped, failed, running, timeout or waiting)", st)
+			}
+		}
+	}
 
 	logger := log.New(stderr, "cbrfake: ", log.LstdFlags|log.Lmicroseconds)
 	opts := cbrfake.Options{
@@ -110,8 +126,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	fake := cbrfake.New(opts)
+	if len(steps) > 0 {
+		fake.SetDefaultScript(steps...)
+	}
 	srv := &http.Server{
-		Handler:           cbrfake.New(opts),
+		Handler:           fake,
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          logger,

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -125,6 +126,8 @@ func TestRunFlagErrors(t *testing.T) {
 		{"extra"},
 		{"-no-such-flag"},
 		{"-listen", "256.0.0.1:99999"},
+		{"-script", "waiting,done"},
+		{"-script", "running,,success"},
 	} {
 		var stderr syncBuffer
 		if err := run(context.Background(), args, &stderr, nil); err == nil {
@@ -152,6 +155,51 @@ func TestRunSecretsFromEnvironment(t *testing.T) {
 	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"bob","password":"env-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`
 	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
 		t.Errorf("token: %d %s", status, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunScript(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() { done <- run(ctx, []string{"-script", "running, failed"}, &stderr, ready) }()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	status, body := post(t, base+"/v3/"+cbrfake.DefaultProjectID+"/backups/sync", cbrfake.DefaultToken, syncJSON)
+	var answer struct {
+		Sync []struct {
+			OperationLogID string `json:"operation_log_id"`
+		} `json:"sync"`
+	}
+	if err := json.Unmarshal([]byte(body), &answer); status != 200 || err != nil || len(answer.Sync) != 1 {
+		t.Fatalf("sync: %d %s", status, body)
+	}
+	for _, want := range []string{"running", "failed", "failed"} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v3/"+cbrfake.DefaultProjectID+"/operation-logs/"+answer.Sync[0].OperationLogID, nil)
+		req.Header.Set("X-Auth-Token", cbrfake.DefaultToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ol struct {
+			OperationLog struct {
+				Status string `json:"status"`
+			} `json:"operation_log"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&ol)
+		resp.Body.Close()
+		if err != nil || ol.OperationLog.Status != want {
+			t.Errorf("status %q (%v), want %q", ol.OperationLog.Status, err, want)
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -1,0 +1,286 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+)
+
+// pollPolicy is how often operation logs are read while waiting: Initial
+// after the first round of reads, doubling up to Max.
+type pollPolicy struct {
+	Initial, Max time.Duration
+	// sleep waits for d or until ctx is done; nil means a timer.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// How often operation logs are read by default.
+const (
+	opLogPollInitial = 2 * time.Second
+	opLogPollMax     = 30 * time.Second
+)
+
+// opLogPolling is the policy of new cbr_backup_sync resources. Tests make it
+// faster.
+var opLogPolling = pollPolicy{Initial: opLogPollInitial, Max: opLogPollMax}
+
+func (p pollPolicy) wait(ctx context.Context, d time.Duration) error {
+	if p.sleep != nil {
+		return p.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// opLogWait is one distinct operation log being waited for.
+type opLogWait struct {
+	ID string
+	// BackupIDs are the backups of the request that share this operation log.
+	BackupIDs []string
+	// Last is the last answer read, nil until one was.
+	Last *cbr.OperationLog
+	// Err is the last error reading the operation log since the last answer.
+	Err error
+	// Stopped means Err is not worth retrying: no more reads.
+	Stopped bool
+}
+
+func (w *opLogWait) done() bool {
+	return w.Stopped || (w.Last != nil && !cbr.OpStatusPending(w.Last.Status))
+}
+
+// failed reports whether the task ended without importing its backups.
+func (w *opLogWait) failed() bool {
+	return w.Last != nil && !cbr.OpStatusPending(w.Last.Status) && w.Last.Status != cbr.OpStatusSuccess && w.Last.Status != cbr.OpStatusSkipped
+}
+
+// distinctOperationLogs groups backups by operation log, in order of first
+// appearance. opIDs maps backup IDs to operation log IDs.
+func distinctOperationLogs(backupIDs []string, opIDs map[string]string) []*opLogWait {
+	var out []*opLogWait
+	byID := map[string]*opLogWait{}
+	for _, b := range backupIDs {
+		op, ok := opIDs[b]
+		if !ok {
+			continue
+		}
+		w := byID[op]
+		if w == nil {
+			w = &opLogWait{ID: op}
+			byID[op] = w
+			out = append(out, w)
+		}
+		w.BackupIDs = append(w.BackupIDs, b)
+	}
+	return out
+}
+
+// waitForOperationLogs reads every operation log in rounds until none is
+// running or waiting, sleeping between rounds as p says. A read that fails
+// in a way that may pass (throttling, a server error, a lost connection, a
+// truncated answer) is tried again in the next round; other failures stop
+// the reads of that operation log. It returns ctx.Err() when ctx ends first
+// (timeout or interruption), nil otherwise; the outcome of each operation log
+// is in waits.
+func waitForOperationLogs(ctx context.Context, get func(context.Context, string) (*cbr.OperationLog, error), waits []*opLogWait, p pollPolicy) error {
+	interval := p.Initial
+	for round := 1; ; round++ {
+		pending := 0
+		for _, w := range waits {
+			if w.done() {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ol, err := get(ctx, w.ID)
+			switch {
+			case err == nil:
+				w.Last, w.Err = ol, nil
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				w.Err = err
+				w.Stopped = !transientPollError(err)
+				tflog.Warn(ctx, "reading a CBR operation log failed", map[string]any{"operation_log_id": w.ID, "error": err.Error(), "retry": !w.Stopped})
+			}
+			if !w.done() {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		tflog.Debug(ctx, "waiting for CBR operation logs", map[string]any{"round": round, "pending": pending, "of": len(waits), "next_read_in": interval.String()})
+		if err := p.wait(ctx, interval); err != nil {
+			return err
+		}
+		interval = min(interval*2, p.Max)
+	}
+}
+
+// transientPollError reports whether a failed read of an operation log is
+// worth trying again: throttling, server errors, no answer, or an answer cut
+// short.
+func transientPollError(err error) bool {
+	var apiErr *cbr.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
+	}
+	var tErr *cbr.TransportError
+	if errors.As(err, &tErr) {
+		return true
+	}
+	var respErr *cbr.ResponseError
+	if errors.As(err, &respErr) {
+		var syntax *json.SyntaxError
+		var netErr net.Error
+		return errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr)
+	}
+	return false
+}
+
+// waitDiagnostic explains, after waiting, every operation log that did not
+// end well. It returns nil when all of them succeeded (or were skipped).
+// waitErr is what waitForOperationLogs returned.
+func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagnostic {
+	var failed, pending, unreadable, strange []*opLogWait
+	ok := 0
+	for _, w := range waits {
+		switch {
+		case w.Stopped:
+			unreadable = append(unreadable, w)
+		case w.Last == nil || cbr.OpStatusPending(w.Last.Status):
+			pending = append(pending, w)
+		case w.Last.Status == cbr.OpStatusFailed || w.Last.Status == cbr.OpStatusTimeout:
+			failed = append(failed, w)
+		case w.failed():
+			strange = append(strange, w)
+		default:
+			ok += len(w.BackupIDs)
+		}
+	}
+	if len(failed)+len(pending)+len(unreadable)+len(strange) == 0 {
+		return nil
+	}
+
+	var summary string
+	var b strings.Builder
+	fmt.Fprintf(&b, "CBR accepted the request to synchronize %s; the operation log IDs are saved in the state. ", backupCount(requested))
+	switch {
+	case len(pending) > 0 && errors.Is(waitErr, context.DeadlineExceeded):
+		summary = "Timed Out Waiting for CBR Backup Sync"
+		b.WriteString("The create timeout ran out before every import task finished.")
+	case len(pending) > 0:
+		summary = "Waiting for CBR Backup Sync Interrupted"
+		b.WriteString("Waiting was interrupted before every import task finished; the tasks go on in CBR.")
+	case len(failed)+len(strange) > 0:
+		summary = "CBR Backup Sync Failed"
+		b.WriteString("Some import tasks did not succeed.")
+	default:
+		summary = "Unable to Check CBR Backup Sync"
+		b.WriteString("Some import tasks could not be checked.")
+	}
+	fmt.Fprintf(&b, " Imported (status success or skipped): %d of %d.\n", ok, requested)
+
+	section := func(title string, list []*opLogWait, line func(*opLogWait) string) {
+		if len(list) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n%s:\n", title)
+		for _, w := range list {
+			noun := "backups "
+			if len(w.BackupIDs) == 1 {
+				noun = "backup "
+			}
+			fmt.Fprintf(&b, "- operation log %s (%s%s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
+		}
+	}
+	section("Failed", failed, func(w *opLogWait) string {
+		s := "status " + w.Last.Status
+		if w.Last.ErrorCode != "" {
+			s += ", error_code " + w.Last.ErrorCode
+		}
+		if w.Last.ErrorMessage != "" {
+			s += fmt.Sprintf(", error_msg %q", w.Last.ErrorMessage)
+		}
+		return s
+	})
+	section("Ended with a status the provider does not know", strange, func(w *opLogWait) string {
+		return fmt.Sprintf("status %q", w.Last.Status)
+	})
+	section("Still in progress", pending, func(w *opLogWait) string {
+		s := "not read yet"
+		if w.Last != nil {
+			s = "last status " + w.Last.Status
+		}
+		if w.Err != nil {
+			s += "; last read failed: " + oneLine(w.Err)
+		}
+		return s
+	})
+	section("Could not be read", unreadable, func(w *opLogWait) string {
+		s := oneLine(w.Err)
+		if cbr.IsNotFound(w.Err) {
+			s = "CBR has no such operation log: " + s
+		}
+		if w.Last != nil {
+			s += "; last status " + w.Last.Status
+		}
+		return s
+	})
+
+	const tainted = "\nThe resource is saved in the state as tainted, with the last status seen for each backup in backups[*].status, " +
+		"so the next apply replaces it and sends the whole list again"
+	switch {
+	case len(pending)+len(unreadable) > 0:
+		example := waits[0].ID
+		if len(pending) > 0 {
+			example = pending[0].ID
+		} else {
+			example = unreadable[0].ID
+		}
+		fmt.Fprintf(&b, "%s, which may import the same backups twice. "+
+			"Check the tasks first, with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. "+
+			"If every backup was imported, keep this record with `terraform untaint`; otherwise fix the cause, "+
+			"and remove the imported backups from this resource's list (changing the list replaces the resource and sends only what is left) before applying again.", tainted, example)
+	case ok == 0:
+		fmt.Fprintf(&b, "%s. Fix the cause given by error_msg first.", tainted)
+	default:
+		fmt.Fprintf(&b, "%s, which would import the %s that succeeded a second time. "+
+			"Fix the cause given by error_msg, then either remove the imported backups from this resource's list "+
+			"(changing the list replaces the resource and sends only what is left), "+
+			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, backupCount(ok))
+	}
+	return diag.NewErrorDiagnostic(summary, b.String())
+}
+
+// oneLine flattens an error for a list item.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// backupCount is "1 backup" or "n backups".
+func backupCount(n int) string {
+	if n == 1 {
+		return "1 backup"
+	}
+	return fmt.Sprintf("%d backups", n)
+}

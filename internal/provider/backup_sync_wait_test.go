@@ -1,0 +1,635 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+func init() {
+	// Tests read operation logs every few milliseconds, not seconds.
+	opLogPolling = pollPolicy{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+}
+
+// syncConfig renders a cbr_backup_sync resource with extra arguments.
+func syncConfig(backups []testBackup, extra string) string {
+	return strings.TrimSuffix(backupsConfig(backups), "}\n") + extra + "\n}\n"
+}
+
+func statusPath(i int) tfjsonpath.Path {
+	return tfjsonpath.New("backups").AtSliceIndex(i).AtMapKey("status")
+}
+
+// statusesAre checks backups[*].status in the state; "" means null.
+func statusesAre(want ...string) []statecheck.StateCheck {
+	var out []statecheck.StateCheck
+	for i, w := range want {
+		var check knownvalue.Check = knownvalue.StringExact(w)
+		if w == "" {
+			check = knownvalue.Null()
+		}
+		out = append(out, statecheck.ExpectKnownValue(testAddr, statusPath(i), check))
+	}
+	return out
+}
+
+// priorStatuses checks backups[*].status and operation_log_id in the state
+// a plan starts from (a tainted record after a failed apply); "" means null.
+func priorStatuses(fake *cbrfake.Server, want ...string) priorState {
+	return priorState{address: testAddr, check: func(v map[string]any) error {
+		backups, _ := v["backups"].([]any)
+		synced := fake.Synced()
+		if len(backups) != len(want) || len(synced) < len(want) {
+			return fmt.Errorf("state has %d backups, the fake synced %d, want %d", len(backups), len(synced), len(want))
+		}
+		for i, w := range want {
+			item, _ := backups[i].(map[string]any)
+			var wantStatus any
+			if w != "" {
+				wantStatus = w
+			}
+			if item["status"] != wantStatus {
+				return fmt.Errorf("backups[%d].status = %v, want %v", i, item["status"], wantStatus)
+			}
+			if item["operation_log_id"] != synced[len(synced)-len(want)+i].OperationLogID {
+				return fmt.Errorf("backups[%d].operation_log_id = %v, the fake answered %s", i, item["operation_log_id"], synced[i].OperationLogID)
+			}
+		}
+		return nil
+	}}
+}
+
+// distinctReads checks that every distinct operation log of the last sync
+// was read exactly n times, and that there are want of them.
+func distinctReads(fake *cbrfake.Server, backups, want, n int) checkFunc {
+	return func() error {
+		synced := fake.Synced()
+		seen := map[string]bool{}
+		for _, s := range synced[len(synced)-backups:] {
+			if seen[s.OperationLogID] {
+				continue
+			}
+			seen[s.OperationLogID] = true
+			if got := fake.OperationLogReads(s.OperationLogID); got != n {
+				return fmt.Errorf("operation log %s was read %d times, want %d", s.OperationLogID, got, n)
+			}
+		}
+		if len(seen) != want {
+			return fmt.Errorf("%d distinct operation logs, want %d", len(seen), want)
+		}
+		return nil
+	}
+}
+
+// TestAccBackupSync_waitSuccess waits for every distinct operation log to go
+// through waiting and running to success, with one operation log per backup
+// and with one shared by all.
+func TestAccBackupSync_waitSuccess(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			fake, url := startFake(t, cbrfake.Options{SharedOperationLog: shared})
+			backups := makeBackups(3)
+			distinct := 3
+			if shared {
+				distinct = 1
+			}
+			// The default script answers waiting, running, then success: three reads each.
+			reads := 3 * distinct
+			cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
+			tfresource.ParallelTest(t, tfresource.TestCase{
+				ProtoV6ProviderFactories: providerFactories(nil),
+				Steps: []tfresource.TestStep{
+					{
+						Config: cfg,
+						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectUnknownValue(testAddr, statusPath(0)),
+							plancheck.ExpectUnknownValue(testAddr, statusPath(2)),
+						}},
+						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "success", "success")...),
+							checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
+							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, reads)),
+							distinctReads(fake, 3, distinct, 3),
+						),
+					},
+					{
+						// Nothing to do, and no more reads.
+						Config:           cfg,
+						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+						ConfigStateChecks: []statecheck.StateCheck{
+							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, reads)),
+						},
+					},
+				},
+				CheckDestroy: func(*terraform.State) error { return expectTotals(fake, 1, reads)() },
+			})
+		})
+	}
+}
+
+// expectTotals checks the numbers of sync requests and operation log reads.
+func expectTotals(fake *cbrfake.Server, syncs, reads int) func() error {
+	return func() error {
+		if err := expectCalls(fake, cbrfake.KindSync, syncs)(); err != nil {
+			return err
+		}
+		return expectCalls(fake, cbrfake.KindOperationLog, reads)()
+	}
+}
+
+// TestAccBackupSync_waitFailed: an import fails. The apply fails with CBR's
+// error_info, the resource stays in the state as tainted with each
+// backup's status, and the next apply replaces it.
+func TestAccBackupSync_waitFailed(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			fake, url := startFake(t, cbrfake.Options{SharedOperationLog: shared})
+			backups := makeBackups(3)
+			fake.ScriptBackup(backups[1].BackupID, cbrfake.Step{Status: cbrfake.StatusRunning},
+				cbrfake.Step{Status: cbrfake.StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "The backup chain in the bucket is incomplete"})
+			cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
+
+			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*Imported \(status success or skipped\): 2 of 3\..*Failed:.*` +
+				`- operation log [0-9a-f-]{36} \(backup ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
+				`saved in the state as tainted.*which would import the 2 backups that succeeded a second time.*terraform untaint`
+			prior := []string{"success", "failed", "success"}
+			if shared {
+				want = `(?s)CBR Backup Sync Failed.*Imported \(status success or skipped\): 0 of 3\..*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
+					`\): status failed, error_code BackupService.6302.*sends the whole list again. Fix the cause given by error_msg first.`
+				prior = []string{"failed", "failed", "failed"}
+			}
+			tfresource.ParallelTest(t, tfresource.TestCase{
+				ProtoV6ProviderFactories: providerFactories(nil),
+				Steps: []tfresource.TestStep{
+					{Config: cfg, ExpectError: errorLike(want)},
+					{
+						PreConfig: func() { fake.ScriptBackup(backups[1].BackupID) }, // the next import succeeds
+						Config:    cfg,
+						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
+							priorStatuses(fake, prior...),
+						}},
+						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "success", "success")...),
+							checkFunc(expectCalls(fake, cbrfake.KindSync, 2))),
+					},
+				},
+			})
+		})
+	}
+}
+
+// TestAccBackupSync_waitTimeout: an import is still running when the create
+// timeout runs out. The apply fails saying what to check, and the record is
+// kept with the last statuses seen.
+func TestAccBackupSync_waitTimeout(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	fake.ScriptBackup(backups[0].BackupID, cbrfake.Step{Status: cbrfake.StatusRunning})
+	cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true\n  timeouts = { create = \"2s\" }")
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg,
+				ExpectError: errorLike(`(?s)Timed Out Waiting for CBR Backup Sync.*CBR accepted the request to synchronize 2 backups.*create timeout ran out.*` +
+					`Imported \(status success or skipped\): 1 of 2\..*Still in progress:.*\(backup ` + backups[0].BackupID + `\): last status running.*` +
+					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
+			},
+			{
+				PreConfig: func() { fake.ScriptBackup(backups[0].BackupID) },
+				Config:    cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
+					priorStatuses(fake, "running", "success"),
+					// The running task was read again and again until the timeout.
+					plancheckFunc(func() error {
+						if n := fake.OperationLogReads(fake.Synced()[0].OperationLogID); n < 5 {
+							return fmt.Errorf("the running operation log was read %d times", n)
+						}
+						return nil
+					}),
+				}},
+				ConfigStateChecks: append(stateMatchesFake(fake, 2), statusesAre("success", "success")...),
+			},
+		},
+	})
+}
+
+// TestAccBackupSync_waitReadErrors: a read of an operation log that fails
+// for good stops the wait with the error and keeps a tainted record; reads
+// that may succeed later are tried again.
+func TestAccBackupSync_waitReadErrors(t *testing.T) {
+	t.Run("not found", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		fake.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 404, ErrorCode: "BackupService.0012", ErrorMsg: "The operation log does not exist"})
+		backups := makeBackups(1)
+		cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: providerFactories(nil),
+			Steps: []tfresource.TestStep{
+				{
+					Config: cfg,
+					ExpectError: errorLike(`(?s)Unable to Check CBR Backup Sync.*CBR accepted the request to synchronize 1 backup;.*Imported \(status success or skipped\): 0 of 1\..*Could not be read:.*\(backup ` + backups[0].BackupID +
+						`\): CBR has no such operation log: GET .*/operation-logs/[0-9a-f-]{36}: HTTP 404 Not Found, error_code BackupService.0012, error_msg "The operation log does not exist", request id [0-9a-f]{32}`),
+				},
+				{
+					Config: cfg,
+					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
+						priorStatuses(fake, ""),
+					}},
+					ConfigStateChecks: append(stateMatchesFake(fake, 1), statusesAre("success")...),
+				},
+			},
+		})
+	})
+	t.Run("transient", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		fake.InjectFault(cbrfake.KindOperationLog,
+			cbrfake.Fault{Status: 503},
+			cbrfake.Fault{Reset: true},
+			cbrfake.Fault{Status: 429, RetryAfter: "0"},
+			cbrfake.Fault{BrokenJSON: true},
+		)
+		backups := makeBackups(1)
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: providerFactories(nil),
+			Steps: []tfresource.TestStep{{
+				Config: providerConfig(url) + syncConfig(backups, "  wait_for_completion = true"),
+				ConfigStateChecks: append(append(stateMatchesFake(fake, 1), statusesAre("success")...),
+					checkFunc(func() error {
+						if n := fake.PendingFaults(cbrfake.KindOperationLog); n != 0 {
+							return fmt.Errorf("%d faults were not reached", n)
+						}
+						// Four failed reads (the broken answer consumed the first
+						// step of the script), then running and success.
+						return expectCalls(fake, cbrfake.KindOperationLog, 6)()
+					}),
+				),
+			}},
+		})
+	})
+}
+
+// TestAccBackupSync_noWait: by default nothing is waited for: the status is
+// null from the plan on and no operation log is read.
+func TestAccBackupSync_noWait(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{{
+			Config: providerConfig(url) + syncConfig(backups, ""),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue(testAddr, statusPath(0), knownvalue.Null()),
+				plancheck.ExpectKnownValue(testAddr, statusPath(1), knownvalue.Null()),
+				plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("wait_for_completion"), knownvalue.Bool(false)),
+			}},
+			ConfigStateChecks: append(append(stateMatchesFake(fake, 2), statusesAre("", "")...),
+				checkFunc(expectTotals(fake, 1, 0))),
+		}},
+	})
+}
+
+// TestAccBackupSync_inPlaceUpdates: changing timeouts or wait_for_completion
+// updates the state only: no API call, same id and operation log IDs.
+func TestAccBackupSync_inPlaceUpdates(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	step := func(extra string, action plancheck.ResourceActionType, checks ...statecheck.StateCheck) tfresource.TestStep {
+		return tfresource.TestStep{
+			Config: providerConfig(url) + syncConfig(backups, extra),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(testAddr, action),
+				plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(1).AtMapKey("operation_log_id"), knownvalue.NotNull()),
+			}},
+			ConfigStateChecks: append(append(append(stateMatchesFake(fake, 2), statusesAre("", "")...),
+				sameID.AddStateValue(testAddr, tfjsonpath.New("id")),
+				checkFunc(expectTotals(fake, 1, 0))), checks...),
+		}
+	}
+	first := step("", plancheck.ResourceActionCreate)
+	first.ConfigPlanChecks.PreApply = first.ConfigPlanChecks.PreApply[:1]
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			first,
+			step(`  timeouts = { create = "30m" }`, plancheck.ResourceActionUpdate,
+				statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("timeouts").AtMapKey("create"), knownvalue.StringExact("30m"))),
+			step(`  timeouts = { create = "30m" }`+"\n  wait_for_completion = true", plancheck.ResourceActionUpdate,
+				statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("wait_for_completion"), knownvalue.Bool(true))),
+			step("", plancheck.ResourceActionUpdate,
+				statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("timeouts"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("wait_for_completion"), knownvalue.Bool(false))),
+			{Config: providerConfig(url) + syncConfig(backups, ""), PlanOnly: true},
+		},
+		CheckDestroy: func(*terraform.State) error { return expectTotals(fake, 1, 0)() },
+	})
+}
+
+// TestAccBackupSync_triggers: changing triggers replaces the resource and
+// sends the request again.
+func TestAccBackupSync_triggers(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	newID := statecheck.CompareValue(compare.ValuesDiffer())
+	step := func(triggers string, action plancheck.ResourceActionType, syncs int) tfresource.TestStep {
+		checks := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, action)}
+		if action != plancheck.ResourceActionCreate {
+			checks = append(checks,
+				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
+				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")))
+		}
+		return tfresource.TestStep{
+			Config:           providerConfig(url) + syncConfig(backups, triggers),
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: checks},
+			ConfigStateChecks: append(stateMatchesFake(fake, 2),
+				newID.AddStateValue(testAddr, tfjsonpath.New("id")),
+				checkFunc(expectCalls(fake, cbrfake.KindSync, syncs))),
+		}
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			step(`  triggers = { run = "1" }`, plancheck.ResourceActionCreate, 1),
+			step(`  triggers = { run = "2" }`, plancheck.ResourceActionDestroyBeforeCreate, 2),
+			step(`  triggers = { run = "2", ticket = "CHG-1234" }`, plancheck.ResourceActionDestroyBeforeCreate, 3),
+			step("", plancheck.ResourceActionDestroyBeforeCreate, 4),
+		},
+	})
+}
+
+// TestAccBackupSync_timeoutValidation: bad timeouts are reported at plan time.
+func TestAccBackupSync_timeoutValidation(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(1)
+	cases := map[string]string{
+		`"0s"`:   `(?s)Invalid Timeout.*timeouts.create must be a positive duration such as "30m", got "0s"`,
+		`"-10m"`: `(?s)Invalid Timeout.*timeouts.create must be a positive duration such as "30m", got "-10m"`,
+		`"soon"`: `(?s)Invalid Attribute Value Time Duration.*"soon" must be a string containing a sequence of decimal numbers`,
+	}
+	var steps []tfresource.TestStep
+	for value, want := range cases {
+		steps = append(steps, tfresource.TestStep{
+			Config:      providerConfig(url) + syncConfig(backups, "  timeouts = { create = "+value+" }"),
+			PlanOnly:    true,
+			ExpectError: errorLike(want),
+		})
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps:                    steps,
+		CheckDestroy:             func(*terraform.State) error { return expectTotals(fake, 0, 0)() },
+	})
+}
+
+// plancheckFunc is a plan check that looks at something else than the plan.
+type plancheckFunc func() error
+
+func (f plancheckFunc) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f()
+}
+
+// TestWaitBackoff: the pause between rounds starts at Initial and doubles up
+// to Max; finished operation logs are not read again.
+func TestWaitBackoff(t *testing.T) {
+	var mu sync.Mutex
+	reads := map[string]int{}
+	get := func(_ context.Context, id string) (*cbr.OperationLog, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reads[id]++
+		status := cbr.OpStatusRunning
+		if id == "op-quick" && reads[id] >= 2 || reads[id] >= 7 {
+			status = cbr.OpStatusSuccess
+		}
+		return &cbr.OperationLog{ID: id, Status: status}, nil
+	}
+	var slept []time.Duration
+	p := pollPolicy{Initial: 2 * time.Second, Max: 30 * time.Second, sleep: func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		return nil
+	}}
+	waits := distinctOperationLogs([]string{"b1", "b2", "b3"}, map[string]string{"b1": "op-slow", "b2": "op-quick", "b3": "op-slow"})
+	if len(waits) != 2 || !reflect.DeepEqual(waits[0].BackupIDs, []string{"b1", "b3"}) {
+		t.Fatalf("distinct operation logs %+v", waits)
+	}
+	if err := waitForOperationLogs(context.Background(), get, waits, p); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	if !reflect.DeepEqual(slept, want) {
+		t.Errorf("pauses %v, want %v", slept, want)
+	}
+	if reads["op-slow"] != 7 || reads["op-quick"] != 2 {
+		t.Errorf("reads %v", reads)
+	}
+	if d := waitDiagnostic(nil, waits, 3); d != nil {
+		t.Errorf("diagnostic for a success: %v", d)
+	}
+}
+
+// TestWaitStopsAtOnceWhenInterrupted: cancelling the context (Ctrl-C) ends a
+// pause of an hour at once.
+func TestWaitStopsAtOnceWhenInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	get := func(context.Context, string) (*cbr.OperationLog, error) {
+		go cancel()
+		return &cbr.OperationLog{Status: cbr.OpStatusRunning}, nil
+	}
+	done := make(chan error, 1)
+	waits := []*opLogWait{{ID: "op", BackupIDs: []string{"b"}}}
+	go func() { done <- waitForOperationLogs(ctx, get, waits, pollPolicy{Initial: time.Hour, Max: time.Hour}) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("waiting did not stop when the context was cancelled")
+	}
+	d := waitDiagnostic(context.Canceled, waits, 1)
+	if d == nil || d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "- operation log op (backup b): last status running") {
+		t.Errorf("diagnostic %v", d)
+	}
+}
+
+func TestTransientPollError(t *testing.T) {
+	var syntax error
+	if err := json.Unmarshal([]byte("{"), &struct{}{}); err != nil {
+		syntax = err
+	}
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{&cbr.APIError{StatusCode: http.StatusTooManyRequests}, true},
+		{&cbr.APIError{StatusCode: http.StatusInternalServerError}, true},
+		{&cbr.APIError{StatusCode: http.StatusServiceUnavailable}, true},
+		{&cbr.APIError{StatusCode: http.StatusNotFound}, false},
+		{&cbr.APIError{StatusCode: http.StatusForbidden}, false},
+		{&cbr.APIError{StatusCode: http.StatusUnauthorized}, false},
+		{&cbr.TransportError{Err: errors.New("connection reset"), Sent: true}, true},
+		{&cbr.ResponseError{Err: syntax}, true},
+		{&cbr.ResponseError{Err: errors.New(`the answer has no operation_log.status`)}, false},
+		{errors.New("invalid operation log ID"), false},
+	}
+	for _, c := range cases {
+		if got := transientPollError(c.err); got != c.want {
+			t.Errorf("transientPollError(%T %v) = %v, want %v", c.err, c.err, got, c.want)
+		}
+	}
+}
+
+// TestBackupSyncCreateInterrupted calls Create directly with a context that
+// is cancelled while it waits, as Terraform does on Ctrl-C: Create returns at
+// once with the record saved and an error saying what happened.
+func TestBackupSyncCreateInterrupted(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	fake.ScriptBackup(backups[1].BackupID, cbrfake.Step{Status: cbrfake.StatusRunning})
+	client, err := cbr.New(cbr.Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: cbr.TokenAuth(cbrfake.DefaultToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Interrupt at the start of the first pause of an hour, once both
+	// operation logs have been read.
+	r := &backupSyncResource{client: client, poll: pollPolicy{Initial: time.Hour, Max: time.Hour, sleep: func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return pollPolicy{}.wait(ctx, d)
+	}}}
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx)
+	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	m := backupSyncModel{
+		ID:                types.StringUnknown(),
+		WaitForCompletion: types.BoolValue(true),
+		Triggers:          types.MapNull(types.StringType),
+		Timeouts:          timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
+	}
+	for _, b := range backups {
+		m.Backups = append(m.Backups, backupModel{
+			BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName), BucketName: types.StringValue(b.BucketName),
+			ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID), ResourceName: types.StringValue(b.ResourceName),
+			ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.Int64Value(b.CreatedAt),
+			OperationLogID: types.StringUnknown(), Status: types.StringUnknown(),
+		})
+	}
+	if diags := plan.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+
+	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+	done := make(chan struct{})
+	go func() {
+		r.Create(ctx, resource.CreateRequest{Plan: plan}, &resp)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Create did not return when the context was cancelled")
+	}
+
+	if resp.Diagnostics.ErrorsCount() != 1 {
+		t.Fatalf("diagnostics %v", resp.Diagnostics)
+	}
+	d := resp.Diagnostics.Errors()[0]
+	if d.Summary() != "Waiting for CBR Backup Sync Interrupted" || !strings.Contains(d.Detail(), "(backup "+backups[1].BackupID+"): last status running") ||
+		!strings.Contains(d.Detail(), "the tasks go on in CBR") {
+		t.Errorf("diagnostic %q: %s", d.Summary(), d.Detail())
+	}
+	var got backupSyncModel
+	if diags := resp.State.Get(ctx, &got); diags.HasError() {
+		t.Fatal(diags)
+	}
+	synced := fake.Synced()
+	if got.ID.IsNull() || len(got.Backups) != 2 || len(synced) != 2 {
+		t.Fatalf("state %+v", got)
+	}
+	for i, want := range []string{"waiting", "running"} {
+		if got.Backups[i].Status.ValueString() != want || got.Backups[i].OperationLogID.ValueString() != synced[i].OperationLogID {
+			t.Errorf("backups[%d]: status %s, operation_log_id %s (want %s, %s)", i, got.Backups[i].Status, got.Backups[i].OperationLogID, want, synced[i].OperationLogID)
+		}
+	}
+	if n := fake.Count(cbrfake.KindOperationLog); n != 2 {
+		t.Errorf("%d operation log reads, want 2", n)
+	}
+}
+
+// TestWaitDiagnostic covers outcomes the acceptance tests do not reach: a
+// status the provider does not know, and several kinds of trouble at once.
+func TestWaitDiagnostic(t *testing.T) {
+	done := func(id, status string, backups ...string) *opLogWait {
+		return &opLogWait{ID: id, BackupIDs: backups, Last: &cbr.OperationLog{ID: id, Status: status}}
+	}
+	t.Run("unknown status", func(t *testing.T) {
+		d := waitDiagnostic(nil, []*opLogWait{done("op1", "success", "b1"), done("op2", "partial_success", "b2", "b3")}, 3)
+		if d == nil || d.Summary() != "CBR Backup Sync Failed" {
+			t.Fatalf("diagnostic %v", d)
+		}
+		for _, want := range []string{
+			"Imported (status success or skipped): 1 of 3.",
+			"Ended with a status the provider does not know:\n- operation log op2 (backups b2, b3): status \"partial_success\"",
+			"would import the 1 backup that succeeded a second time",
+		} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+			}
+		}
+	})
+	t.Run("skipped is fine", func(t *testing.T) {
+		if d := waitDiagnostic(nil, []*opLogWait{done("op1", "skipped", "b1"), done("op2", "success", "b2")}, 2); d != nil {
+			t.Errorf("diagnostic %v", d)
+		}
+	})
+	t.Run("timeout with failures and read errors", func(t *testing.T) {
+		failed := done("op1", "timeout", "b1")
+		failed.Last.ErrorCode, failed.Last.ErrorMessage = "BackupService.1234", "took too long"
+		stuck := &opLogWait{ID: "op2", BackupIDs: []string{"b2"}, Err: &cbr.APIError{Method: "GET", URL: "https://cbr/x", StatusCode: 503, RequestID: "r1"}}
+		gone := &opLogWait{ID: "op3", BackupIDs: []string{"b3"}, Stopped: true, Err: &cbr.APIError{Method: "GET", URL: "https://cbr/y", StatusCode: 404, Code: "BackupService.0012", RequestID: "r2"}}
+		d := waitDiagnostic(context.DeadlineExceeded, []*opLogWait{failed, stuck, gone}, 3)
+		if d == nil || d.Summary() != "Timed Out Waiting for CBR Backup Sync" {
+			t.Fatalf("diagnostic %v", d)
+		}
+		for _, want := range []string{
+			"Imported (status success or skipped): 0 of 3.",
+			"Failed:\n- operation log op1 (backup b1): status timeout, error_code BackupService.1234, error_msg \"took too long\"",
+			"Still in progress:\n- operation log op2 (backup b2): not read yet; last read failed: GET https://cbr/x: HTTP 503 Service Unavailable, request id r1",
+			"Could not be read:\n- operation log op3 (backup b3): CBR has no such operation log: GET https://cbr/y: HTTP 404 Not Found, error_code BackupService.0012",
+			`data "cbr_operation_log" "check" { id = "op2" }`,
+		} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+			}
+		}
+	})
+}
