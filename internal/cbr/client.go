@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 )
 
@@ -62,15 +64,34 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is sent as the User-Agent header.
 	UserAgent string
+	// MaxRetries is how many times a request that failed with a temporary
+	// error is sent again (see RetryRule); 0 disables retries.
+	MaxRetries int
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between
+	// attempts; zero means DefaultRetryBaseDelay and DefaultRetryMaxDelay.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+	// Secrets are the credentials in use (token, secret key, password...).
+	// They are masked in every log entry written during a call, on top of
+	// the redaction of credential headers and JSON fields.
+	Secrets []string
 }
 
 // Client calls the CBR API. It is safe for concurrent use.
 type Client struct {
-	endpoint  *url.URL
-	projectID string
-	auth      Authenticator
-	http      *http.Client
-	userAgent string
+	endpoint   *url.URL
+	projectID  string
+	auth       Authenticator
+	http       *http.Client
+	userAgent  string
+	maxRetries int
+	retryBase  time.Duration
+	retryMax   time.Duration
+	secrets    []string
+
+	// Replaced by tests.
+	now       func() time.Time
+	randFloat func() float64
+	sleep     func(context.Context, time.Duration) error
 }
 
 // New checks cfg and returns a Client.
@@ -93,11 +114,34 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Auth == nil {
 		return nil, errors.New("an authenticator is required")
 	}
+	if cfg.MaxRetries < 0 || cfg.MaxRetries > MaxRetriesLimit {
+		return nil, fmt.Errorf("max retries must be between 0 and %d, got %d", MaxRetriesLimit, cfg.MaxRetries)
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Client{endpoint: u, projectID: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent}, nil
+	hc = withLogging(hc)
+	c := &Client{
+		endpoint: u, projectID: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent,
+		maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay, retryMax: cfg.RetryMaxDelay,
+		now: time.Now, randFloat: rand.Float64, sleep: sleepContext,
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = DefaultRetryBaseDelay
+	}
+	if c.retryMax <= 0 {
+		c.retryMax = DefaultRetryMaxDelay
+	}
+	if c.retryMax < c.retryBase {
+		c.retryMax = c.retryBase
+	}
+	for _, s := range cfg.Secrets {
+		if s != "" {
+			c.secrets = append(c.secrets, s)
+		}
+	}
+	return c, nil
 }
 
 // ProjectID is the project the client calls into.
@@ -123,6 +167,11 @@ func (c *Client) SyncBackups(ctx context.Context, backups []model.BackupSync) (m
 	if err != nil {
 		return nil, err
 	}
+	return decodeSyncAnswer(backups, raw)
+}
+
+// decodeSyncAnswer reads a 2xx sync answer and matches it with the request.
+func decodeSyncAnswer(backups []model.BackupSync, raw *rawAnswer) (map[string]string, error) {
 	var answer struct {
 		Sync *[]model.BackupSyncRespBody `json:"sync"`
 	}
@@ -174,12 +223,48 @@ type rawAnswer struct {
 	body        []byte
 }
 
-// do sends one request and returns a 2xx answer's body, or an error.
+// do sends a request, retrying temporary failures as RetryRule says, and
+// returns a 2xx answer's body, or an error.
+//
+// Retries are bounded by c.maxRetries and by ctx: a wait never runs past
+// ctx's deadline, and ends at once when ctx is cancelled.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*rawAnswer, error) {
+	ctx = c.maskSecrets(ctx)
 	u := *c.endpoint
 	u.Path = c.endpoint.Path + path
 	target := u.String()
 
+	for attempt := 0; ; attempt++ {
+		raw, err := c.send(ctx, method, target, body)
+		if err == nil {
+			return raw, nil
+		}
+		if ctx.Err() != nil || !retryable(method, err) {
+			return nil, err
+		}
+		if attempt >= c.maxRetries {
+			reason := fmt.Sprintf("max_retries (%d) reached", c.maxRetries)
+			if c.maxRetries == 0 {
+				reason = "retries are disabled (max_retries = 0)"
+			}
+			return nil, &RetryError{Attempts: attempt + 1, Reason: reason, Err: err}
+		}
+		delay, stop := c.retryDelay(ctx, attempt, err)
+		if stop != "" {
+			return nil, &RetryError{Attempts: attempt + 1, Reason: stop, Err: err}
+		}
+		tflog.Info(ctx, "Retrying CBR API request", map[string]any{
+			"http_method": method, "http_url": target, "attempt": attempt + 1, "max_retries": c.maxRetries,
+			"cause": retryCause(err), "delay_ms": delay.Milliseconds(),
+		})
+		if waitErr := c.sleep(ctx, delay); waitErr != nil {
+			return nil, &RetryError{Attempts: attempt + 1, Reason: "the operation ended while waiting to retry: " + waitErr.Error(), Err: err, Ctx: waitErr}
+		}
+	}
+}
+
+// send sends one request and returns a 2xx answer's body, or an error.
+func (c *Client) send(ctx context.Context, method, target string, body []byte) (*rawAnswer, error) {
 	var reader io.Reader
 	if body != nil {
 		reader = bytes.NewReader(body)
@@ -223,6 +308,16 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*raw
 		return nil, &ResponseError{Method: method, URL: target, StatusCode: resp.StatusCode, RequestID: requestID, Body: snippet(data), Err: fmt.Errorf("reading the answer: %w", readErr)}
 	}
 	return &rawAnswer{method: method, url: target, status: resp.StatusCode, requestID: requestID, body: data}, nil
+}
+
+// maskSecrets registers the configured secrets as masks on ctx's logger, a
+// second line of defence behind the redaction in the logging transport.
+func (c *Client) maskSecrets(ctx context.Context) context.Context {
+	if len(c.secrets) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, c.secrets...)
+	return tflog.MaskMessageStrings(ctx, c.secrets...)
 }
 
 // snippet returns at most 512 bytes of an answer, for error messages.
