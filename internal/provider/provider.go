@@ -5,14 +5,13 @@ package provider
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -40,24 +39,32 @@ type cbrProvider struct {
 	version string
 	// getenv reads the environment; tests replace it.
 	getenv func(string) string
+
+	// Zero means the cbr package defaults; tests shorten them.
+	retryBaseDelay, retryMaxDelay time.Duration
+	requestTimeout                time.Duration
 }
 
 type providerModel struct {
-	Region    types.String `tfsdk:"region"`
-	ProjectID types.String `tfsdk:"project_id"`
-	AuthToken types.String `tfsdk:"auth_token"`
-	Cloud     types.String `tfsdk:"cloud"`
-	Endpoints types.Map    `tfsdk:"endpoints"`
-	Insecure  types.Bool   `tfsdk:"insecure"`
+	Region     types.String `tfsdk:"region"`
+	ProjectID  types.String `tfsdk:"project_id"`
+	AuthToken  types.String `tfsdk:"auth_token"`
+	Cloud      types.String `tfsdk:"cloud"`
+	Endpoints  types.Map    `tfsdk:"endpoints"`
+	Insecure   types.Bool   `tfsdk:"insecure"`
+	CACertFile types.String `tfsdk:"cacert_file"`
+	MaxRetries types.Int64  `tfsdk:"max_retries"`
 }
 
 // Environment variables, named as in the official Huawei Cloud provider.
 const (
-	envRegion    = "HW_REGION_NAME"
-	envProjectID = "HW_PROJECT_ID"
-	envAuthToken = "HW_AUTH_TOKEN"
-	envCloud     = "HW_CLOUD"
-	envInsecure  = "HW_INSECURE"
+	envRegion     = "HW_REGION_NAME"
+	envProjectID  = "HW_PROJECT_ID"
+	envAuthToken  = "HW_AUTH_TOKEN"
+	envCloud      = "HW_CLOUD"
+	envInsecure   = "HW_INSECURE"
+	envCACert     = "HW_CACERT"
+	envMaxRetries = "HW_MAX_RETRIES"
 
 	defaultCloud = "myhuaweicloud.com"
 )
@@ -105,8 +112,20 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				},
 			},
 			"insecure": schema.BoolAttribute{
-				MarkdownDescription: "Skip verification of the API's TLS certificate. Only for testing. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
+				MarkdownDescription: "Skip verification of the API's TLS certificate, which lets anyone who can intercept the connection read the credentials. Only for testing: the provider warns when it is set. To trust a private CA, use `cacert_file` instead. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
 				Optional:            true,
+			},
+			"cacert_file": schema.StringAttribute{
+				MarkdownDescription: "The path of a PEM file of CA certificates to trust, in addition to the system's, when verifying the API's TLS certificate (for example behind a TLS-inspecting proxy). Can also be set with `" + envCACert + "`. " +
+					"Proxies are taken from the `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a temporary error is sent again: %d to %d. Can also be set with `%s`. Defaults to `%d`; `0` disables retries.\n\n", 0, cbr.MaxRetriesLimit, envMaxRetries, cbr.DefaultMaxRetries) +
+					cbr.RetryRule + fmt.Sprintf(" Without `Retry-After`, the wait before retry n is random between 0 and %s·2^(n-1), at most %s; a `Retry-After` of more than %s ends the apply at once.", cbr.DefaultRetryBaseDelay, cbr.DefaultRetryMaxDelay, cbr.MaxRetryAfter),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, cbr.MaxRetriesLimit)},
 			},
 		},
 	}
@@ -118,6 +137,10 @@ type settings struct {
 	Region, ProjectID, AuthToken, Cloud string
 	CBREndpoint                         string
 	Insecure                            bool
+	// CACertFile is the CA bundle's path; CACertSource names where it was
+	// set (cacert_file or HW_CACERT), for error messages.
+	CACertFile, CACertSource string
+	MaxRetries               int
 }
 
 func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -132,16 +155,40 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
-	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if s.Insecure {
-		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it with insecure = true
+		detail := "The provider does not verify the TLS certificate of the CBR API (insecure = true or " + envInsecure + "), so anyone who can intercept the connection can read the credentials and change the answers. Use it only for testing; to trust a private CA, set cacert_file instead."
+		if s.CACertFile != "" {
+			detail += " The CA bundle " + s.CACertFile + " is not used while insecure is set."
+		}
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "TLS Certificate Verification Disabled", detail)
+	}
+	var caPEM []byte
+	if s.CACertFile != "" {
+		caPEM = loadCACert(s.CACertFile, s.CACertSource, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	hc, err := cbr.NewHTTPClient(cbr.TransportOptions{
+		Insecure:  s.Insecure,
+		CACertPEM: caPEM,
+		Getenv:    p.getenv,
+		Timeout:   p.requestTimeout,
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
+		return
 	}
 	client, err := cbr.New(cbr.Config{
-		Endpoint:   s.CBREndpoint,
-		ProjectID:  s.ProjectID,
-		Auth:       cbr.TokenAuth(s.AuthToken),
-		HTTPClient: &http.Client{Transport: transport, Timeout: 5 * time.Minute},
-		UserAgent:  fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+		Endpoint:       s.CBREndpoint,
+		ProjectID:      s.ProjectID,
+		Auth:           cbr.TokenAuth(s.AuthToken),
+		HTTPClient:     hc,
+		UserAgent:      fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+		MaxRetries:     s.MaxRetries,
+		RetryBaseDelay: p.retryBaseDelay,
+		RetryMaxDelay:  p.retryMaxDelay,
+		Secrets:        []string{s.AuthToken},
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
@@ -149,6 +196,23 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
+}
+
+// loadCACert reads and checks a CA bundle, reporting problems on the
+// cacert_file attribute.
+func loadCACert(file, source string, diags *diag.Diagnostics) []byte {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		diags.AddAttributeError(path.Root("cacert_file"), "Unable to Read CA Certificate File",
+			fmt.Sprintf("The CA bundle %q (from %s) cannot be read: %v.", file, source, err))
+		return nil
+	}
+	if _, err := cbr.ParseCABundle(data); err != nil {
+		diags.AddAttributeError(path.Root("cacert_file"), "Invalid CA Certificate File",
+			fmt.Sprintf("The CA bundle %q (from %s) is not a PEM file of CA certificates: %v.", file, source, err))
+		return nil
+	}
+	return data
 }
 
 // resolveSettings applies environment fallbacks (configuration wins) and
@@ -189,6 +253,35 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 				fmt.Sprintf("%s is %q; it must be true or false.", envInsecure, getenv(envInsecure)))
 		}
 		s.Insecure = b
+	}
+
+	switch {
+	case m.CACertFile.IsUnknown():
+		diags.AddAttributeError(path.Root("cacert_file"), "Unknown Provider Value: cacert_file",
+			"The provider cannot be configured because cacert_file is not known until apply. Set it to a value known at plan time, or leave it out and set the "+envCACert+" environment variable.")
+	case !m.CACertFile.IsNull():
+		s.CACertFile, s.CACertSource = strings.TrimSpace(m.CACertFile.ValueString()), "cacert_file"
+	case strings.TrimSpace(getenv(envCACert)) != "":
+		s.CACertFile, s.CACertSource = strings.TrimSpace(getenv(envCACert)), envCACert
+	}
+
+	s.MaxRetries = cbr.DefaultMaxRetries
+	switch {
+	case m.MaxRetries.IsUnknown():
+		diags.AddAttributeError(path.Root("max_retries"), "Unknown Provider Value: max_retries",
+			"The provider cannot be configured because max_retries is not known until apply. Set it to a number known at plan time, or leave it out and set the "+envMaxRetries+" environment variable.")
+	case !m.MaxRetries.IsNull():
+		// The attribute's validator reports values out of range.
+		s.MaxRetries = int(min(max(m.MaxRetries.ValueInt64(), 0), cbr.MaxRetriesLimit))
+	case strings.TrimSpace(getenv(envMaxRetries)) != "":
+		v := strings.TrimSpace(getenv(envMaxRetries))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > cbr.MaxRetriesLimit {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid Environment Variable "+envMaxRetries,
+				fmt.Sprintf("%s is %q; it must be a whole number from 0 to %d.", envMaxRetries, getenv(envMaxRetries), cbr.MaxRetriesLimit))
+		} else {
+			s.MaxRetries = n
+		}
 	}
 
 	endpoints := map[string]string{}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -20,9 +21,26 @@ import (
 
 // providerFactories serves the provider in-process to the Terraform CLI, with
 // an empty environment so a developer's HW_* variables cannot leak into tests.
+// Retries wait milliseconds instead of seconds.
 func providerFactories(env map[string]string) map[string]func() (tfprotov6.ProviderServer, error) {
+	return providerFactoriesWith(env, nil)
+}
+
+// providerFactoriesWith is providerFactories with the provider adjusted by tune.
+func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"cbr": providerserver.NewProtocol6WithError(&cbrProvider{version: "test", getenv: func(k string) string { return env[k] }}),
+		"cbr": func() (tfprotov6.ProviderServer, error) {
+			p := &cbrProvider{
+				version:        "test",
+				getenv:         func(k string) string { return env[k] },
+				retryBaseDelay: time.Millisecond,
+				retryMaxDelay:  10 * time.Millisecond,
+			}
+			if tune != nil {
+				tune(p)
+			}
+			return providerserver.NewProtocol6WithError(p)()
+		},
 	}
 }
 
@@ -96,7 +114,8 @@ func TestResolveSettings(t *testing.T) {
 		}
 		return types.MapValueMust(types.StringType, m)
 	}
-	null := providerModel{Region: types.StringNull(), ProjectID: types.StringNull(), AuthToken: types.StringNull(), Cloud: types.StringNull(), Endpoints: types.MapNull(types.StringType), Insecure: types.BoolNull()}
+	null := providerModel{Region: types.StringNull(), ProjectID: types.StringNull(), AuthToken: types.StringNull(), Cloud: types.StringNull(),
+		Endpoints: types.MapNull(types.StringType), Insecure: types.BoolNull(), CACertFile: types.StringNull(), MaxRetries: types.Int64Null()}
 	with := func(f func(*providerModel)) providerModel { m := null; f(&m); return m }
 
 	cases := []struct {
@@ -110,7 +129,14 @@ func TestResolveSettings(t *testing.T) {
 			name:  "env only",
 			model: null,
 			env:   map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1"},
-			want:  settings{Region: "cn-north-4", ProjectID: "p1", AuthToken: "t1", Cloud: defaultCloud, CBREndpoint: "https://cbr.cn-north-4.myhuaweicloud.com"},
+			want:  settings{Region: "cn-north-4", ProjectID: "p1", AuthToken: "t1", Cloud: defaultCloud, CBREndpoint: "https://cbr.cn-north-4.myhuaweicloud.com", MaxRetries: 5},
+		},
+		{
+			name:  "env only, all settings",
+			model: null,
+			env:   map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envMaxRetries: " 0 ", envCACert: " /etc/ca.pem ", envInsecure: "false"},
+			want: settings{Region: "cn-north-4", ProjectID: "p1", AuthToken: "t1", Cloud: defaultCloud, CBREndpoint: "https://cbr.cn-north-4.myhuaweicloud.com",
+				MaxRetries: 0, CACertFile: "/etc/ca.pem", CACertSource: envCACert},
 		},
 		{
 			name: "config beats env",
@@ -119,26 +145,34 @@ func TestResolveSettings(t *testing.T) {
 				m.ProjectID = str("p2")
 				m.AuthToken = str("t2")
 				m.Cloud = str("example.com")
+				m.MaxRetries = types.Int64Value(10)
+				m.CACertFile = str("ca.pem")
 			}),
-			env:  map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envCloud: "other.com", envInsecure: "true"},
-			want: settings{Region: "ap-southeast-1", ProjectID: "p2", AuthToken: "t2", Cloud: "example.com", CBREndpoint: "https://cbr.ap-southeast-1.example.com", Insecure: true},
+			env: map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envCloud: "other.com", envInsecure: "true", envMaxRetries: "2", envCACert: "/etc/other.pem"},
+			want: settings{Region: "ap-southeast-1", ProjectID: "p2", AuthToken: "t2", Cloud: "example.com", CBREndpoint: "https://cbr.ap-southeast-1.example.com", Insecure: true,
+				MaxRetries: 10, CACertFile: "ca.pem", CACertSource: "cacert_file"},
 		},
 		{
 			name:  "endpoint override without region, scheme added, trimmed",
 			model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "  cbr.internal.example:8443/ ") }),
 			env:   map[string]string{envProjectID: "p1", envAuthToken: "t1"},
-			want:  settings{ProjectID: "p1", AuthToken: "t1", Cloud: defaultCloud, CBREndpoint: "https://cbr.internal.example:8443"},
+			want:  settings{ProjectID: "p1", AuthToken: "t1", Cloud: defaultCloud, CBREndpoint: "https://cbr.internal.example:8443", MaxRetries: 5},
 		},
 		{
 			name:  "insecure in config beats env",
 			model: with(func(m *providerModel) { m.Insecure = types.BoolValue(false) }),
 			env:   map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t", envInsecure: "true"},
-			want:  settings{Region: "r", ProjectID: "p", AuthToken: "t", Cloud: defaultCloud, CBREndpoint: "https://cbr.r.myhuaweicloud.com"},
+			want:  settings{Region: "r", ProjectID: "p", AuthToken: "t", Cloud: defaultCloud, CBREndpoint: "https://cbr.r.myhuaweicloud.com", MaxRetries: 5},
 		},
 		{name: "missing project", model: null, env: map[string]string{envRegion: "r", envAuthToken: "t"}, wantErr: "Set project_id in the provider block or the HW_PROJECT_ID environment variable"},
 		{name: "missing token", model: null, env: map[string]string{envRegion: "r", envProjectID: "p"}, wantErr: "Set auth_token in the provider block or the HW_AUTH_TOKEN environment variable"},
 		{name: "missing region", model: null, env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "Set region in the provider block or the HW_REGION_NAME environment variable"},
 		{name: "bad insecure env", model: null, env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t", envInsecure: "yes please"}, wantErr: `HW_INSECURE is "yes please"`},
+		{name: "max retries env not a number", model: null, env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t", envMaxRetries: "five"}, wantErr: `HW_MAX_RETRIES is "five"; it must be a whole number from 0 to 10`},
+		{name: "max retries env too large", model: null, env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t", envMaxRetries: "11"}, wantErr: `HW_MAX_RETRIES is "11"; it must be a whole number from 0 to 10`},
+		{name: "max retries env negative", model: null, env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t", envMaxRetries: "-1"}, wantErr: `HW_MAX_RETRIES is "-1"`},
+		{name: "unknown max retries", model: with(func(m *providerModel) { m.MaxRetries = types.Int64Unknown() }), env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t"}, wantErr: "max_retries is not known until apply"},
+		{name: "unknown cacert", model: with(func(m *providerModel) { m.CACertFile = types.StringUnknown() }), env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t"}, wantErr: "cacert_file is not known until apply"},
 		{name: "unknown token", model: with(func(m *providerModel) { m.AuthToken = types.StringUnknown() }), env: map[string]string{envRegion: "r", envProjectID: "p"}, wantErr: "auth_token is not known until apply"},
 		{name: "empty endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", " ") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "endpoints.cbr: the endpoint is empty"},
 		{name: "ftp endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "ftp://x") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "only http:// and https://"},
