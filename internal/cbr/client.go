@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
@@ -94,20 +96,36 @@ type Client struct {
 	sleep     func(context.Context, time.Duration) error
 }
 
-// New checks cfg and returns a Client.
-func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.Endpoint)
+// ParseEndpoint checks an API base URL: http or https, with a host, and
+// without query or fragment. The path is kept without its trailing slashes.
+func ParseEndpoint(endpoint string) (*url.URL, error) {
+	if i := strings.IndexFunc(endpoint, unicode.IsSpace); i >= 0 {
+		return nil, fmt.Errorf("invalid endpoint %q: it contains white space", endpoint)
+	}
+	u, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: %w", cfg.Endpoint, err)
+		return nil, fmt.Errorf("invalid endpoint %q: %w", endpoint, err)
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: want an http(s) URL such as https://cbr.cn-north-4.myhuaweicloud.com", cfg.Endpoint)
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("invalid endpoint %q: want an http(s) URL such as https://cbr.cn-north-4.myhuaweicloud.com", endpoint)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("invalid CBR endpoint %q: a query or fragment is not allowed", cfg.Endpoint)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(endpoint, "#") {
+		return nil, fmt.Errorf("invalid endpoint %q: a query or fragment is not allowed", endpoint)
+	}
+	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("invalid endpoint %q: empty port", endpoint)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
+	return u, nil
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := ParseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("CBR: %w", err)
+	}
 	if strings.TrimSpace(cfg.ProjectID) == "" {
 		return nil, errors.New("a project ID is required")
 	}
@@ -320,12 +338,17 @@ func (c *Client) maskSecrets(ctx context.Context) context.Context {
 	return tflog.MaskMessageStrings(ctx, c.secrets...)
 }
 
-// snippet returns at most 512 bytes of an answer, for error messages.
+// snippet returns at most 512 bytes of an answer, for error messages, cut
+// at a character boundary.
 func snippet(b []byte) string {
 	const limit = 512
 	s := strings.ToValidUTF8(string(b), "?")
 	if len(s) > limit {
-		return s[:limit] + "…"
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "…"
 	}
 	return s
 }

@@ -327,7 +327,9 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 	return s, diags
 }
 
-// normalizeEndpoint trims an endpoint and gives it https:// when it has no scheme.
+// normalizeEndpoint trims an endpoint, gives it https:// when it has no
+// scheme, and checks it as the client will, so that a bad value is reported
+// at plan time on its attribute.
 func normalizeEndpoint(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -339,7 +341,11 @@ func normalizeEndpoint(v string) (string, error) {
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", v)
 	}
-	return strings.TrimRight(v, "/"), nil
+	v = strings.TrimRight(v, "/")
+	if _, err := cbr.ParseEndpoint(v); err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {

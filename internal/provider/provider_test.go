@@ -175,6 +175,9 @@ func TestResolveSettings(t *testing.T) {
 		{name: "unknown cacert", model: with(func(m *providerModel) { m.CACertFile = types.StringUnknown() }), env: map[string]string{envRegion: "r", envProjectID: "p", envAuthToken: "t"}, wantErr: "cacert_file is not known until apply"},
 		{name: "unknown token", model: with(func(m *providerModel) { m.AuthToken = types.StringUnknown() }), env: map[string]string{envRegion: "r", envProjectID: "p"}, wantErr: "auth_token is not known until apply"},
 		{name: "empty endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", " ") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "endpoints.cbr: the endpoint is empty"},
+		{name: "endpoint without host", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "https://") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: `endpoints.cbr: invalid endpoint "https:": want an http(s) URL`},
+		{name: "endpoint with fragment", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "cbr.example.com#top") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "a query or fragment is not allowed"},
+		{name: "endpoint with space", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "cbr.example .com") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "it contains white space"},
 		{name: "ftp endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "ftp://x") }), env: map[string]string{envProjectID: "p", envAuthToken: "t"}, wantErr: "only http:// and https://"},
 	}
 	for _, tc := range cases {
