@@ -132,6 +132,8 @@ type Server struct {
 	opLogs        map[string]*opLog
 	issued        map[string]*issuedToken
 	issuedCount   int
+	inFlight      int
+	maxInFlight   int
 }
 
 type project struct {
@@ -255,12 +257,14 @@ func (s *Server) Synced() []SyncedBackup {
 	return append([]SyncedBackup(nil), s.synced...)
 }
 
-// Reset forgets recorded requests. Synced backups, operation logs, tokens,
-// scripts and queued faults are kept.
+// Reset forgets recorded requests (and the peak of concurrent requests of
+// Stats). Synced backups, operation logs, tokens, scripts and queued faults
+// are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
+	s.maxInFlight = s.inFlight
 }
 
 // call is the state of one request while it is being served.
@@ -309,6 +313,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	s.mu.Unlock()
 
 	status := 0
@@ -316,6 +322,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		rec.Status = status
+		s.inFlight--
 		s.mu.Unlock()
 		if s.opts.Logf != nil {
 			s.opts.Logf("%s %s status=%d request_id=%s kind=%s duration=%s",

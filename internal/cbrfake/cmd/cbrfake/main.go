@@ -5,13 +5,20 @@
 //
 // Once listening it writes its base URL (e.g. http://127.0.0.1:43121) to
 // -url-file (atomically, without a trailing newline), logs one line per request to stderr and exits
-// cleanly on SIGINT or SIGTERM. Secrets may also be given through the
+// cleanly on SIGINT or SIGTERM.
+//
+// For load runs, GET /_fake/stats answers the fake's statistics as JSON
+// (requests by kind and status, peak concurrency, applied backups and
+// duplicates; see cbrfake.Stats), -latency delays every API answer and
+// -throttle answers the first N sync requests with 429 and Retry-After: 1.
+// The stats path is served by this command only, not by package cbrfake. Secrets may also be given through the
 // environment variables CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and
 // CBRFAKE_PASSWORD so that they do not show in the process list.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,6 +64,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	password := fs.String("password", "", "password of -user (or $CBRFAKE_PASSWORD)")
 	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
 	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
+	latency := fs.Duration("latency", 0, "wait this long before answering each API request, like a remote service")
+	throttle := fs.Int("throttle", 0, "answer the first `N` sync requests with 429 Too Many Requests and Retry-After: 1")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +111,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return errors.New("-domain needs -user")
 	}
 
+	if *latency < 0 || *throttle < 0 {
+		return errors.New("-latency and -throttle must not be negative")
+	}
+	fake := cbrfake.New(opts)
+	for i := 0; i < *throttle; i++ {
+		fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	}
+
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -111,7 +128,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           cbrfake.New(opts),
+		Handler:           handler(fake, *latency),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          logger,
@@ -146,6 +163,37 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	return nil
+}
+
+// statsPath serves the fake's statistics.
+const statsPath = "/_fake/stats"
+
+// handler serves the fake API, after latency, and its statistics.
+func handler(fake *cbrfake.Server, latency time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == statsPath {
+			if r.Method != http.MethodGet {
+				w.Header().Set("Allow", http.MethodGet)
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(fake.Stats())
+			return
+		}
+		if latency > 0 {
+			t := time.NewTimer(latency)
+			select {
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		fake.ServeHTTP(w, r)
+	})
 }
 
 func envDefault(v *string, name string) {
