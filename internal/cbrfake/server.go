@@ -97,6 +97,10 @@ type Options struct {
 	SharedOperationLog bool
 	Now                func() time.Time                 // clock; default time.Now
 	Logf               func(format string, args ...any) // optional request log; never receives secrets or bodies
+	// Latency delays the handling of every request, after it is recorded,
+	// like a remote service; a client that goes away meanwhile gets no
+	// answer (status 0).
+	Latency time.Duration
 }
 
 // Request is one recorded request.
@@ -329,6 +333,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				r.Method, r.URL.Path, status, c.reqID, c.kind, time.Since(start).Round(time.Microsecond))
 		}
 	}()
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 	status = s.serve(w, c)
 }
 

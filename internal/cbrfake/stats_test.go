@@ -73,3 +73,25 @@ func TestStats(t *testing.T) {
 		t.Errorf("after Reset: %+v", st)
 	}
 }
+
+func TestLatencyCountsAsInFlight(t *testing.T) {
+	s, base := newStarted(t, Options{Latency: 200 * time.Millisecond})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := postSync(t, base, syncBody(entry(i))); r.status != 200 {
+				t.Errorf("sync %d: %d", i, r.status)
+			}
+		}()
+	}
+	wg.Wait()
+	if elapsed := time.Since(start); elapsed < 200*time.Millisecond {
+		t.Errorf("answered in %s despite a latency of 200ms", elapsed)
+	}
+	if st := s.Stats(); st.MaxInFlight != 4 || st.SyncedEntries != 4 {
+		t.Errorf("max in flight %d, synced %d; want 4 and 4", st.MaxInFlight, st.SyncedEntries)
+	}
+}

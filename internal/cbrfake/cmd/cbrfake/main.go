@@ -114,6 +114,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if *latency < 0 || *throttle < 0 {
 		return errors.New("-latency and -throttle must not be negative")
 	}
+	opts.Latency = *latency
 	fake := cbrfake.New(opts)
 	for i := 0; i < *throttle; i++ {
 		fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
@@ -128,7 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           handler(fake, *latency),
+		Handler:           handler(fake),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          logger,
@@ -168,8 +169,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 // statsPath serves the fake's statistics.
 const statsPath = "/_fake/stats"
 
-// handler serves the fake API, after latency, and its statistics.
-func handler(fake *cbrfake.Server, latency time.Duration) http.Handler {
+// handler serves the fake API and its statistics.
+func handler(fake *cbrfake.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == statsPath {
 			if r.Method != http.MethodGet {
@@ -182,15 +183,6 @@ func handler(fake *cbrfake.Server, latency time.Duration) http.Handler {
 			enc.SetIndent("", "  ")
 			_ = enc.Encode(fake.Stats())
 			return
-		}
-		if latency > 0 {
-			t := time.NewTimer(latency)
-			select {
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
 		}
 		fake.ServeHTTP(w, r)
 	})
