@@ -31,16 +31,16 @@ const (
 	MaxRetryAfter = 2 * time.Minute
 )
 
-// RetryRule describes, for documentation and error messages, which failures
-// the client retries.
-const RetryRule = "A request is retried, with exponential backoff and full jitter, or after the time the API " +
-	"asks for in a `Retry-After` header, when the API answers HTTP 429 (throttled) or 503 (unavailable), or when " +
-	"the connection fails before the request was sent (DNS, connection refused, TLS handshake; not for an unknown " +
-	"host name or an untrusted certificate, which no retry can fix). Read-only (GET) " +
-	"requests are also retried after HTTP 500, 502 and 504 and after a connection lost while waiting for the answer. " +
-	"A sync request is never sent again after an answer that may mean it was applied: HTTP 500, 502 or 504, a " +
-	"connection reset or a timeout after the request was sent, or an unreadable answer. Retries stop when the " +
-	"context ends (a timeout, or Ctrl-C), and at once when `Retry-After` asks for a wait longer than the time left."
+// RetryRule describes, for documentation, which failures the client retries.
+const RetryRule = "A request is retried, with exponential backoff and full jitter or after the time the API asks for in a " +
+	"`Retry-After` header, when the API answers HTTP 429 (throttled) or 503 (unavailable), or when the connection fails " +
+	"before the request was sent (DNS, connection refused, TLS handshake; not for an unknown host name or an untrusted " +
+	"certificate, which no retry can fix). Read-only (GET) requests are also retried after HTTP 500, 502 and 504 and after " +
+	"a connection lost while waiting for the answer. A sync request is never sent again after an answer that may mean it " +
+	"was applied (HTTP 500, 502 or 504, a connection reset or a timeout after the request was sent, or an unreadable " +
+	"answer), because that could import the same backups twice: the apply fails and the resource is kept as tainted. " +
+	"Waiting stops at once on Ctrl-C and never runs past the operation's timeout: a `Retry-After` longer than the time " +
+	"left ends the apply at once."
 
 // RetryError is a call that failed with a temporary error and was not retried
 // any further: the retry budget was used up, the server asked for a wait

@@ -123,12 +123,25 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a temporary error is sent again: %d to %d. Can also be set with `%s`. Defaults to `%d`; `0` disables retries.\n\n", 0, cbr.MaxRetriesLimit, envMaxRetries, cbr.DefaultMaxRetries) +
-					cbr.RetryRule + fmt.Sprintf(" Without `Retry-After`, the wait before retry n is random between 0 and %s·2^(n-1), at most %s; a `Retry-After` of more than %s ends the apply at once.", cbr.DefaultRetryBaseDelay, cbr.DefaultRetryMaxDelay, cbr.MaxRetryAfter),
+					cbr.RetryRule + fmt.Sprintf(" Without `Retry-After`, the wait before retry n is random between 0 and %s × 2^(n-1), at most %s; a `Retry-After` of more than %s ends the apply at once.",
+					humanDuration(cbr.DefaultRetryBaseDelay), humanDuration(cbr.DefaultRetryMaxDelay), humanDuration(cbr.MaxRetryAfter)),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, cbr.MaxRetriesLimit)},
 			},
 		},
 	}
+}
+
+// humanDuration writes a whole number of minutes or seconds for the docs.
+func humanDuration(d time.Duration) string {
+	n, unit := d.Seconds(), "second"
+	if d >= time.Minute && d%time.Minute == 0 {
+		n, unit = d.Minutes(), "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%g %s", n, unit)
 }
 
 // settings is the provider configuration after environment fallbacks and
