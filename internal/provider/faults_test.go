@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -225,4 +227,51 @@ func TestAccBackupSync_notSent(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestFailureDetails covers the explanations that cannot be reached through
+// plugin-testing: an interrupted apply (Ctrl-C) before and after sending, a
+// deadline (the create timeout), and a long list of backups to check.
+func TestFailureDetails(t *testing.T) {
+	throttled := &cbr.APIError{Method: "POST", URL: "https://cbr.example.com/v3/p/backups/sync", StatusCode: 429, Code: "APIGW.0308", Message: "throttled", RequestID: "rid-1"}
+	notApplied := []struct {
+		err  error
+		want []string
+	}{
+		{&cbr.TransportError{Method: "POST", URL: "u", Err: context.Canceled}, []string{"The apply was interrupted before the request to synchronize 3 backups was sent. Nothing was synchronized and nothing was saved in the state."}},
+		{&cbr.RetryError{Attempts: 1, Reason: "the operation ended while waiting to retry: context canceled", Err: throttled, Ctx: context.Canceled},
+			[]string{"CBR did not accept the request to synchronize 3 backups.", "The provider tried 1 time and gave up: the operation ended while waiting to retry: context canceled.", "HTTP status: 429", "request id: rid-1", "attempts: 1 (the operation ended"}},
+		{&cbr.RetryError{Attempts: 2, Reason: "the server asked to retry in 30s (Retry-After: 30), but only 5s are left before the deadline (the operation's timeout)", Err: throttled},
+			[]string{"The provider tried 2 times and gave up: the server asked to retry in 30s", "only 5s are left before the deadline"}},
+		{&cbr.RetryError{Attempts: 6, Reason: "max_retries (5) reached", Err: &cbr.TransportError{Method: "POST", URL: "u", Err: errors.New("dial tcp: connection refused")}},
+			[]string{"could not be sent to CBR", "tried 6 times and gave up: max_retries (5) reached. Apply again later, or raise max_retries", "connection refused"}},
+	}
+	for _, tc := range notApplied {
+		got := notAppliedDetail(tc.err, 3)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("notAppliedDetail(%v) lacks %q:\n%s", tc.err, w, got)
+			}
+		}
+	}
+
+	ids := make([]string, 12)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("bk-%02d", i)
+	}
+	applied := []struct {
+		err  error
+		want string
+	}{
+		{&cbr.TransportError{Method: "POST", URL: "u", Err: context.Canceled, Sent: true}, "was sent, but the apply was interrupted before the answer came back"},
+		{&cbr.TransportError{Method: "POST", URL: "u", Err: context.DeadlineExceeded, Sent: true}, "was sent, but no answer came back in time"},
+		{&cbr.TransportError{Method: "POST", URL: "u", Err: errors.New("read: connection reset by peer"), Sent: true}, "the connection failed before an answer came back"},
+	}
+	for _, tc := range applied {
+		d := appliedErrorDiagnostic(tc.err, ids, 0)
+		if d.Summary() != "CBR Backup Sync Outcome Unknown" || !strings.Contains(d.Detail(), tc.want) ||
+			!strings.Contains(d.Detail(), "whether these backups were imported: bk-00, bk-01, bk-02, bk-03, bk-04, bk-05, bk-06, bk-07, bk-08, bk-09 and 2 more.") {
+			t.Errorf("%v: %s\n%s", tc.err, d.Summary(), d.Detail())
+		}
+	}
 }
