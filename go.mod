@@ -12,6 +12,7 @@ require (
 	github.com/hashicorp/terraform-plugin-log v0.11.0
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
+	golang.org/x/net v0.52.0 // http/httpproxy: HTTPS_PROXY/NO_PROXY read through the provider's injectable environment (same rules as http.ProxyFromEnvironment)
 	// singleflight: one IAM token and one project lookup shared by concurrent calls
 	golang.org/x/sync v0.20.0
 )
@@ -81,7 +82,6 @@ require (
 	golang.org/x/crypto v0.50.0 // indirect
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
 	golang.org/x/mod v0.35.0 // indirect
-	golang.org/x/net v0.52.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 	golang.org/x/text v0.36.0 // indirect
 	golang.org/x/tools v0.43.0 // indirect

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -18,7 +19,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 	"golang.org/x/sync/singleflight"
 )
@@ -74,27 +78,76 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is sent as the User-Agent header.
 	UserAgent string
+	// MaxRetries is how many times a request that failed with a temporary
+	// error is sent again (see RetryRule); 0 disables retries.
+	MaxRetries int
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between
+	// attempts; zero means DefaultRetryBaseDelay and DefaultRetryMaxDelay.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+	// Secrets are the credentials in use (token, secret key, password...).
+	// They are masked in every log entry written during a call, on top of
+	// the redaction of credential headers and JSON fields.
+	Secrets []string
 }
 
 // Client calls the CBR API, and IAM for what authentication needs. It is
 // safe for concurrent use. It sends no request before the first call.
 type Client struct {
-	endpoint  *url.URL
-	iam       *url.URL // nil when IAM is not needed
-	region    string
-	auth      Authenticator
-	http      *http.Client
-	userAgent string
+	endpoint   *url.URL
+	iam        *url.URL // nil when IAM is not needed
+	region     string
+	auth       Authenticator
+	http       *http.Client
+	userAgent  string
+	maxRetries int
+	retryBase  time.Duration
+	retryMax   time.Duration
+	secrets    []string
 
 	// project is the project ID, configured or found on the first call.
 	projectMu     sync.Mutex
 	project       string
 	projectFlight singleflight.Group
+
+	// Replaced by tests.
+	now       func() time.Time
+	randFloat func() float64
+	sleep     func(context.Context, time.Duration) error
+}
+
+// ParseEndpoint checks an API base URL: http or https, with a host, and
+// without query or fragment. The path is kept without its trailing slashes.
+func ParseEndpoint(endpoint string) (*url.URL, error) {
+	return parseEndpoint("endpoint", endpoint, "https://cbr.cn-north-4.myhuaweicloud.com")
+}
+
+// parseEndpoint is ParseEndpoint with the errors naming what the endpoint
+// is for and giving an example.
+func parseEndpoint(what, endpoint, example string) (*url.URL, error) {
+	if i := strings.IndexFunc(endpoint, unicode.IsSpace); i >= 0 {
+		return nil, fmt.Errorf("invalid %s %q: it contains white space", what, endpoint)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s %q: %w", what, endpoint, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("invalid %s %q: want an http(s) URL such as %s", what, endpoint, example)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(endpoint, "#") {
+		return nil, fmt.Errorf("invalid %s %q: a query or fragment is not allowed", what, endpoint)
+	}
+	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("invalid %s %q: empty port", what, endpoint)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
 }
 
 // New checks cfg and returns a Client. It sends no request.
 func New(cfg Config) (*Client, error) {
-	u, err := parseBaseURL("CBR", cfg.Endpoint, "https://cbr.cn-north-4.myhuaweicloud.com")
+	u, err := parseEndpoint("CBR endpoint", cfg.Endpoint, "https://cbr.cn-north-4.myhuaweicloud.com")
 	if err != nil {
 		return nil, err
 	}
@@ -117,15 +170,37 @@ func New(cfg Config) (*Client, error) {
 			}
 			return nil, errors.New("looking the project ID up needs the IAM endpoint")
 		}
-		if iam, err = parseBaseURL("IAM", cfg.IAMEndpoint, "https://iam.cn-north-4.myhuaweicloud.com/v3"); err != nil {
+		if iam, err = parseEndpoint("IAM endpoint", cfg.IAMEndpoint, "https://iam.cn-north-4.myhuaweicloud.com/v3"); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.MaxRetries < 0 || cfg.MaxRetries > MaxRetriesLimit {
+		return nil, fmt.Errorf("max retries must be between 0 and %d, got %d", MaxRetriesLimit, cfg.MaxRetries)
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	c := &Client{endpoint: u, iam: iam, region: cfg.Region, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent}
+	hc = withLogging(hc)
+	c := &Client{
+		endpoint: u, iam: iam, region: cfg.Region, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent,
+		maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay, retryMax: cfg.RetryMaxDelay,
+		now: time.Now, randFloat: rand.Float64, sleep: sleepContext,
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = DefaultRetryBaseDelay
+	}
+	if c.retryMax <= 0 {
+		c.retryMax = DefaultRetryMaxDelay
+	}
+	if c.retryMax < c.retryBase {
+		c.retryMax = c.retryBase
+	}
+	for _, s := range cfg.Secrets {
+		if s != "" {
+			c.secrets = append(c.secrets, s)
+		}
+	}
 	if pa, ok := passwordCredentials(cfg.Auth); ok {
 		c.auth = &passwordAuth{tokens: newTokenSource(func(ctx context.Context) (*iamToken, error) {
 			return c.issueToken(ctx, pa, cfg.ProjectID)
@@ -145,23 +220,6 @@ func passwordCredentials(a Authenticator) (PasswordAuth, bool) {
 		}
 	}
 	return PasswordAuth{}, false
-}
-
-// parseBaseURL checks an http(s) base URL and drops its trailing slashes.
-func parseBaseURL(what, raw, example string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("invalid %s endpoint %q: %w", what, raw, err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("invalid %s endpoint %q: want an http(s) URL such as %s", what, raw, example)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("invalid %s endpoint %q: a query or fragment is not allowed", what, raw)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
 }
 
 // ProjectID returns the project the client calls into, looking it up in IAM
@@ -233,6 +291,11 @@ func (c *Client) SyncBackups(ctx context.Context, backups []model.BackupSync) (m
 	if err != nil {
 		return nil, err
 	}
+	return decodeSyncAnswer(backups, raw)
+}
+
+// decodeSyncAnswer reads a 2xx sync answer and matches it with the request.
+func decodeSyncAnswer(backups []model.BackupSync, raw *rawAnswer) (map[string]string, error) {
 	var answer struct {
 		Sync *[]model.BackupSyncRespBody `json:"sync"`
 	}
@@ -313,11 +376,16 @@ func (c *Client) doProject(ctx context.Context, method, path string, body []byte
 // do sends a request and returns a 2xx answer's body, or an error. It is the
 // one place where requests are sent, to CBR and to IAM.
 //
+// Temporary failures are retried as RetryRule says, bounded by c.maxRetries
+// and by ctx: a wait never runs past ctx's deadline, and ends at once when
+// ctx is cancelled.
+//
 // A 401 answer to a request authenticated with a token that can be renewed
 // (PasswordAuth) is followed by one new attempt with a new token: a 401 means
 // the request was refused, so sending it again cannot apply it twice. Any
 // other 401 is a *CredentialsError.
 func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
+	ctx = c.maskSecrets(ctx)
 	u := *o.base
 	u.Path = o.base.Path + o.path
 	if len(o.query) > 0 {
@@ -325,17 +393,43 @@ func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
 	}
 	target := u.String()
 
-	for renewed := false; ; renewed = true {
-		req, ans, err := c.send(ctx, o, target)
+	renewed := false
+	for attempt := 0; ; attempt++ {
+		req, raw, err := c.send(ctx, o, target)
+		if err == nil {
+			return raw, nil
+		}
 		var apiErr *APIError
-		if o.auth == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
-			return ans, err
+		if o.auth != nil && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
+			if r, ok := o.auth.(interface{ invalidate(*http.Request) }); ok && !renewed {
+				r.invalidate(req)
+				renewed = true
+				attempt-- // a new token is not a retry of a temporary failure
+				continue
+			}
+			return nil, &CredentialsError{Err: apiErr, Method: methodOf(o.auth), Renewed: renewed}
 		}
-		if r, ok := o.auth.(interface{ invalidate(*http.Request) }); ok && !renewed {
-			r.invalidate(req)
-			continue
+		if ctx.Err() != nil || !retryable(o.method, err) {
+			return nil, err
 		}
-		return nil, &CredentialsError{Err: apiErr, Method: methodOf(o.auth), Renewed: renewed}
+		if attempt >= c.maxRetries {
+			reason := fmt.Sprintf("max_retries (%d) reached", c.maxRetries)
+			if c.maxRetries == 0 {
+				reason = "retries are disabled (max_retries = 0)"
+			}
+			return nil, &RetryError{Attempts: attempt + 1, Reason: reason, Err: err}
+		}
+		delay, stop := c.retryDelay(ctx, attempt, err)
+		if stop != "" {
+			return nil, &RetryError{Attempts: attempt + 1, Reason: stop, Err: err}
+		}
+		tflog.Info(ctx, "Retrying CBR API request", map[string]any{
+			"http_method": o.method, "http_url": target, "attempt": attempt + 1, "max_retries": c.maxRetries,
+			"cause": retryCause(err), "delay_ms": delay.Milliseconds(),
+		})
+		if waitErr := c.sleep(ctx, delay); waitErr != nil {
+			return nil, &RetryError{Attempts: attempt + 1, Reason: "the operation ended while waiting to retry: " + waitErr.Error(), Err: err, Ctx: waitErr}
+		}
 	}
 }
 
@@ -396,12 +490,27 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 	return req, &rawAnswer{method: method, url: target, status: resp.StatusCode, requestID: requestID, header: resp.Header, body: data}, nil
 }
 
-// snippet returns at most 512 bytes of an answer, for error messages.
+// maskSecrets registers the configured secrets as masks on ctx's logger, a
+// second line of defence behind the redaction in the logging transport.
+func (c *Client) maskSecrets(ctx context.Context) context.Context {
+	if len(c.secrets) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, c.secrets...)
+	return tflog.MaskMessageStrings(ctx, c.secrets...)
+}
+
+// snippet returns at most 512 bytes of an answer, for error messages, cut
+// at a character boundary.
 func snippet(b []byte) string {
 	const limit = 512
 	s := strings.ToValidUTF8(string(b), "?")
 	if len(s) > limit {
-		return s[:limit] + "…"
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "…"
 	}
 	return s
 }

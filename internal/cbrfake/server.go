@@ -102,6 +102,10 @@ type Options struct {
 	VaultID, VaultName string
 	Now                func() time.Time                 // clock; default time.Now
 	Logf               func(format string, args ...any) // optional request log; never receives secrets or bodies
+	// Latency delays the handling of every request, after it is recorded,
+	// like a remote service; a client that goes away meanwhile gets no
+	// answer (status 0).
+	Latency time.Duration
 }
 
 // Request is one recorded request.
@@ -137,6 +141,8 @@ type Server struct {
 	opLogs        map[string]*opLog
 	issued        map[string]*issuedToken
 	issuedCount   int
+	inFlight      int
+	maxInFlight   int
 }
 
 type project struct {
@@ -266,12 +272,14 @@ func (s *Server) Synced() []SyncedBackup {
 	return append([]SyncedBackup(nil), s.synced...)
 }
 
-// Reset forgets recorded requests. Synced backups, operation logs, tokens,
-// scripts and queued faults are kept.
+// Reset forgets recorded requests (and the peak of concurrent requests of
+// Stats). Synced backups, operation logs, tokens, scripts and queued faults
+// are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
+	s.maxInFlight = s.inFlight
 }
 
 // call is the state of one request while it is being served.
@@ -320,6 +328,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	s.mu.Unlock()
 
 	status := 0
@@ -327,12 +337,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		rec.Status = status
+		s.inFlight--
 		s.mu.Unlock()
 		if s.opts.Logf != nil {
 			s.opts.Logf("%s %s status=%d request_id=%s kind=%s duration=%s",
 				r.Method, r.URL.Path, status, c.reqID, c.kind, time.Since(start).Round(time.Microsecond))
 		}
 	}()
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 	status = s.serve(w, c)
 }
 

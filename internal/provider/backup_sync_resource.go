@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -267,8 +269,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	if err != nil && !cbr.MaybeApplied(err) {
-		resp.Diagnostics.AddError("Unable to Synchronize CBR Backups",
-			fmt.Sprintf("CBR did not accept the request to synchronize %d backups. Nothing was synchronized and nothing was saved in the state.\n\n%s", len(entries), describeError(err)))
+		resp.Diagnostics.AddError("Unable to Synchronize CBR Backups", notAppliedDetail(err, len(entries)))
 		return
 	}
 
@@ -289,7 +290,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 		// No waiting: the apply fails anyway, and the tainted record
 		// tells what is known.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		resp.Diagnostics.Append(appliedErrorDiagnostic(err, len(entries), len(opIDs)))
+		resp.Diagnostics.Append(appliedErrorDiagnostic(err, backupIDs, len(opIDs)))
 		return
 	}
 	if !plan.WaitForCompletion.ValueBool() {
@@ -298,7 +299,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 
 	waits := distinctOperationLogs(backupIDs, opIDs)
-	tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": id, "operation_logs": len(waits)})
+	tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": id.String(), "operation_logs": len(waits)})
 	waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
 	byBackup := map[string]*opLogWait{}
 	for _, w := range waits {
@@ -319,22 +320,90 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 }
 
+// notAppliedDetail explains a sync that failed before CBR could apply it.
+func notAppliedDetail(err error, requested int) string {
+	var b strings.Builder
+	var apiErr *cbr.APIError
+	var tErr *cbr.TransportError
+	switch {
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(&b, "CBR did not accept the request to synchronize %d backups.", requested)
+	case errors.As(err, &tErr) && errors.Is(err, context.Canceled):
+		fmt.Fprintf(&b, "The apply was interrupted before the request to synchronize %d backups was sent.", requested)
+	case errors.As(err, &tErr):
+		fmt.Fprintf(&b, "The request to synchronize %d backups could not be sent to CBR.", requested)
+	default:
+		fmt.Fprintf(&b, "The request to synchronize %d backups was not sent.", requested)
+	}
+	b.WriteString(" Nothing was synchronized and nothing was saved in the state.")
+	var retryErr *cbr.RetryError
+	if errors.As(err, &retryErr) {
+		fmt.Fprintf(&b, " The provider tried %d %s and gave up: %s.", retryErr.Attempts, times(retryErr.Attempts), retryErr.Reason)
+		if strings.Contains(retryErr.Reason, "max_retries") {
+			b.WriteString(" Apply again later, or raise max_retries in the provider configuration.")
+		}
+	}
+	b.WriteString("\n\n")
+	b.WriteString(describeError(err))
+	return b.String()
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "time"
+	}
+	return "times"
+}
+
 // appliedErrorDiagnostic explains a sync whose request may have been applied
 // although the answer was unusable or incomplete.
-func appliedErrorDiagnostic(err error, requested, confirmed int) diag.Diagnostic {
-	const next = "The resource is saved in the state as tainted, so the next apply replaces it and sends the whole list again, " +
-		"which may import the same backups twice. Check the backups in CBR first. If they were all imported, keep this record with " +
-		"`terraform untaint`; otherwise, remove the imported ones from this resource's list before applying again."
+func appliedErrorDiagnostic(err error, backupIDs []string, confirmed int) diag.Diagnostic {
+	requested := len(backupIDs)
 	var incomplete *cbr.IncompleteSyncError
 	if errors.As(err, &incomplete) {
+		const next = "The resource is saved in the state as tainted, so the next apply replaces it and sends the whole list again, " +
+			"which may import the same backups twice. Check the backups in CBR first. If they were all imported, keep this record with " +
+			"`terraform untaint`; otherwise, remove the imported ones from this resource's list before applying again."
 		return diag.NewErrorDiagnostic("Incomplete CBR Backup Sync Answer",
 			fmt.Sprintf("CBR accepted the request to synchronize %d backups, but its answer gives no operation log ID for %d of them: %s. "+
 				"The operation log IDs of the other %d are saved in the state; operation_log_id is null for the missing ones.\n\n%s\n\n%s",
 				requested, len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
 	}
-	return diag.NewErrorDiagnostic("CBR Backup Sync Outcome Unknown",
-		fmt.Sprintf("The request to synchronize %d backups was sent, but no usable answer came back, so CBR may or may not have applied it. "+
-			"No operation log IDs are known; they are null in the state.\n\n%s\n\n%s", requested, describeError(err), next))
+
+	var b strings.Builder
+	var apiErr *cbr.APIError
+	var respErr *cbr.ResponseError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d %s. That answer does not tell whether CBR applied the request before failing: "+
+			"it may have started importing some or all of the backups.", requested, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+	case errors.As(err, &respErr):
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d, so it most likely applied it, but the answer cannot be read: "+
+			"the operation log IDs are unknown.", requested, respErr.StatusCode)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the apply was interrupted before the answer came back, so CBR may or may not have applied it.", requested)
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but no answer came back in time (the provider's request timeout or the resource's create timeout), "+
+			"so CBR may or may not have applied it.", requested)
+	default:
+		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", requested)
+	}
+	b.WriteString(" The provider does not send a sync request again in this case: the sync API is not idempotent, and a second request could import the same backups twice. " +
+		"No operation log IDs are known; they are null in the state.\n\n")
+	b.WriteString(describeError(err))
+	fmt.Fprintf(&b, "\n\nThe resource is saved in the state as tainted, so the next apply replaces it and sends the whole list again. Before that, check in CBR "+
+		"(the backups, or the operation logs of the project) whether these backups were imported: %s. If they all were, keep this record with `terraform untaint`; "+
+		"if none were, apply again; if only some were, remove those from this resource's list before applying again.", listIDs(backupIDs, 10))
+	return diag.NewErrorDiagnostic("CBR Backup Sync Outcome Unknown", b.String())
+}
+
+// listIDs joins up to limit IDs and says how many more there are.
+func listIDs(ids []string, limit int) string {
+	if len(ids) <= limit {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:limit], ", "), len(ids)-limit)
 }
 
 // describeError lays out an API error's details, one per line.
@@ -358,6 +427,10 @@ func describeError(err error) string {
 			b.WriteString("request id: (none in the answer)\n")
 		}
 		fmt.Fprintf(&b, "request: %s %s", apiErr.Method, apiErr.URL)
+		var retryErr *cbr.RetryError
+		if errors.As(err, &retryErr) {
+			fmt.Fprintf(&b, "\nattempts: %d (%s)", retryErr.Attempts, retryErr.Reason)
+		}
 		if advice := authAdvice(err); advice != "" {
 			b.WriteString("\n\n" + advice)
 		}

@@ -5,7 +5,6 @@ package provider
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -42,6 +42,10 @@ type cbrProvider struct {
 	version string
 	// getenv reads the environment; tests replace it.
 	getenv func(string) string
+
+	// Zero means the cbr package defaults; tests shorten them.
+	retryBaseDelay, retryMaxDelay time.Duration
+	requestTimeout                time.Duration
 }
 
 type providerModel struct {
@@ -58,6 +62,8 @@ type providerModel struct {
 	Cloud         types.String `tfsdk:"cloud"`
 	Endpoints     types.Map    `tfsdk:"endpoints"`
 	Insecure      types.Bool   `tfsdk:"insecure"`
+	CACertFile    types.String `tfsdk:"cacert_file"`
+	MaxRetries    types.Int64  `tfsdk:"max_retries"`
 }
 
 // Environment variables, named as in the official Huawei Cloud provider.
@@ -74,6 +80,8 @@ const (
 	envAuthURL       = "HW_AUTH_URL"
 	envCloud         = "HW_CLOUD"
 	envInsecure      = "HW_INSECURE"
+	envCACert        = "HW_CACERT"
+	envMaxRetries    = "HW_MAX_RETRIES"
 
 	defaultCloud = "myhuaweicloud.com"
 	// Regions whose name starts with europeRegionPrefix are served under
@@ -181,8 +189,21 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				},
 			},
 			"insecure": schema.BoolAttribute{
-				MarkdownDescription: "Skip verification of the API's TLS certificate. Only for testing. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
+				MarkdownDescription: "Skip verification of the API's TLS certificate, which lets anyone who can intercept the connection read the credentials. Only for testing: the provider warns when it is set. To trust a private CA, use `cacert_file` instead. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
 				Optional:            true,
+			},
+			"cacert_file": schema.StringAttribute{
+				MarkdownDescription: "The path of a PEM file of CA certificates to trust, in addition to the system's, when verifying the API's TLS certificate (for example behind a TLS-inspecting proxy). Can also be set with `" + envCACert + "`. " +
+					"Proxies are taken from the `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a temporary error is sent again: %d to %d. Can also be set with `%s`. Defaults to `%d`; `0` disables retries.\n\n", 0, cbr.MaxRetriesLimit, envMaxRetries, cbr.DefaultMaxRetries) +
+					cbr.RetryRule + fmt.Sprintf(" Without `Retry-After`, the wait before retry n is random between 0 and %s × 2^(n-1), at most %s; a `Retry-After` of more than %s ends the apply at once.",
+					humanDuration(cbr.DefaultRetryBaseDelay), humanDuration(cbr.DefaultRetryMaxDelay), humanDuration(cbr.MaxRetryAfter)),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, cbr.MaxRetriesLimit)},
 			},
 		},
 	}
@@ -198,6 +219,18 @@ const (
 	authPassword authMode = "password"
 )
 
+// humanDuration writes a whole number of minutes or seconds for the docs.
+func humanDuration(d time.Duration) string {
+	n, unit := d.Seconds(), "second"
+	if d >= time.Minute && d%time.Minute == 0 {
+		n, unit = d.Minutes(), "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%g %s", n, unit)
+}
+
 // settings is the provider configuration after environment fallbacks and
 // defaults have been applied.
 type settings struct {
@@ -212,6 +245,11 @@ type settings struct {
 	AuthToken                           string
 	AccessKey, SecretKey, SecurityToken string
 	UserName, Password, DomainName      string
+
+	// CACertFile is the CA bundle's path; CACertSource names where it was
+	// set (cacert_file or HW_CACERT), for error messages.
+	CACertFile, CACertSource string
+	MaxRetries               int
 }
 
 // authenticator returns the cbr authenticator of s.Auth.
@@ -242,18 +280,42 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 
-	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if s.Insecure {
-		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it with insecure = true
+		detail := "The provider does not verify the TLS certificate of the CBR API (insecure = true or " + envInsecure + "), so anyone who can intercept the connection can read the credentials and change the answers. Use it only for testing; to trust a private CA, set cacert_file instead."
+		if s.CACertFile != "" {
+			detail += " The CA bundle " + s.CACertFile + " is not used while insecure is set."
+		}
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "TLS Certificate Verification Disabled", detail)
+	}
+	var caPEM []byte
+	if s.CACertFile != "" {
+		caPEM = loadCACert(s.CACertFile, s.CACertSource, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	hc, err := cbr.NewHTTPClient(cbr.TransportOptions{
+		Insecure:  s.Insecure,
+		CACertPEM: caPEM,
+		Getenv:    p.getenv,
+		Timeout:   p.requestTimeout,
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
+		return
 	}
 	client, err := cbr.New(cbr.Config{
-		Endpoint:    s.CBREndpoint,
-		IAMEndpoint: s.IAMEndpoint,
-		Region:      s.Region,
-		ProjectID:   s.ProjectID,
-		Auth:        s.authenticator(),
-		HTTPClient:  &http.Client{Transport: transport, Timeout: 5 * time.Minute},
-		UserAgent:   fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+		Endpoint:       s.CBREndpoint,
+		IAMEndpoint:    s.IAMEndpoint,
+		Region:         s.Region,
+		ProjectID:      s.ProjectID,
+		Auth:           s.authenticator(),
+		HTTPClient:     hc,
+		UserAgent:      fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
+		MaxRetries:     s.MaxRetries,
+		RetryBaseDelay: p.retryBaseDelay,
+		RetryMaxDelay:  p.retryMaxDelay,
+		Secrets:        []string{s.AuthToken, s.SecretKey, s.SecurityToken, s.Password},
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
@@ -294,6 +356,23 @@ func (r resolved) removal() string {
 		return "unset " + r.env
 	}
 	return "remove " + r.attr + " from the provider block"
+}
+
+// loadCACert reads and checks a CA bundle, reporting problems on the
+// cacert_file attribute.
+func loadCACert(file, source string, diags *diag.Diagnostics) []byte {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		diags.AddAttributeError(path.Root("cacert_file"), "Unable to Read CA Certificate File",
+			fmt.Sprintf("The CA bundle %q (from %s) cannot be read: %v.", file, source, err))
+		return nil
+	}
+	if _, err := cbr.ParseCABundle(data); err != nil {
+		diags.AddAttributeError(path.Root("cacert_file"), "Invalid CA Certificate File",
+			fmt.Sprintf("The CA bundle %q (from %s) is not a PEM file of CA certificates: %v.", file, source, err))
+		return nil
+	}
+	return data
 }
 
 // resolveSettings applies environment fallbacks (configuration wins) and
@@ -349,6 +428,35 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 				fmt.Sprintf("%s is %q; it must be true or false.", envInsecure, getenv(envInsecure)))
 		}
 		s.Insecure = b
+	}
+
+	switch {
+	case m.CACertFile.IsUnknown():
+		diags.AddAttributeError(path.Root("cacert_file"), "Unknown Provider Value: cacert_file",
+			"The provider cannot be configured because cacert_file is not known until apply. Set it to a value known at plan time, or leave it out and set the "+envCACert+" environment variable.")
+	case !m.CACertFile.IsNull():
+		s.CACertFile, s.CACertSource = strings.TrimSpace(m.CACertFile.ValueString()), "cacert_file"
+	case strings.TrimSpace(getenv(envCACert)) != "":
+		s.CACertFile, s.CACertSource = strings.TrimSpace(getenv(envCACert)), envCACert
+	}
+
+	s.MaxRetries = cbr.DefaultMaxRetries
+	switch {
+	case m.MaxRetries.IsUnknown():
+		diags.AddAttributeError(path.Root("max_retries"), "Unknown Provider Value: max_retries",
+			"The provider cannot be configured because max_retries is not known until apply. Set it to a number known at plan time, or leave it out and set the "+envMaxRetries+" environment variable.")
+	case !m.MaxRetries.IsNull():
+		// The attribute's validator reports values out of range.
+		s.MaxRetries = int(min(max(m.MaxRetries.ValueInt64(), 0), cbr.MaxRetriesLimit))
+	case strings.TrimSpace(getenv(envMaxRetries)) != "":
+		v := strings.TrimSpace(getenv(envMaxRetries))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > cbr.MaxRetriesLimit {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid Environment Variable "+envMaxRetries,
+				fmt.Sprintf("%s is %q; it must be a whole number from 0 to %d.", envMaxRetries, getenv(envMaxRetries), cbr.MaxRetriesLimit))
+		} else {
+			s.MaxRetries = n
+		}
 	}
 
 	endpoints := map[string]string{}
@@ -529,7 +637,9 @@ func withDefaultPath(u, p string) string {
 	return u
 }
 
-// normalizeEndpoint trims an endpoint and gives it https:// when it has no scheme.
+// normalizeEndpoint trims an endpoint, gives it https:// when it has no
+// scheme, and checks it as the client will, so that a bad value is reported
+// at plan time on its attribute.
 func normalizeEndpoint(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -541,7 +651,11 @@ func normalizeEndpoint(v string) (string, error) {
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", v)
 	}
-	return strings.TrimRight(v, "/"), nil
+	v = strings.TrimRight(v, "/")
+	if _, err := cbr.ParseEndpoint(v); err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {

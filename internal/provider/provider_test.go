@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -16,14 +17,32 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
 // providerFactories serves the provider in-process to the Terraform CLI, with
 // an empty environment so a developer's HW_* variables cannot leak into tests.
+// Retries wait milliseconds instead of seconds.
 func providerFactories(env map[string]string) map[string]func() (tfprotov6.ProviderServer, error) {
+	return providerFactoriesWith(env, nil)
+}
+
+// providerFactoriesWith is providerFactories with the provider adjusted by tune.
+func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"cbr": providerserver.NewProtocol6WithError(&cbrProvider{version: "test", getenv: func(k string) string { return env[k] }}),
+		"cbr": func() (tfprotov6.ProviderServer, error) {
+			p := &cbrProvider{
+				version:        "test",
+				getenv:         func(k string) string { return env[k] },
+				retryBaseDelay: time.Millisecond,
+				retryMaxDelay:  10 * time.Millisecond,
+			}
+			if tune != nil {
+				tune(p)
+			}
+			return providerserver.NewProtocol6WithError(p)()
+		},
 	}
 }
 
@@ -102,6 +121,7 @@ func TestResolveSettings(t *testing.T) {
 		AccessKey: types.StringNull(), SecretKey: types.StringNull(), SecurityToken: types.StringNull(),
 		UserName: types.StringNull(), Password: types.StringNull(), DomainName: types.StringNull(), AuthURL: types.StringNull(),
 		Cloud: types.StringNull(), Endpoints: types.MapNull(types.StringType), Insecure: types.BoolNull(),
+		CACertFile: types.StringNull(), MaxRetries: types.Int64Null(),
 	}
 	with := func(f func(*providerModel)) providerModel { m := null; f(&m); return m }
 	// tok is the environment of token auth in region r, project p.
@@ -134,6 +154,13 @@ func TestResolveSettings(t *testing.T) {
 			want:  settings{Region: "cn-north-4", ProjectID: "p1", Cloud: defaultCloud, CBREndpoint: "https://cbr.cn-north-4.myhuaweicloud.com", IAMEndpoint: "https://iam.cn-north-4.myhuaweicloud.com/v3", Auth: authToken, AuthToken: "t1"},
 		},
 		{
+			name:  "env only, all settings",
+			model: null,
+			env:   map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envMaxRetries: " 3 ", envCACert: " /etc/ca.pem ", envInsecure: "false"},
+			want: settings{Region: "cn-north-4", ProjectID: "p1", Cloud: defaultCloud, CBREndpoint: "https://cbr.cn-north-4.myhuaweicloud.com", IAMEndpoint: "https://iam.cn-north-4.myhuaweicloud.com/v3", Auth: authToken, AuthToken: "t1",
+				MaxRetries: 3, CACertFile: "/etc/ca.pem", CACertSource: envCACert},
+		},
+		{
 			name: "config beats env",
 			model: with(func(m *providerModel) {
 				m.Region = str("ap-southeast-1")
@@ -141,9 +168,12 @@ func TestResolveSettings(t *testing.T) {
 				m.AuthToken = str("t2")
 				m.Cloud = str("example.com")
 				m.AuthURL = str("https://iam.example.com/v3")
+				m.MaxRetries = types.Int64Value(10)
+				m.CACertFile = str("ca.pem")
 			}),
-			env:  map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envCloud: "other.com", envInsecure: "true", envAuthURL: "https://iam.other.com/v3"},
-			want: settings{Region: "ap-southeast-1", ProjectID: "p2", Cloud: "example.com", CBREndpoint: "https://cbr.ap-southeast-1.example.com", IAMEndpoint: "https://iam.example.com/v3", Insecure: true, Auth: authToken, AuthToken: "t2"},
+			env: map[string]string{envRegion: "cn-north-4", envProjectID: "p1", envAuthToken: "t1", envCloud: "other.com", envInsecure: "true", envAuthURL: "https://iam.other.com/v3", envMaxRetries: "2", envCACert: "/etc/other.pem"},
+			want: settings{Region: "ap-southeast-1", ProjectID: "p2", Cloud: "example.com", CBREndpoint: "https://cbr.ap-southeast-1.example.com", IAMEndpoint: "https://iam.example.com/v3", Insecure: true, Auth: authToken, AuthToken: "t2",
+				MaxRetries: 10, CACertFile: "ca.pem", CACertSource: "cacert_file"},
 		},
 		{
 			name:  "endpoint override without region, scheme added, trimmed",
@@ -279,10 +309,21 @@ func TestResolveSettings(t *testing.T) {
 		{name: "empty endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", " ") }), env: tok, wantErr: "endpoints.cbr: the endpoint is empty"},
 		{name: "ftp endpoint", model: with(func(m *providerModel) { m.Endpoints = endpoints("iam", "ftp://x") }), env: tok, wantErr: "endpoints.iam: \"ftp://x\": only http:// and https://"},
 		{name: "ftp auth_url", model: null, env: plus(tok, envAuthURL, "ftp://x"), wantErr: "auth_url (from HW_AUTH_URL): \"ftp://x\": only http:// and https://"},
+		{name: "max retries env not a number", model: null, env: plus(tok, envMaxRetries, "five"), wantErr: `HW_MAX_RETRIES is "five"; it must be a whole number from 0 to 10`},
+		{name: "max retries env too large", model: null, env: plus(tok, envMaxRetries, "11"), wantErr: `HW_MAX_RETRIES is "11"; it must be a whole number from 0 to 10`},
+		{name: "max retries env negative", model: null, env: plus(tok, envMaxRetries, "-1"), wantErr: `HW_MAX_RETRIES is "-1"`},
+		{name: "unknown max retries", model: with(func(m *providerModel) { m.MaxRetries = types.Int64Unknown() }), env: tok, wantErr: "max_retries is not known until apply"},
+		{name: "unknown cacert", model: with(func(m *providerModel) { m.CACertFile = types.StringUnknown() }), env: tok, wantErr: "cacert_file is not known until apply"},
+		{name: "endpoint without host", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "https://") }), env: tok, wantErr: `endpoints.cbr: invalid endpoint "https:": want an http(s) URL`},
+		{name: "endpoint with fragment", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "cbr.example.com#top") }), env: tok, wantErr: "a query or fragment is not allowed"},
+		{name: "endpoint with space", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "cbr.example .com") }), env: tok, wantErr: "it contains white space"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, diags := resolveSettings(tc.model, func(k string) string { return tc.env[k] })
+			if tc.want.MaxRetries == 0 {
+				tc.want.MaxRetries = cbr.DefaultMaxRetries // the cases that do not set it
+			}
 			text := func(ds diag.Diagnostics) string {
 				var all []string
 				for _, d := range ds {
@@ -378,5 +419,13 @@ resource "cbr_backup_sync" "test" {
 				}},
 			})
 		})
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Second: "1 second", 30 * time.Second: "30 seconds", 2 * time.Minute: "2 minutes", time.Minute: "1 minute", 1500 * time.Millisecond: "1.5 seconds", 90 * time.Second: "90 seconds"} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

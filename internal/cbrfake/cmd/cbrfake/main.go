@@ -6,13 +6,20 @@
 //
 // Once listening it writes its base URL (e.g. http://127.0.0.1:43121) to
 // -url-file (atomically, without a trailing newline), logs one line per request to stderr and exits
-// cleanly on SIGINT or SIGTERM. Secrets may also be given through the
+// cleanly on SIGINT or SIGTERM.
+//
+// For load runs, GET /_fake/stats answers the fake's statistics as JSON
+// (requests by kind and status, peak concurrency, applied backups and
+// duplicates; see cbrfake.Stats), -latency delays every API answer and
+// -throttle answers the first N sync requests with 429 and Retry-After: 1.
+// The stats path is served by this command only, not by package cbrfake. Secrets may also be given through the
 // environment variables CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and
 // CBRFAKE_PASSWORD so that they do not show in the process list.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,6 +67,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
 	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
 	script := fs.String("script", "", "comma-separated operation log statuses each new operation log goes through, one per GET, the last one staying (default waiting,running,success)")
+	latency := fs.Duration("latency", 0, "wait this long before answering each API request, like a remote service")
+	throttle := fs.Int("throttle", 0, "answer the first `N` sync requests with 429 Too Many Requests and Retry-After: 1")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,6 +127,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return errors.New("-domain needs -user")
 	}
 
+	if *latency < 0 || *throttle < 0 {
+		return errors.New("-latency and -throttle must not be negative")
+	}
+	opts.Latency = *latency
+	fake := cbrfake.New(opts)
+	if len(steps) > 0 {
+		fake.SetDefaultScript(steps...)
+	}
+	for i := 0; i < *throttle; i++ {
+		fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	}
+
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -126,12 +147,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	fake := cbrfake.New(opts)
-	if len(steps) > 0 {
-		fake.SetDefaultScript(steps...)
-	}
 	srv := &http.Server{
-		Handler:           fake,
+		Handler:           handler(fake),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          logger,
@@ -166,6 +183,28 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	return nil
+}
+
+// statsPath serves the fake's statistics.
+const statsPath = "/_fake/stats"
+
+// handler serves the fake API and its statistics.
+func handler(fake *cbrfake.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == statsPath {
+			if r.Method != http.MethodGet {
+				w.Header().Set("Allow", http.MethodGet)
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(fake.Stats())
+			return
+		}
+		fake.ServeHTTP(w, r)
+	})
 }
 
 func envDefault(v *string, name string) {

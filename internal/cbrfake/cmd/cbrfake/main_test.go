@@ -128,6 +128,8 @@ func TestRunFlagErrors(t *testing.T) {
 		{"-listen", "256.0.0.1:99999"},
 		{"-script", "waiting,done"},
 		{"-script", "running,,success"},
+		{"-throttle", "-1"},
+		{"-latency", "-1s"},
 	} {
 		var stderr syncBuffer
 		if err := run(context.Background(), args, &stderr, nil); err == nil {
@@ -200,6 +202,54 @@ func TestRunScript(t *testing.T) {
 		if err != nil || ol.OperationLog.Status != want {
 			t.Errorf("status %q (%v), want %q", ol.OperationLog.Status, err, want)
 		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunStatsThrottleLatency(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-throttle", "1", "-latency", "50ms"}, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	url := base + "/v3/" + cbrfake.DefaultProjectID + "/backups/sync"
+	start := time.Now()
+	if status, body := post(t, url, cbrfake.DefaultToken, syncJSON); status != 429 {
+		t.Fatalf("first sync: %d %s, want 429", status, body)
+	}
+	if time.Since(start) < 50*time.Millisecond {
+		t.Errorf("answered in %s despite -latency 50ms", time.Since(start))
+	}
+	if status, body := post(t, url, cbrfake.DefaultToken, syncJSON); status != 200 {
+		t.Fatalf("second sync: %d %s", status, body)
+	}
+	if status, _ := post(t, base+"/_fake/stats", "", "{}"); status != 405 {
+		t.Errorf("POST stats: %d", status)
+	}
+
+	resp, err := http.Get(base + "/_fake/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st cbrfake.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests[cbrfake.KindSync] != 2 || st.Statuses[cbrfake.KindSync]["429"] != 1 || st.Statuses[cbrfake.KindSync]["200"] != 1 ||
+		st.SyncedEntries != 1 || len(st.Synced) != 1 || st.Synced[0].BackupID != "b1" || st.Synced[0].OperationLogID == "" || len(st.Duplicates) != 0 {
+		t.Errorf("stats %+v", st)
 	}
 	cancel()
 	if err := <-done; err != nil {
