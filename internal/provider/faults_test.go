@@ -134,7 +134,9 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 		fault   cbrfake.Fault
 		tune    func(*cbrProvider)
 		applied bool
-		want    string
+		// createTimeout, when set, is the resource's timeouts.create.
+		createTimeout string
+		want          string
 	}{
 		{name: "500", fault: cbrfake.Fault{Status: 500},
 			want: `(?s)CBR Backup Sync Outcome Unknown.*answered the request to synchronize 2 backups with HTTP 500 Internal Server Error` + resend + tail},
@@ -153,6 +155,8 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 		{name: "slower than the timeout", fault: cbrfake.Fault{Delay: 5 * time.Second},
 			tune: func(p *cbrProvider) { p.requestTimeout = 500 * time.Millisecond },
 			want: `(?s)CBR Backup Sync Outcome Unknown.*was sent, but no answer came back in time` + resend + `.*(Client.Timeout exceeded|context deadline exceeded)` + tail},
+		{name: "slower than the create timeout", fault: cbrfake.Fault{Delay: 10 * time.Second}, createTimeout: "1s",
+			want: `(?s)CBR Backup Sync Outcome Unknown.*was sent, but no answer came back in time` + resend + `.*context deadline exceeded` + tail},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,6 +164,9 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 			fake.InjectFault(cbrfake.KindSync, tc.fault)
 			backups := makeBackups(2)
 			cfg := providerConfig(url) + backupsConfig(backups)
+			if tc.createTimeout != "" {
+				cfg = strings.Replace(cfg, "  backups = [", fmt.Sprintf("  timeouts = { create = %q }\n  backups = [", tc.createTimeout), 1)
+			}
 			applied := 0
 			if tc.applied {
 				applied = 2
