@@ -236,7 +236,11 @@ func (ts *tokenSource) token(ctx context.Context) (*iamToken, error) {
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return r.Val.(*iamToken), nil
+		tok, ok := r.Val.(*iamToken)
+		if !ok {
+			return nil, fmt.Errorf("the token fetch returned a %T instead of a token. This is always a bug in the provider and should be reported to the provider developers", r.Val)
+		}
+		return tok, nil
 	}
 }
 

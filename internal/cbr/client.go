@@ -267,7 +267,11 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 		if r.Err != nil {
 			return "", r.Err
 		}
-		return r.Val.(string), nil
+		id, ok := r.Val.(string)
+		if !ok {
+			return "", fmt.Errorf("the project lookup returned a %T instead of a project ID. This is always a bug in the provider and should be reported to the provider developers", r.Val)
+		}
+		return id, nil
 	}
 }
 

@@ -67,12 +67,12 @@ func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID stri
 		req.Auth.Scope.Project.Name = c.region
 		what += fmt.Sprintf(" scoped to project %q", c.region)
 	}
-	fail := func(err error) (*iamToken, error) {
-		return nil, &AuthError{Step: AuthStepToken, What: what, Err: err}
+	fail := func(err error) error {
+		return &AuthError{Step: AuthStepToken, What: what, Err: err}
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
 	now := time.Now
 	if pa.Now != nil {
@@ -88,25 +88,25 @@ func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID stri
 		body:  body,
 	})
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
-	bad := func(format string, args ...any) (*iamToken, error) {
+	bad := func(format string, args ...any) error {
 		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
 	}
 	value := raw.header.Get("X-Subject-Token")
 	if value == "" {
-		return bad("the answer has no X-Subject-Token header")
+		return nil, bad("the answer has no X-Subject-Token header")
 	}
 	var answer tokenAnswer
 	if err := json.Unmarshal(raw.body, &answer); err != nil {
-		return bad("%v", err)
+		return nil, bad("%v", err)
 	}
 	if answer.Token == nil {
-		return bad(`the answer has no "token" object`)
+		return nil, bad(`the answer has no "token" object`)
 	}
 	expires, err := time.Parse(iamTimeLayout, answer.Token.ExpiresAt)
 	if err != nil {
-		return bad("token.expires_at %q is not a time", answer.Token.ExpiresAt)
+		return nil, bad("token.expires_at %q is not a time", answer.Token.ExpiresAt)
 	}
 	// The token's lifetime by the IAM clock, counted from when it was
 	// asked for by the local clock: right even when the clocks differ.
@@ -117,16 +117,16 @@ func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID stri
 		lifetime = expires.Sub(start)
 	}
 	if lifetime <= 0 {
-		return bad("the token has already expired (expires_at %s)", answer.Token.ExpiresAt)
+		return nil, bad("the token has already expired (expires_at %s)", answer.Token.ExpiresAt)
 	}
 	pid := answer.Token.Project.ID
 	switch {
 	case pid == "":
-		return bad("the token is not scoped to a project (no token.project.id)")
+		return nil, bad("the token is not scoped to a project (no token.project.id)")
 	case projectID != "" && pid != projectID:
-		return bad("the token is scoped to project %s instead of %s", pid, projectID)
+		return nil, bad("the token is scoped to project %s instead of %s", pid, projectID)
 	case projectID == "" && answer.Token.Project.Name != "" && answer.Token.Project.Name != c.region:
-		return bad("the token is scoped to project %q instead of %q", answer.Token.Project.Name, c.region)
+		return nil, bad("the token is scoped to project %q instead of %q", answer.Token.Project.Name, c.region)
 	}
 	return &iamToken{value: value, projectID: pid, renewAt: renewTime(start, lifetime), expiresAt: start.Add(lifetime)}, nil
 }

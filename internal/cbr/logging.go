@@ -149,27 +149,27 @@ func redactJSONText(s string) string {
 	inherited := func() bool { return len(stack) > 0 && stack[len(stack)-1] }
 	for i := 0; i < len(s); {
 		ch := s[i]
-		switch {
-		case ch == '{' || ch == '[':
+		switch ch {
+		case '{', '[':
 			stack = append(stack, inherited() || keySecret)
 			keySecret = false
 			out.WriteByte(ch)
 			i++
-		case ch == '}' || ch == ']':
+		case '}', ']':
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]
 			}
 			keySecret = false
 			out.WriteByte(ch)
 			i++
-		case ch == ',':
+		case ',':
 			keySecret = false
 			out.WriteByte(ch)
 			i++
-		case ch == ':' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n':
+		case ':', ' ', '\t', '\r', '\n':
 			out.WriteByte(ch)
 			i++
-		case ch == '"':
+		case '"':
 			end := stringEnd(s, i)
 			lit := s[i:end]
 			j := end

@@ -34,6 +34,17 @@ func findEntry(entries []map[string]any, msg string) map[string]any {
 	return nil
 }
 
+// entryString returns the string field key of a log entry, failing the test
+// when it is missing or not a string.
+func entryString(t *testing.T, entry map[string]any, key string) string {
+	t.Helper()
+	s, ok := entry[key].(string)
+	if !ok {
+		t.Fatalf("log entry field %s = %#v, want a string", key, entry[key])
+	}
+	return s
+}
+
 func TestLoggingFields(t *testing.T) {
 	var buf bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &buf)
@@ -140,20 +151,20 @@ func TestLoggingRedactsCredentials(t *testing.T) {
 	if reqEntry == nil || respEntry == nil {
 		t.Fatalf("missing entries:\n%s", out)
 	}
-	if h := reqEntry["http_request_headers"].(string); !strings.Contains(h, "Authorization: ***") || !strings.Contains(h, "X-Security-Token: ***") || !strings.Contains(h, "X-Sdk-Date: 20260314T092653Z") {
+	if h := entryString(t, reqEntry, "http_request_headers"); !strings.Contains(h, "Authorization: ***") || !strings.Contains(h, "X-Security-Token: ***") || !strings.Contains(h, "X-Sdk-Date: 20260314T092653Z") {
 		t.Errorf("request headers %q", h)
 	}
-	if b := reqEntry["http_request_body"].(string); !strings.Contains(b, `"methods":["password"]`) || !strings.Contains(b, `"scope":{"project":{"name":"cn-north-4"}}`) {
+	if b := entryString(t, reqEntry, "http_request_body"); !strings.Contains(b, `"methods":["password"]`) || !strings.Contains(b, `"scope":{"project":{"name":"cn-north-4"}}`) {
 		t.Errorf("request body %q: the non-secret parts should stay readable", b)
 	}
-	if u := reqEntry["http_url"].(string); !strings.Contains(u, "nocatalog=true") || !strings.Contains(u, "access_token=%2A%2A%2A") {
+	if u := entryString(t, reqEntry, "http_url"); !strings.Contains(u, "nocatalog=true") || !strings.Contains(u, "access_token=%2A%2A%2A") {
 		t.Errorf("url %q", u)
 	}
-	if h := respEntry["http_response_headers"].(string); !strings.Contains(h, "X-Subject-Token: ***") || !strings.Contains(h, "Set-Cookie: ***") || !strings.Contains(h, "X-Request-Id: rid-iam") {
+	if h := entryString(t, respEntry, "http_response_headers"); !strings.Contains(h, "X-Subject-Token: ***") || !strings.Contains(h, "Set-Cookie: ***") || !strings.Contains(h, "X-Request-Id: rid-iam") {
 		t.Errorf("response headers %q", h)
 	}
 	// Everything under a secret key is hidden, however deep; the rest stays.
-	if b := respEntry["http_response_body"].(string); !strings.Contains(b, `"credential":{"access":"***","secret":"***"`) || !strings.Contains(b, `"region":"cn-north-4"`) {
+	if b := entryString(t, respEntry, "http_response_body"); !strings.Contains(b, `"credential":{"access":"***","secret":"***"`) || !strings.Contains(b, `"region":"cn-north-4"`) {
 		t.Errorf("response body %q", b)
 	}
 }

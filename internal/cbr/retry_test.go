@@ -78,7 +78,7 @@ func ok(w http.ResponseWriter, r *http.Request) {
 }
 
 func reset(w http.ResponseWriter, r *http.Request) {
-	conn, _, err := w.(http.Hijacker).Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err == nil {
 		conn.Close()
 	}
@@ -205,7 +205,7 @@ func TestRetryNotSent(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	var dials atomic.Int32
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := cloneDefaultTransport(t)
 	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if dials.Add(1) <= 2 {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connect: connection refused")}
@@ -229,7 +229,7 @@ func TestRetryNotSent(t *testing.T) {
 // TestNoRetryPermanentConnectionErrors: an unknown host is not retried.
 func TestNoRetryPermanentConnectionErrors(t *testing.T) {
 	var dials atomic.Int32
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := cloneDefaultTransport(t)
 	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
 		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "cbr.nowhere.example", IsNotFound: true}}
@@ -353,10 +353,10 @@ func TestBackoffFullJitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.randFloat = func() float64 { return 1 }
-	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30}
+	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
 	for attempt, w := range want {
-		if got := c.backoff(attempt); got != w*time.Second {
-			t.Errorf("backoff(%d) ceiling = %s, want %s", attempt, got, w*time.Second)
+		if got := c.backoff(attempt); got != w {
+			t.Errorf("backoff(%d) ceiling = %s, want %s", attempt, got, w)
 		}
 	}
 	if got := c.backoff(1000); got != DefaultRetryMaxDelay {
@@ -409,4 +409,14 @@ func TestNewRejectsBadMaxRetries(t *testing.T) {
 			t.Errorf("MaxRetries %d accepted", n)
 		}
 	}
+}
+
+// cloneDefaultTransport returns a copy of http.DefaultTransport to adjust.
+func cloneDefaultTransport(t *testing.T) *http.Transport {
+	t.Helper()
+	tr, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		t.Fatalf("http.DefaultTransport is a %T, want an *http.Transport", http.DefaultTransport)
+	}
+	return tr.Clone()
 }

@@ -38,7 +38,12 @@ type TransportOptions struct {
 // proxies from the environment, a per-request timeout, and logging of every
 // exchange with secrets redacted.
 func NewHTTPClient(o TransportOptions) (*http.Client, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	base, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("http.DefaultTransport is a %T instead of an *http.Transport, so the HTTP client cannot be built from it. "+
+			"This is always a bug in the provider and should be reported to the provider developers", http.DefaultTransport)
+	}
+	t := base.Clone()
 	getenv := o.Getenv
 	if getenv == nil {
 		getenv = os.Getenv

@@ -152,7 +152,10 @@ func TestNewHTTPClientDefaults(t *testing.T) {
 	if !ok {
 		t.Fatalf("transport %T does not log", hc.Transport)
 	}
-	tr := lt.next.(*http.Transport)
+	tr, ok := lt.next.(*http.Transport)
+	if !ok {
+		t.Fatalf("the logging transport wraps a %T, want an *http.Transport", lt.next)
+	}
 	if hc.Timeout != DefaultRequestTimeout || tr.Proxy == nil || tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify {
 		t.Errorf("client %+v transport %+v", hc, tr)
 	}

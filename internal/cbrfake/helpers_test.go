@@ -74,6 +74,17 @@ func entry(i int) map[string]any {
 	}
 }
 
+// as returns v as a T, failing the test when it is not one; what names v in
+// the message.
+func as[T any](t *testing.T, v any, what string) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("%s = %#v, want a %T", what, v, x)
+	}
+	return x
+}
+
 func entries(n int) []any {
 	out := make([]any, n)
 	for i := range out {

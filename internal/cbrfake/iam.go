@@ -78,21 +78,21 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 	if err != nil {
 		return nil, fieldErr("%s", err.Error())
 	}
-	if _, ferr := objectFields(root, "", "auth"); ferr != nil {
+	if ferr := objectFields(root, "", "auth"); ferr != nil {
 		return nil, ferr
 	}
 	auth, ferr := requiredField(root, "", "auth")
 	if ferr != nil {
 		return nil, ferr
 	}
-	if _, ferr := objectFields(auth, "auth", "identity", "scope"); ferr != nil {
+	if ferr := objectFields(auth, "auth", "identity", "scope"); ferr != nil {
 		return nil, ferr
 	}
 	identity, ferr := requiredField(auth, "auth", "identity")
 	if ferr != nil {
 		return nil, ferr
 	}
-	if _, ferr := objectFields(identity, "auth.identity", "methods", "password"); ferr != nil {
+	if ferr := objectFields(identity, "auth.identity", "methods", "password"); ferr != nil {
 		return nil, ferr
 	}
 	methods, ferr := requiredField(identity, "auth.identity", "methods")
@@ -106,7 +106,7 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	if _, ferr := objectFields(pw, "auth.identity.password", "user"); ferr != nil {
+	if ferr := objectFields(pw, "auth.identity.password", "user"); ferr != nil {
 		return nil, ferr
 	}
 	user, ferr := requiredField(pw, "auth.identity.password", "user")
@@ -114,7 +114,7 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 		return nil, ferr
 	}
 	const up = "auth.identity.password.user"
-	if _, ferr := objectFields(user, up, "id", "name", "password", "domain"); ferr != nil {
+	if ferr := objectFields(user, up, "id", "name", "password", "domain"); ferr != nil {
 		return nil, ferr
 	}
 	tr := &tokenRequest{}
@@ -150,14 +150,14 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 			return nil, fieldErr("auth.scope.domain: a domain-scoped token cannot be used with CBR, scope the token to a project")
 		}
 	}
-	if _, ferr := objectFields(scope, "auth.scope", "project"); ferr != nil {
+	if ferr := objectFields(scope, "auth.scope", "project"); ferr != nil {
 		return nil, ferr
 	}
 	proj, ferr := requiredField(scope, "auth.scope", "project")
 	if ferr != nil {
 		return nil, ferr
 	}
-	if _, ferr := objectFields(proj, "auth.scope.project", "id", "name"); ferr != nil {
+	if ferr := objectFields(proj, "auth.scope.project", "id", "name"); ferr != nil {
 		return nil, ferr
 	}
 	if tr.projectID, tr.projectName, ferr = idOrName(proj, "auth.scope.project"); ferr != nil {
@@ -168,7 +168,7 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 
 // idOrName decodes an object holding exactly one of id or name.
 func idOrName(v *jval, path string) (id, name string, ferr *fieldError) {
-	if _, ferr := objectFields(v, path, "id", "name"); ferr != nil {
+	if ferr := objectFields(v, path, "id", "name"); ferr != nil {
 		return "", "", ferr
 	}
 	_, hasID := v.obj["id"]

@@ -191,18 +191,17 @@ func fieldErr(format string, args ...any) *fieldError {
 	return &fieldError{msg: fmt.Sprintf(format, args...)}
 }
 
-// objectFields checks that v is an object whose keys are all in allowed and
-// returns it.
-func objectFields(v *jval, path string, allowed ...string) (*jval, *fieldError) {
+// objectFields checks that v is an object whose keys are all in allowed.
+func objectFields(v *jval, path string, allowed ...string) *fieldError {
 	if v.kind != jObject {
-		return nil, fieldErr("%s must be an object, got %s", displayPath(path), v.typeName())
+		return fieldErr("%s must be an object, got %s", displayPath(path), v.typeName())
 	}
 	for _, k := range v.keys {
 		if !contains(allowed, k) {
-			return nil, fieldErr("unknown field %s", joinPath(path, k))
+			return fieldErr("unknown field %s", joinPath(path, k))
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // requiredField returns the field key of object v, or a "required" error.

@@ -21,7 +21,7 @@ func getOpLog(t *testing.T, base, id string) (map[string]any, *model.OperationLo
 	if err := json.Unmarshal(r.body, &sdk); err != nil {
 		t.Fatalf("SDK model cannot decode %s: %v", r.body, err)
 	}
-	m := r.json(t)["operation_log"].(map[string]any)
+	m := as[map[string]any](t, r.json(t)["operation_log"], "operation_log")
 	return m, sdk.OperationLog
 }
 
@@ -91,8 +91,8 @@ func TestOperationLogProgression(t *testing.T) {
 func TestOperationLogScripts(t *testing.T) {
 	s, base := newStarted(t, Options{})
 	e0, e1, e2 := entry(0), entry(1), entry(2)
-	s.ScriptBackup(e0["backup_id"].(string), Step{Status: StatusRunning}, Step{Status: StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "chain broken"})
-	s.ScriptBackup(e1["backup_id"].(string), Step{Status: StatusTimeout})
+	s.ScriptBackup(as[string](t, e0["backup_id"], "backup_id"), Step{Status: StatusRunning}, Step{Status: StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "chain broken"})
+	s.ScriptBackup(as[string](t, e1["backup_id"], "backup_id"), Step{Status: StatusTimeout})
 	s.SetDefaultScript(Step{Status: StatusSkipped})
 	items := decodeSyncAnswer(t, postSync(t, base, syncBody(e0, e1, e2)))
 
@@ -116,7 +116,7 @@ func TestOperationLogScripts(t *testing.T) {
 
 	// Restoring the defaults.
 	s.SetDefaultScript()
-	s.ScriptBackup(e0["backup_id"].(string))
+	s.ScriptBackup(as[string](t, e0["backup_id"], "backup_id"))
 	items = decodeSyncAnswer(t, postSync(t, base, syncBody(e0)))
 	if _, ol = getOpLog(t, base, items[0].OperationLogID); ol.Status.Value() != "waiting" {
 		t.Errorf("restored default: %s", ol.Status.Value())
@@ -134,13 +134,13 @@ func TestOperationLogShared(t *testing.T) {
 	s, base := newStarted(t, Options{SharedOperationLog: true})
 	e0, e1 := entry(0), entry(1)
 	e1["resource_id"] = "another-resource"
-	s.ScriptBackup(e1["backup_id"].(string), Step{Status: StatusFailed})
+	s.ScriptBackup(as[string](t, e1["backup_id"], "backup_id"), Step{Status: StatusFailed})
 	items := decodeSyncAnswer(t, postSync(t, base, syncBody(e0, e1)))
 	m, ol := getOpLog(t, base, items[0].OperationLogID)
 	if ol.Status.Value() != "failed" || *ol.ExtraInfo.Sync.SyncBackupNum != 2 || *ol.ExtraInfo.Sync.ErrSyncBackupNum != 2 {
 		t.Errorf("shared op log %+v", m)
 	}
-	if ei := m["extra_info"].(map[string]any); ei["resource"] != nil {
+	if ei := as[map[string]any](t, m["extra_info"], "operation_log.extra_info"); ei["resource"] != nil {
 		t.Errorf("resource of entries of different resources = %v", ei["resource"])
 	}
 }

@@ -55,7 +55,7 @@ func TestStats(t *testing.T) {
 	if st.MaxInFlight != 3 {
 		t.Errorf("MaxInFlight = %d, want 3", st.MaxInFlight)
 	}
-	if st.SyncedEntries != 6 || st.DistinctBackups != 5 || !reflect.DeepEqual(st.Duplicates, []string{entry(0)["backup_id"].(string)}) {
+	if st.SyncedEntries != 6 || st.DistinctBackups != 5 || !reflect.DeepEqual(st.Duplicates, []string{as[string](t, entry(0)["backup_id"], "backup_id")}) {
 		t.Errorf("synced %d distinct %d duplicates %v", st.SyncedEntries, st.DistinctBackups, st.Duplicates)
 	}
 	synced := s.Synced()

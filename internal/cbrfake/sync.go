@@ -77,7 +77,7 @@ func decodeSync(body []byte) ([]SyncedBackup, *fieldError) {
 	if err != nil {
 		return nil, fieldErr("%s", err.Error())
 	}
-	if _, ferr := objectFields(root, "", "sync"); ferr != nil {
+	if ferr := objectFields(root, "", "sync"); ferr != nil {
 		return nil, ferr
 	}
 	list, ferr := requiredField(root, "", "sync")
@@ -94,7 +94,7 @@ func decodeSync(body []byte) ([]SyncedBackup, *fieldError) {
 	seen := make(map[string]int, len(list.arr))
 	for i, e := range list.arr {
 		path := fmt.Sprintf("sync[%d]", i)
-		if _, ferr := objectFields(e, path, syncFields...); ferr != nil {
+		if ferr := objectFields(e, path, syncFields...); ferr != nil {
 			return nil, ferr
 		}
 		var b SyncedBackup

@@ -42,7 +42,7 @@ func TestSyncHappyPath(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
-		want := es[i].(map[string]any)["backup_id"]
+		want := as[map[string]any](t, es[i], fmt.Sprintf("entry %d", i))["backup_id"]
 		if it.BackupID != want {
 			t.Errorf("item %d backup_id = %q, want %q (request order)", i, it.BackupID, want)
 		}
@@ -61,11 +61,12 @@ func TestSyncHappyPath(t *testing.T) {
 	if len(synced) != 3 {
 		t.Fatalf("Synced() has %d entries", len(synced))
 	}
-	e0 := es[0].(map[string]any)
+	e0 := as[map[string]any](t, es[0], "entry 0")
+	str := func(key string) string { return as[string](t, e0[key], key) }
 	want0 := SyncedBackup{
-		BackupID: e0["backup_id"].(string), BackupName: e0["backup_name"].(string), BucketName: e0["bucket_name"].(string),
-		ImagePath: e0["image_path"].(string), ResourceID: e0["resource_id"].(string), ResourceName: e0["resource_name"].(string),
-		ResourceType: e0["resource_type"].(string), CreatedAt: int64(e0["created_at"].(int)), OperationLogID: items[0].OperationLogID,
+		BackupID: str("backup_id"), BackupName: str("backup_name"), BucketName: str("bucket_name"),
+		ImagePath: str("image_path"), ResourceID: str("resource_id"), ResourceName: str("resource_name"),
+		ResourceType: str("resource_type"), CreatedAt: int64(as[int](t, e0["created_at"], "created_at")), OperationLogID: items[0].OperationLogID,
 	}
 	if synced[0] != want0 {
 		t.Errorf("Synced()[0] = %+v, want %+v", synced[0], want0)

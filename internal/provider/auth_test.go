@@ -521,7 +521,10 @@ func configureDirect(ctx context.Context, t *testing.T, args map[string]string, 
 	p := &cbrProvider{version: "test", getenv: func(string) string { return "" }}
 	var sresp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
-	typ := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("the provider schema's type is %T, want tftypes.Object", sresp.Schema.Type().TerraformType(ctx))
+	}
 	vals := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)

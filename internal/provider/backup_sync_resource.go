@@ -160,17 +160,32 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				ElementType:   types.StringType,
 				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
-			"timeouts": createTimeoutAttribute(ctx),
+			"timeouts": createTimeoutAttribute(ctx, &resp.Diagnostics),
 		},
 	}
 }
 
 // createTimeoutAttribute is the timeouts attribute with its create timeout,
-// documented, and checked to be positive.
-func createTimeoutAttribute(ctx context.Context) schema.Attribute {
-	attr := timeouts.Attributes(ctx, timeouts.Opts{Create: true}).(schema.SingleNestedAttribute)
+// documented, and checked to be positive. When the timeouts package builds
+// the attribute in a shape this code does not know, it adds an error to diags
+// and returns the attribute as built.
+func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema.Attribute {
+	built := timeouts.Attributes(ctx, timeouts.Opts{Create: true})
+	unexpected := func(what string, got any, want string) schema.Attribute {
+		diags.AddError("Unexpected Timeouts Attribute",
+			fmt.Sprintf("The timeouts package built %s as a %T instead of a %s. "+
+				"This is always a bug in the provider and should be reported to the provider developers.", what, got, want))
+		return built
+	}
+	attr, ok := built.(schema.SingleNestedAttribute)
+	if !ok {
+		return unexpected("the timeouts attribute", built, "schema.SingleNestedAttribute")
+	}
 	attr.MarkdownDescription = "How long operations may take, as a nested attribute: `timeouts = { create = \"30m\" }`."
-	create := attr.Attributes["create"].(schema.StringAttribute)
+	create, ok := attr.Attributes["create"].(schema.StringAttribute)
+	if !ok {
+		return unexpected("timeouts.create", attr.Attributes["create"], "schema.StringAttribute")
+	}
 	create.Description = ""
 	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
 		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+

@@ -409,7 +409,11 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 							return fmt.Errorf("state has %d backups, fake synced %d", len(backups), len(synced))
 						}
 						for i, want := range []any{synced[0].OperationLogID, synced[1].OperationLogID, nil} {
-							if got := backups[i].(map[string]any)["operation_log_id"]; got != want {
+							b, ok := backups[i].(map[string]any)
+							if !ok {
+								return fmt.Errorf("backups[%d] = %v, want an object", i, backups[i])
+							}
+							if got := b["operation_log_id"]; got != want {
 								return fmt.Errorf("backups[%d].operation_log_id = %v, want %v", i, got, want)
 							}
 						}

@@ -251,7 +251,9 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		"so the next apply replaces it and sends the whole list again"
 	switch {
 	case len(pending)+len(unreadable) > 0:
-		example := waits[0].ID
+		// The example points at a task still in progress if there is one,
+		// otherwise at one that could not be read.
+		var example string
 		if len(pending) > 0 {
 			example = pending[0].ID
 		} else {

@@ -458,13 +458,16 @@ func TestWaitBackoff(t *testing.T) {
 func TestWaitStopsAtOnceWhenInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	get := func(context.Context, string) (*cbr.OperationLog, error) {
-		go cancel()
-		return &cbr.OperationLog{Status: cbr.OpStatusRunning}, nil
-	}
 	done := make(chan error, 1)
 	waits := []*opLogWait{{ID: "op", BackupIDs: []string{"b"}}}
-	go func() { done <- waitForOperationLogs(ctx, get, waits, pollPolicy{Initial: time.Hour, Max: time.Hour}) }()
+	go func() {
+		// The first read answers "running" and cancels the context: the
+		// wait must end then instead of pausing for an hour.
+		done <- waitForOperationLogs(ctx, func(context.Context, string) (*cbr.OperationLog, error) {
+			go cancel()
+			return &cbr.OperationLog{Status: cbr.OpStatusRunning}, nil
+		}, waits, pollPolicy{Initial: time.Hour, Max: time.Hour})
+	}()
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
@@ -625,6 +628,22 @@ func TestWaitDiagnostic(t *testing.T) {
 			"Failed:\n- operation log op1 (backup b1): status timeout, error_code BackupService.1234, error_msg \"took too long\"",
 			"Still in progress:\n- operation log op2 (backup b2): not read yet; last read failed: GET https://cbr/x: HTTP 503 Service Unavailable, request id r1",
 			"Could not be read:\n- operation log op3 (backup b3): CBR has no such operation log: GET https://cbr/y: HTTP 404 Not Found, error_code BackupService.0012",
+			`data "cbr_operation_log" "check" { id = "op2" }`,
+		} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+			}
+		}
+	})
+	t.Run("read errors only", func(t *testing.T) {
+		denied := &opLogWait{ID: "op2", BackupIDs: []string{"b2"}, Stopped: true, Err: &cbr.APIError{Method: "GET", URL: "https://cbr/x", StatusCode: 403, RequestID: "r1"}}
+		d := waitDiagnostic(nil, []*opLogWait{done("op1", "success", "b1"), denied}, 2)
+		if d == nil || d.Summary() != "Unable to Check CBR Backup Sync" {
+			t.Fatalf("diagnostic %v", d)
+		}
+		for _, want := range []string{
+			"Imported (status success or skipped): 1 of 2.",
+			"Could not be read:\n- operation log op2 (backup b2): GET https://cbr/x: HTTP 403 Forbidden, request id r1",
 			`data "cbr_operation_log" "check" { id = "op2" }`,
 		} {
 			if !strings.Contains(d.Detail(), want) {

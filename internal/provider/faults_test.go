@@ -36,7 +36,12 @@ func (c taintedInPriorState) CheckPlan(_ context.Context, req plancheck.CheckPla
 		}
 		backups, _ := r.AttributeValues["backups"].([]any)
 		for i, b := range backups {
-			if op := b.(map[string]any)["operation_log_id"]; op != nil {
+			entry, ok := b.(map[string]any)
+			if !ok {
+				resp.Error = fmt.Errorf("backups[%d] = %v, want an object", i, b)
+				return
+			}
+			if op := entry["operation_log_id"]; op != nil {
 				resp.Error = fmt.Errorf("backups[%d].operation_log_id = %v, want null", i, op)
 				return
 			}

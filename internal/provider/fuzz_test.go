@@ -49,7 +49,15 @@ func backupsElemType(t *testing.T) types.ObjectType {
 	t.Helper()
 	var resp resource.SchemaResponse
 	newBackupSyncResource().Schema(context.Background(), resource.SchemaRequest{}, &resp)
-	return resp.Schema.Attributes["backups"].GetType().(types.ListType).ElemType.(types.ObjectType)
+	list, ok := resp.Schema.Attributes["backups"].GetType().(types.ListType)
+	if !ok {
+		t.Fatalf("backups has type %T, want types.ListType", resp.Schema.Attributes["backups"].GetType())
+	}
+	elem, ok := list.ElemType.(types.ObjectType)
+	if !ok {
+		t.Fatalf("backups has elements of type %T, want types.ObjectType", list.ElemType)
+	}
+	return elem
 }
 
 // FuzzUniqueBackupIDs builds a backups list from a comma-separated list of

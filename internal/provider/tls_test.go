@@ -129,7 +129,10 @@ func configure(t *testing.T, p *cbrProvider, values map[string]tftypes.Value) *p
 	ctx := context.Background()
 	var schemaResp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	typ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("the provider schema's type is %T, want tftypes.Object", schemaResp.Schema.Type().TerraformType(ctx))
+	}
 	attrs := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		if v, ok := values[name]; ok {
