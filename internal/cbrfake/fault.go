@@ -88,6 +88,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) int {
 		}
 	}
 	if f.Reset {
+		c.finish(0)
 		resetConnection(w)
 		return 0
 	}

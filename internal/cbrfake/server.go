@@ -292,6 +292,11 @@ type call struct {
 	projectID string // from the path, CBR routes only
 	opLogID   string // from the path, operation log route only
 	handler   func(*call) *response
+	// finish records the outcome of the call (its status, 0 for none) and
+	// ends it in the in-flight count. It runs once, before the client can
+	// see the answer, so that what a client observes after an answer is
+	// already in the recording.
+	finish func(status int)
 }
 
 // response is a fully built answer.
@@ -332,13 +337,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	s.mu.Unlock()
 
-	status := 0
-	// Deferred so that an aborted handler (connection reset) is recorded too.
-	defer func() {
+	finished := false
+	c.finish = func(status int) {
+		if finished {
+			return
+		}
+		finished = true
 		s.mu.Lock()
 		rec.Status = status
 		s.inFlight--
 		s.mu.Unlock()
+	}
+	status := 0
+	// Deferred so that an aborted handler (connection reset, client gone)
+	// is recorded too.
+	defer func() {
+		c.finish(status)
 		if s.opts.Logf != nil {
 			s.opts.Logf("%s %s status=%d request_id=%s kind=%s duration=%s",
 				r.Method, r.URL.Path, status, c.reqID, c.kind, time.Since(start).Round(time.Microsecond))
@@ -428,6 +442,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, resp *response) int {
 		h.Set("Content-Type", "application/json")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	c.finish(resp.status)
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(resp.body)
 	return resp.status
