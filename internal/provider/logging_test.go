@@ -69,17 +69,19 @@ func TestAccBackupSync_logsWithoutSecrets(t *testing.T) {
 	}
 	// Each expectation is a set of patterns one entry must match together
 	// (field order varies).
-	debugResponse := `^\S+ \[DEBUG\] \S*cbr: Received HTTP response: `
+	// After the message comes a space, or a new line when the first field
+	// (in random order) is a multi-line value.
+	debugResponse := `^\S+ \[DEBUG\] \S*cbr: Received HTTP response:\s`
 	for _, want := range [][]string{
 		// DEBUG: one entry per exchange: method, URL, status, request id, duration and sizes.
 		{debugResponse, ` http_status=429( |$)`, ` request_id=[0-9a-f]{32}( |$)`, ` duration_ms=\d+`, ` request_body_bytes=\d{3,}`, ` response_body_bytes=\d+`,
 			` http_method=POST`, ` http_url=` + regexp.QuoteMeta(url) + `/v3/` + cbrfake.DefaultProjectID + `/backups/sync`},
 		{debugResponse, ` http_status=200( |$)`, ` request_id=[0-9a-f]{32}( |$)`},
 		// The retry after the 429.
-		{`^\S+ \[INFO\]  \S*cbr: Retrying CBR API request: `, `cause="HTTP 429 Too Many Requests"`, ` attempt=1( |$)`},
+		{`^\S+ \[INFO\]  \S*cbr: Retrying CBR API request:\s`, `cause="HTTP 429 Too Many Requests"`, ` attempt=1( |$)`},
 		// TRACE: headers and bodies, the credential redacted.
-		{`^\S+ \[TRACE\] \S*cbr: HTTP request: `, `\n  \| X-Auth-Token: \*\*\*\n`, `http_request_body=.*backup_id`},
-		{`^\S+ \[TRACE\] \S*cbr: HTTP response: `, `http_response_body=.*operation_log_id`},
+		{`^\S+ \[TRACE\] \S*cbr: HTTP request:\s`, `\n  \| X-Auth-Token: \*\*\*\n`, `http_request_body=.*backup_id`},
+		{`^\S+ \[TRACE\] \S*cbr: HTTP response:\s`, `http_response_body=.*operation_log_id`},
 	} {
 		if !anyEntryMatches(entries, want) {
 			t.Errorf("the log has no entry matching all of %q", want)
