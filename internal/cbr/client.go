@@ -185,7 +185,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		endpoint: u, iam: iam, region: cfg.Region, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent,
 		maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay, retryMax: cfg.RetryMaxDelay,
-		now: time.Now, randFloat: rand.Float64, sleep: sleepContext,
+		now: time.Now, randFloat: rand.Float64, sleep: SleepContext,
 	}
 	if c.retryBase <= 0 {
 		c.retryBase = DefaultRetryBaseDelay

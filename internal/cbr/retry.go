@@ -213,8 +213,9 @@ func ParseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) 
 	return 0, true
 }
 
-// sleepContext waits for d or until ctx ends, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// SleepContext waits for d or until ctx ends, whichever comes first, and
+// returns ctx's error in the second case.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

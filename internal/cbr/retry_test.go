@@ -300,7 +300,7 @@ func TestBackoffLongerThanTimeLeft(t *testing.T) {
 func TestCancelWhileWaiting(t *testing.T) {
 	srv := &scripted{handlers: []http.HandlerFunc{status(429, "60"), ok}}
 	c, _ := retryClient(t, srv, 5)
-	c.sleep = sleepContext
+	c.sleep = SleepContext
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()

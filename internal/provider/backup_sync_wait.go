@@ -39,14 +39,7 @@ func (p pollPolicy) wait(ctx context.Context, d time.Duration) error {
 	if p.sleep != nil {
 		return p.sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return cbr.SleepContext(ctx, d)
 }
 
 // opLogWait is one distinct operation log being waited for.
