@@ -8,6 +8,10 @@
 // cleanly on SIGINT or SIGTERM. Secrets may also be given through the
 // environment variables CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and
 // CBRFAKE_PASSWORD so that they do not show in the process list.
+//
+// Counters for scripts (requests per kind and per status answered, backups
+// applied per backup ID, IAM tokens issued) are answered as JSON by
+// GET /_fake/stats, and written to -stats-file when the server stops.
 package main
 
 import (
@@ -57,6 +61,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	password := fs.String("password", "", "password of -user (or $CBRFAKE_PASSWORD)")
 	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
 	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
+	statsFile := fs.String("stats-file", "", "write the counters of GET "+statsPath+" to this file (JSON, atomically) when stopping")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,8 +115,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	fake := cbrfake.New(opts)
 	srv := &http.Server{
-		Handler:           cbrfake.New(opts),
+		Handler:           withStats(fake),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          logger,
@@ -144,6 +150,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if *statsFile != "" {
+		if err := writeStatsFile(*statsFile, fake); err != nil {
+			return fmt.Errorf("write stats file: %w", err)
+		}
 	}
 	return nil
 }
