@@ -1,0 +1,177 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+// The benchmarks below call the provider's protocol server in-process, the way
+// Terraform calls it over gRPC, once per cbr_backup_sync resource of 50
+// backups. They explain where bench/run.sh's time goes (see BENCHMARKS.md);
+// they assert nothing about timings.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/provider/
+//	go test -run '^$' -bench PlanResourceChange -cpuprofile cpu.out ./internal/provider/
+
+// benchServer is a configured provider server with the values Terraform sends
+// for one cbr_backup_sync resource.
+type benchServer struct {
+	server   tfprotov6.ProviderServer
+	typ      tftypes.Type
+	config   *tfprotov6.DynamicValue // configuration: id and operation_log_id null
+	planned  *tfprotov6.DynamicValue // planned new state on create: computed values unknown
+	state    *tfprotov6.DynamicValue // state after apply
+	nullVal  *tfprotov6.DynamicValue
+	resource string
+}
+
+func newBenchServer(b *testing.B, n int) *benchServer {
+	b.Helper()
+	ctx := context.Background()
+	_, url := startFakeB(b)
+	server, err := providerserver.NewProtocol6WithError(&cbrProvider{version: "bench", getenv: func(string) string { return "" }})()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		b.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
+	}
+	providerType := schemas.Provider.ValueType()
+	providerConfig := mustDynamic(b, providerType, tftypes.NewValue(providerType, map[string]tftypes.Value{
+		"region":     tftypes.NewValue(tftypes.String, nil),
+		"project_id": tftypes.NewValue(tftypes.String, cbrfake.DefaultProjectID),
+		"auth_token": tftypes.NewValue(tftypes.String, cbrfake.DefaultToken),
+		"cloud":      tftypes.NewValue(tftypes.String, nil),
+		"endpoints":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"cbr": tftypes.NewValue(tftypes.String, url)}),
+		"insecure":   tftypes.NewValue(tftypes.Bool, nil),
+	}))
+	conf, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: providerConfig})
+	if err != nil || len(conf.Diagnostics) > 0 {
+		b.Fatalf("ConfigureProvider: %v %v", err, conf.Diagnostics)
+	}
+
+	const resource = "cbr_backup_sync"
+	typ := schemas.ResourceSchemas[resource].ValueType()
+	objType := typ.(tftypes.Object).AttributeTypes["backups"].(tftypes.List).ElementType
+	backup := func(i int, opLogID any) tftypes.Value {
+		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+		return tftypes.NewValue(objType, map[string]tftypes.Value{
+			"backup_id":        tftypes.NewValue(tftypes.String, id),
+			"backup_name":      tftypes.NewValue(tftypes.String, fmt.Sprintf("vm-%d-backup", i)),
+			"bucket_name":      tftypes.NewValue(tftypes.String, "hybrid-backups-cn-north-4"),
+			"image_path":       tftypes.NewValue(tftypes.String, "6abec15e-7baf-4d79-b5a9-6b98a2da7020/"+id+"/"+id),
+			"resource_id":      tftypes.NewValue(tftypes.String, "96f7512d-239d-3f31-80cf-d1ce041df9a6"),
+			"resource_name":    tftypes.NewValue(tftypes.String, "vm"),
+			"resource_type":    tftypes.NewValue(tftypes.String, "OS::Native::Server"),
+			"created_at":       tftypes.NewValue(tftypes.Number, 1714521600+i),
+			"operation_log_id": tftypes.NewValue(tftypes.String, opLogID),
+		})
+	}
+	object := func(id any, opLogID func(i int) any) tftypes.Value {
+		list := make([]tftypes.Value, n)
+		for i := range list {
+			list[i] = backup(i, opLogID(i))
+		}
+		return tftypes.NewValue(typ, map[string]tftypes.Value{
+			"id":      tftypes.NewValue(tftypes.String, id),
+			"backups": tftypes.NewValue(tftypes.List{ElementType: objType}, list),
+		})
+	}
+	s := &benchServer{
+		server:   server,
+		typ:      typ,
+		resource: resource,
+		config:   mustDynamic(b, typ, object(nil, func(int) any { return nil })),
+		planned:  mustDynamic(b, typ, object(tftypes.UnknownValue, func(int) any { return tftypes.UnknownValue })),
+		state:    mustDynamic(b, typ, object("6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", func(i int) any { return fmt.Sprintf("op-%d", i) })),
+		nullVal:  mustDynamic(b, typ, tftypes.NewValue(typ, nil)),
+	}
+	return s
+}
+
+func startFakeB(b *testing.B) (*cbrfake.Server, string) {
+	b.Helper()
+	fake := cbrfake.New(cbrfake.Options{})
+	url, closeFn := fake.Start()
+	b.Cleanup(closeFn)
+	return fake, url
+}
+
+func mustDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+	b.Helper()
+	dv, err := tfprotov6.NewDynamicValue(typ, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &dv
+}
+
+func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+	if err != nil {
+		b.Fatalf("%s: %v", what, err)
+	}
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			b.Fatalf("%s: %s: %s", what, d.Summary, d.Detail)
+		}
+	}
+}
+
+// BenchmarkBackupSync measures each call Terraform makes for one resource of
+// 50 backups: validation, plan of a new resource and of an unchanged one
+// (the no-op plan after a refresh), the refresh itself and the create.
+func BenchmarkBackupSync(b *testing.B) {
+	ctx := context.Background()
+	s := newBenchServer(b, 50)
+
+	b.Run("GetProviderSchema", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+			noDiags(b, "GetProviderSchema", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ValidateResourceConfig", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
+			noDiags(b, "ValidateResourceConfig", err, resp.Diagnostics)
+		}
+	})
+	b.Run("PlanResourceChange/create", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
+			})
+			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+		}
+	})
+	b.Run("PlanResourceChange/unchanged", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
+			})
+			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ReadResource", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: s.resource, CurrentState: s.state})
+			noDiags(b, "ReadResource", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ApplyResourceChange/create", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, PlannedState: s.planned,
+			})
+			noDiags(b, "ApplyResourceChange", err, resp.Diagnostics)
+		}
+	})
+}
