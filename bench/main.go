@@ -114,12 +114,19 @@ type op struct {
 func (o op) String() string {
 	switch o.Cmd {
 	case "apply":
-		return fmt.Sprintf("apply, %d resources (fresh state)", o.Size)
+		return fmt.Sprintf("apply, %s (fresh state)", resources(o.Size))
 	case "plan":
-		return fmt.Sprintf("plan, %d resources (applied state, refresh included)", o.Size)
+		return fmt.Sprintf("plan, %s (applied state, refresh included)", resources(o.Size))
 	default:
-		return fmt.Sprintf("plan, %d resources (empty state)", o.Size)
+		return fmt.Sprintf("plan, %s (empty state)", resources(o.Size))
 	}
+}
+
+func resources(n int) string {
+	if n == 1 {
+		return "1 resource"
+	}
+	return fmt.Sprintf("%d resources", n)
 }
 
 type report struct {

@@ -134,7 +134,11 @@ func (r *report) markdown() string {
 	w("- command: `%s`\n", o.command)
 	w("- machine: %s, %d cores, %s memory, %s; load average %s before, %s after\n", m.CPU, m.Cores, m.Memory, m.Kernel, r.loadBefore, r.loadAfter)
 	w("- Go %s, Terraform %s\n", strings.TrimPrefix(m.Go, "go"), m.Terraform)
-	w("- %d repetitions of each timed command, provider and floor interleaved (A B, then B A); %d backups per resource; default `-parallelism` (10)\n\n", o.reps, o.backups)
+	reps := fmt.Sprintf("%d repetitions", o.reps)
+	if o.reps == 1 {
+		reps = "1 repetition"
+	}
+	w("- %s of each timed command, provider and floor interleaved (A B, then B A); %d backups per resource; default `-parallelism` (10)\n\n", reps, o.backups)
 
 	largest := slices.Max(o.sizes)
 	w("### Time: provider against the floor\n\n")
@@ -183,8 +187,8 @@ func (r *report) markdown() string {
 		w("| %s | %s | %s | %s |\n", x, strings.Join(descs, " / "), wantText, yes(ok))
 	}
 	if r.pwApply != nil {
-		w("| apply, %d resources, password auth (fresh state) | %s | %d sync, 1 iam_token | %s |\n", r.memSize, describeCalls(*r.pwApply), r.memSize, yes(expectCalls(*r.pwApply, r.memSize, r.memSize*o.backups, 1)))
-		w("| plan, %d resources, password auth (applied state) | %s | no sync, at most 1 iam_token | %s |\n", r.memSize, describeCalls(*r.pwPlan),
+		w("| apply, %s, password auth (fresh state) | %s | %d sync, 1 iam_token | %s |\n", resources(r.memSize), describeCalls(*r.pwApply), r.memSize, yes(expectCalls(*r.pwApply, r.memSize, r.memSize*o.backups, 1)))
+		w("| plan, %s, password auth (applied state) | %s | no sync, at most 1 iam_token | %s |\n", resources(r.memSize), describeCalls(*r.pwPlan),
 			yes(r.pwPlan.PerKind["sync"] == 0 && r.pwPlan.PerKind["iam_token"] <= 1 && r.pwPlan.Non2xx == 0))
 	} else {
 		w("| apply and plan with password auth (one IAM token per run) | %s | | |\n", r.password)
@@ -201,11 +205,11 @@ func (r *report) markdown() string {
 	w("| measure | value |\n|---|---:|\n")
 	w("| binary size, `go build -trimpath -ldflags \"-s -w\"` | %.1f MiB (%d bytes) |\n", float64(r.binarySize)/(1<<20), r.binarySize)
 	w("| start-up to the GetProviderSchema answer (direct, median of %d; handshake line at %s ms) | %.0f ms |\n", len(ss), fmt.Sprintf("%.0f", median(hs).Seconds()*1000), median(ss).Seconds()*1000)
-	w("| `terraform providers schema -json`, %d resource, provider against floor (median of %d) | %.0f ms against %.0f ms (+%.0f ms) |\n", slices.Min(o.sizes), len(r.schemaTF[provider]), pSchema.Seconds()*1000, fSchema.Seconds()*1000, (pSchema-fSchema).Seconds()*1000)
+	w("| `terraform providers schema -json`, %s, provider against floor (median of %d) | %.0f ms against %.0f ms (+%.0f ms) |\n", resources(slices.Min(o.sizes)), len(r.schemaTF[provider]), pSchema.Seconds()*1000, fSchema.Seconds()*1000, (pSchema-fSchema).Seconds()*1000)
 	for _, run := range []struct {
 		name string
 		ls   []launch
-	}{{fmt.Sprintf("apply, %d resources (fresh state)", r.memSize), r.memApply}, {fmt.Sprintf("plan, %d resources (applied state)", r.memSize), r.memPlan}} {
+	}{{fmt.Sprintf("apply, %s (fresh state)", resources(r.memSize)), r.memApply}, {fmt.Sprintf("plan, %s (applied state)", resources(r.memSize)), r.memPlan}} {
 		var peak int64
 		var cpu float64
 		var each []string
