@@ -130,7 +130,7 @@ func (r *report) markdown() string {
 	m := r.machine
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	w("Run on %s (%s, %s to %s).\n\n", r.start.UTC().Format("2006-01-02"), r.start.UTC().Format("15:04"), r.end.UTC().Format("15:04 MST"), r.end.Sub(r.start).Round(time.Second))
+	w("Run on %s from %s to %s UTC (%s).\n\n", r.start.UTC().Format("2006-01-02"), r.start.UTC().Format("15:04"), r.end.UTC().Format("15:04"), r.end.Sub(r.start).Round(time.Second))
 	w("- command: `%s`\n", o.command)
 	w("- machine: %s, %d cores, %s memory, %s; load average %s before, %s after\n", m.CPU, m.Cores, m.Memory, m.Kernel, r.loadBefore, r.loadAfter)
 	w("- Go %s, Terraform %s\n", strings.TrimPrefix(m.Go, "go"), m.Terraform)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -28,6 +29,7 @@ type benchServer struct {
 	config   *tfprotov6.DynamicValue // configuration: id and operation_log_id null
 	planned  *tfprotov6.DynamicValue // planned new state on create: computed values unknown
 	state    *tfprotov6.DynamicValue // state after apply
+	rawState []byte                  // the same state as stored in a state file (JSON)
 	nullVal  *tfprotov6.DynamicValue
 	resource string
 }
@@ -85,7 +87,23 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 			"backups": tftypes.NewValue(tftypes.List{ElementType: objType}, list),
 		})
 	}
+	raw := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a"}
+	var rawBackups []map[string]any
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+		rawBackups = append(rawBackups, map[string]any{
+			"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
+			"image_path": "6abec15e-7baf-4d79-b5a9-6b98a2da7020/" + id + "/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6",
+			"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i),
+		})
+	}
+	raw["backups"] = rawBackups
+	rawState, err := json.Marshal(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
 	s := &benchServer{
+		rawState: rawState,
 		server:   server,
 		typ:      typ,
 		resource: resource,
@@ -127,7 +145,8 @@ func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic
 
 // BenchmarkBackupSync measures each call Terraform makes for one resource of
 // 50 backups: validation, plan of a new resource and of an unchanged one
-// (the no-op plan after a refresh), the refresh itself and the create.
+// (the no-op plan after a refresh), the state upgrade and refresh that
+// precede it, and the create.
 func BenchmarkBackupSync(b *testing.B) {
 	ctx := context.Background()
 	s := newBenchServer(b, 50)
@@ -158,6 +177,14 @@ func BenchmarkBackupSync(b *testing.B) {
 				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
 			})
 			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+		}
+	})
+	b.Run("UpgradeResourceState", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+				TypeName: s.resource, Version: 0, RawState: &tfprotov6.RawState{JSON: s.rawState},
+			})
+			noDiags(b, "UpgradeResourceState", err, resp.Diagnostics)
 		}
 	})
 	b.Run("ReadResource", func(b *testing.B) {
