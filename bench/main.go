@@ -141,9 +141,8 @@ type report struct {
 	calls       map[op][]calls
 	startups    []startup
 	schemaTF    map[kind][]tfResult
-	memApply    []launch
-	memPlan     []launch
-	memSize     int
+	launches    map[op][][]launch // provider processes of each command at the largest size, per repetition
+	largest     int
 	password    string // why the password run was skipped, if it was
 	pwApply     *calls
 	pwPlan      *calls
@@ -151,7 +150,7 @@ type report struct {
 }
 
 func run(ctx context.Context, o options) (*report, error) {
-	r := &report{opts: o, start: time.Now(), loadBefore: loadavg(), samples: map[op]map[kind][]tfResult{}, calls: map[op][]calls{}, schemaTF: map[kind][]tfResult{}}
+	r := &report{opts: o, start: time.Now(), loadBefore: loadavg(), samples: map[op]map[kind][]tfResult{}, calls: map[op][]calls{}, schemaTF: map[kind][]tfResult{}, launches: map[op][][]launch{}}
 	var err error
 	if r.machine, err = describeMachine(ctx); err != nil {
 		return nil, err
@@ -186,10 +185,38 @@ func run(ctx context.Context, o options) (*report, error) {
 		"HW_AUTH_TOKEN":  "fake-cbr-token",
 	})
 	seq := 0
-	tf := func(k kind, n int, okCodes []int, args ...string) (tfResult, error) {
+	tfEnv := func(env []string, k kind, n int, okCodes []int, args ...string) (tfResult, error) {
 		seq++
 		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%d.log", seq, args[0], k, n))
 		return terraform(ctx, dir(k, n), env, log, okCodes, args...)
+	}
+	tf := func(k kind, n int, okCodes []int, args ...string) (tfResult, error) {
+		return tfEnv(env, k, n, okCodes, args...)
+	}
+
+	// At the largest size, the provider is started through the shim (see
+	// shim.go), which records each provider process's peak memory and CPU.
+	r.largest = slices.Max(o.sizes)
+	shimDir := filepath.Join(o.work, "shim")
+	if err := os.MkdirAll(shimDir, 0o755); err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	link := filepath.Join(shimDir, "terraform-provider-cbr")
+	_ = os.Remove(link)
+	if err := os.Symlink(self, link); err != nil {
+		return nil, err
+	}
+	shimRC := filepath.Join(o.work, "terraformrc.shim")
+	if err := os.WriteFile(shimRC, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cbr-sync/cbr\" = %q\n  }\n  direct {}\n}\n", shimDir)), 0o644); err != nil {
+		return nil, err
+	}
+	shimEnv := func(base []string, logPath string) []string {
+		out := slices.DeleteFunc(slices.Clone(base), func(kv string) bool { return strings.HasPrefix(kv, "TF_CLI_CONFIG_FILE=") })
+		return append(out, "TF_CLI_CONFIG_FILE="+shimRC, shimProviderEnv+"="+o.providerBin, shimLogEnv+"="+logPath)
 	}
 	order := func(rep int) []kind {
 		if rep%2 == 0 {
@@ -244,11 +271,23 @@ func run(ctx context.Context, o options) (*report, error) {
 			}
 		}
 		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
-		res, err := tf(k, x.Size, okCodes, args...)
+		cmdEnv, shimLog := env, ""
+		if k == provider && x.Size == r.largest {
+			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
+			cmdEnv = shimEnv(env, shimLog)
+		}
+		res, err := tfEnv(cmdEnv, k, x.Size, okCodes, args...)
 		if err != nil {
 			return err
 		}
 		r.samples[x][k] = append(r.samples[x][k], res)
+		if shimLog != "" {
+			ls, err := readLaunches(shimLog)
+			if err != nil {
+				return err
+			}
+			r.launches[x] = append(r.launches[x], ls)
+		}
 		if k == provider {
 			after, err := getStats(ctx, o.fakeURL)
 			if err != nil {
@@ -291,50 +330,8 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	// Peak memory: the same apply and plan of the largest configuration, with
-	// the provider started through the shim, untimed.
-	largest := slices.Max(o.sizes)
-	r.memSize = largest
-	shimDir := filepath.Join(o.work, "shim")
-	if err := os.MkdirAll(shimDir, 0o755); err != nil {
-		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	link := filepath.Join(shimDir, "terraform-provider-cbr")
-	_ = os.Remove(link)
-	if err := os.Symlink(self, link); err != nil {
-		return nil, err
-	}
-	shimRC := filepath.Join(o.work, "terraformrc.shim")
-	if err := os.WriteFile(shimRC, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cbr-sync/cbr\" = %q\n  }\n  direct {}\n}\n", shimDir)), 0o644); err != nil {
-		return nil, err
-	}
-	memRun := func(name string, okCodes []int, args ...string) ([]launch, error) {
-		logPath := filepath.Join(o.work, "shim-"+name+".jsonl")
-		_ = os.Remove(logPath)
-		memEnv := append(slices.Clone(env), "TF_CLI_CONFIG_FILE="+shimRC, shimProviderEnv+"="+o.providerBin, shimLogEnv+"="+logPath)
-		seq++
-		progress("memory   %s, %d resources (provider started through the shim)", name, largest)
-		if _, err := terraform(ctx, dir(provider, largest), memEnv, filepath.Join(logs, fmt.Sprintf("%03d-memory-%s.log", seq, name)), okCodes, args...); err != nil {
-			return nil, err
-		}
-		return readLaunches(logPath)
-	}
-	if err := removeState(dir(provider, largest)); err != nil {
-		return nil, err
-	}
-	if r.memApply, err = memRun("apply", []int{0}, "apply", "-input=false", "-no-color", "-auto-approve"); err != nil {
-		return nil, err
-	}
-	if r.memPlan, err = memRun("plan", []int{0}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
-		return nil, err
-	}
-
 	// API calls with password authentication, when the provider has it.
-	if err := r.passwordRun(ctx, schemaJSON, dir(provider, largest), ids[largest], logs, &seq); err != nil {
+	if err := r.passwordRun(ctx, schemaJSON, dir(provider, r.largest), ids[r.largest], logs, &seq); err != nil {
 		return nil, err
 	}
 
@@ -373,7 +370,7 @@ func (r *report) passwordRun(ctx context.Context, schemaJSON []byte, dir string,
 			return nil, err
 		}
 		*seq++
-		progress("password %s, %d resources", name, r.memSize)
+		progress("password %s, %s", name, resources(r.largest))
 		if _, err := terraform(ctx, dir, env, filepath.Join(logs, fmt.Sprintf("%03d-password-%s.log", *seq, name)), okCodes, args...); err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -73,6 +74,9 @@ func writeConfig(dir string, k kind, n, m int, fakeURL string) error {
 type tfResult struct {
 	Wall time.Duration
 	CPU  time.Duration // user + system of Terraform and the provider processes it waited for
+	// MaxRSSKiB is the largest peak resident memory of Terraform and the
+	// provider processes it waited for: Terraform's own, in practice.
+	MaxRSSKiB int64
 }
 
 // terraform runs Terraform in dir with env, logging to logFile. A plan run with
@@ -90,6 +94,9 @@ func terraform(ctx context.Context, dir string, env []string, logFile string, ok
 	res := tfResult{Wall: time.Since(start)}
 	if cmd.ProcessState != nil {
 		res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.MaxRSSKiB = ru.Maxrss
+		}
 	}
 	code := 0
 	var exitErr *exec.ExitError
