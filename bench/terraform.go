@@ -154,14 +154,13 @@ func getStats(ctx context.Context, fakeURL string) (fakeStats, error) {
 
 // calls is what the fake saw during one Terraform command.
 type calls struct {
-	PerKind       map[string]int // requests per kind
-	Non2xx        int            // requests answered with an error
-	Entries       int            // backup entries applied
-	Duplicates    int            // backup IDs applied more than once in this command
-	Missing       int            // expected backup IDs not applied
-	IssuedTokens  int
-	ExpectedIDs   int
-	ExpectedSyncs int
+	PerKind      map[string]int // requests per kind
+	Non2xx       int            // requests answered with an error
+	Entries      int            // backup entries applied
+	Duplicates   int            // backup IDs applied more than once in this command
+	Missing      int            // expected backup IDs not applied
+	IssuedTokens int
+	ExpectedIDs  int
 }
 
 // diffCalls compares two snapshots of the fake's counters. wantIDs are the
