@@ -15,6 +15,9 @@ require (
 	golang.org/x/net v0.61.0 // http/httpproxy: HTTPS_PROXY/NO_PROXY read through the provider's injectable environment (same rules as http.ProxyFromEnvironment)
 	// singleflight: one IAM token and one project lookup shared by concurrent calls
 	golang.org/x/sync v0.24.0
+	// grpc: bench/ calls a provider binary's GetProviderSchema directly to time its start-up
+	// (already required by terraform-plugin-go).
+	google.golang.org/grpc v1.83.1
 )
 
 require (
@@ -539,7 +542,6 @@ require (
 	google.golang.org/genproto v0.0.0-20260715232425-e75dac1f907d // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260715232425-e75dac1f907d // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688 // indirect
-	google.golang.org/grpc v1.83.1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/alexcesaro/quotedprintable.v3 v3.0.0-20150716171945-2caba252f4dc // indirect
 	gopkg.in/ini.v1 v1.67.1 // indirect

@@ -21,6 +21,10 @@ type Stats struct {
 	DistinctBackups int `json:"distinct_backups"`
 	// Duplicates lists, sorted, the backup IDs applied more than once.
 	Duplicates []string `json:"duplicates"`
+	// SyncedPerBackupID tells how many times each backup ID was applied.
+	SyncedPerBackupID map[string]int `json:"synced_per_backup_id"`
+	// IssuedTokens is the number of IAM tokens issued by POST /v3/auth/tokens.
+	IssuedTokens int `json:"issued_tokens"`
 	// Synced lists every applied entry in order.
 	Synced []StatsEntry `json:"synced"`
 }
@@ -36,11 +40,12 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{
-		Requests:    map[string]int{},
-		Statuses:    map[string]map[string]int{},
-		MaxInFlight: s.maxInFlight,
-		Duplicates:  []string{},
-		Synced:      make([]StatsEntry, 0, len(s.synced)),
+		Requests:     map[string]int{},
+		Statuses:     map[string]map[string]int{},
+		MaxInFlight:  s.maxInFlight,
+		Duplicates:   []string{},
+		Synced:       make([]StatsEntry, 0, len(s.synced)),
+		IssuedTokens: s.issuedCount,
 	}
 	for _, r := range s.requests {
 		st.Requests[r.Kind]++
@@ -56,6 +61,7 @@ func (s *Server) Stats() Stats {
 	}
 	st.SyncedEntries = len(s.synced)
 	st.DistinctBackups = len(seen)
+	st.SyncedPerBackupID = seen
 	for id, n := range seen {
 		if n > 1 {
 			st.Duplicates = append(st.Duplicates, id)

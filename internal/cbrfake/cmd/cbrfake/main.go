@@ -8,13 +8,17 @@
 // -url-file (atomically, without a trailing newline), logs one line per request to stderr and exits
 // cleanly on SIGINT or SIGTERM.
 //
-// For load runs, GET /_fake/stats answers the fake's statistics as JSON
-// (requests by kind and status, peak concurrency, applied backups and
-// duplicates; see cbrfake.Stats), -latency delays every API answer and
-// -throttle answers the first N sync requests with 429 and Retry-After: 1.
-// The stats path is served by this command only, not by package cbrfake. Secrets may also be given through the
-// environment variables CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and
-// CBRFAKE_PASSWORD so that they do not show in the process list.
+// For load runs and benchmarks, GET /_fake/stats answers the fake's
+// statistics as JSON (cbrfake.Stats: requests by kind and status, peak
+// concurrency, backups applied per backup ID and duplicates, IAM tokens
+// issued), and -stats-file receives the same when the server stops. The
+// stats path is served by this command only, not by package cbrfake.
+// -latency delays every API answer and -throttle answers the first N sync
+// requests with 429 and Retry-After: 1.
+//
+// Secrets may also be given through the environment variables
+// CBRFAKE_SECRET_KEY, CBRFAKE_SECURITY_TOKEN and CBRFAKE_PASSWORD so that
+// they do not show in the process list.
 package main
 
 import (
@@ -69,6 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	script := fs.String("script", "", "comma-separated operation log statuses each new operation log goes through, one per GET, the last one staying (default waiting,running,success)")
 	latency := fs.Duration("latency", 0, "wait this long before answering each API request, like a remote service")
 	throttle := fs.Int("throttle", 0, "answer the first `N` sync requests with 429 Too Many Requests and Retry-After: 1")
+	statsFile := fs.String("stats-file", "", "write the counters of GET "+statsPath+" to this file (JSON, atomically) when stopping")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,6 +186,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if *statsFile != "" {
+		if err := writeStatsFile(*statsFile, fake); err != nil {
+			return fmt.Errorf("write stats file: %w", err)
+		}
 	}
 	return nil
 }

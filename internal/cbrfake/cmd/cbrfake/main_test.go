@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -255,4 +256,95 @@ func TestRunStatsThrottleLatency(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestRunStats(t *testing.T) {
+	dir := t.TempDir()
+	statsFile := filepath.Join(dir, "stats.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-stats-file", statsFile, "-user", "alice", "-password", "pw"}, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	if st := getStats(t, base); len(st.Requests) != 0 || st.SyncedEntries != 0 || st.IssuedTokens != 0 {
+		t.Fatalf("stats of a new server: %+v", st)
+	}
+
+	syncURL := base + "/v3/" + cbrfake.DefaultProjectID + "/backups/sync"
+	two := `{"sync":[` +
+		`{"backup_id":"b1","backup_name":"n","bucket_name":"bk","image_path":"p","resource_id":"r","resource_name":"rn","resource_type":"OS::Native::Server","created_at":1553587260},` +
+		`{"backup_id":"b2","backup_name":"n","bucket_name":"bk","image_path":"p","resource_id":"r","resource_name":"rn","resource_type":"OS::Native::Server","created_at":1553587260}]}`
+	for _, c := range []struct {
+		token, body string
+		status      int
+	}{
+		{cbrfake.DefaultToken, two, 200},
+		{cbrfake.DefaultToken, syncJSON, 200}, // b1 a second time
+		{"wrong-token", syncJSON, 401},        // rejected: nothing applied
+	} {
+		if status, body := post(t, syncURL, c.token, c.body); status != c.status {
+			t.Fatalf("sync: %d %s, want %d", status, body, c.status)
+		}
+	}
+	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","password":"pw","domain":{"name":"alice"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`
+	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
+		t.Fatalf("token: %d %s", status, body)
+	}
+	// Only GET is served on the stats path, and it never counts as a request.
+	if status, _ := post(t, base+statsPath, "", "{}"); status != http.StatusMethodNotAllowed {
+		t.Errorf("POST %s: %d, want 405", statsPath, status)
+	}
+
+	check := func(what string, got cbrfake.Stats) {
+		t.Helper()
+		wantRequests := map[string]int{cbrfake.KindSync: 3, cbrfake.KindIAMToken: 1}
+		wantStatuses := map[string]map[string]int{cbrfake.KindSync: {"200": 2, "401": 1}, cbrfake.KindIAMToken: {"201": 1}}
+		if !reflect.DeepEqual(got.Requests, wantRequests) || !reflect.DeepEqual(got.Statuses, wantStatuses) ||
+			got.SyncedEntries != 3 || got.DistinctBackups != 2 || !reflect.DeepEqual(got.Duplicates, []string{"b1"}) ||
+			!reflect.DeepEqual(got.SyncedPerBackupID, map[string]int{"b1": 2, "b2": 1}) || got.IssuedTokens != 1 || len(got.Synced) != 3 {
+			t.Errorf("%s: %+v", what, got)
+		}
+	}
+	check("GET "+statsPath, getStats(t, base))
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(statsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromFile cbrfake.Stats
+	if err := json.Unmarshal(data, &fromFile); err != nil {
+		t.Fatal(err)
+	}
+	check("stats file", fromFile)
+}
+func getStats(t *testing.T, base string) cbrfake.Stats {
+	t.Helper()
+	resp, err := http.Get(base + statsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET %s: %d %s", statsPath, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var st cbrfake.Stats
+	dec := json.NewDecoder(resp.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3}, 3},
+		{[]time.Duration{9, 1, 5}, 5},
+		{[]time.Duration{4, 1, 9, 2}, 3},
+	} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func stats(perKind map[string]int, errors int, perID map[string]int, tokens int) fakeStats {
+	st := fakeStats{SyncedPerBackupID: perID, IssuedTokens: tokens}
+	st.Requests = map[string]int{}
+	st.Statuses = map[string]map[string]int{}
+	for k, n := range perKind {
+		st.Requests[k] = n
+		st.Statuses[k] = map[string]int{"200": n - errors}
+		if errors > 0 {
+			st.Statuses[k]["429"] = errors
+		}
+	}
+	for _, n := range perID {
+		st.SyncedEntries += n
+	}
+	return st
+}
+
+func TestDiffCalls(t *testing.T) {
+	before := stats(map[string]int{"sync": 1}, 0, map[string]int{"old": 1}, 0)
+	want := []string{"a", "b"}
+
+	clean := diffCalls(before, stats(map[string]int{"sync": 2}, 0, map[string]int{"old": 1, "a": 1, "b": 1}, 0), want)
+	if !expectCalls(clean, 1, 2, 0) {
+		t.Errorf("one sync applying a and b once: %+v", clean)
+	}
+	if expectCalls(clean, 2, 2, 0) || expectCalls(clean, 1, 2, 1) {
+		t.Errorf("wrong expectations accepted: %+v", clean)
+	}
+
+	// "old" applied again, "b" never, and a throttled retry.
+	bad := diffCalls(before, stats(map[string]int{"sync": 3}, 1, map[string]int{"old": 2, "a": 2}, 0), want)
+	if bad.Duplicates != 1 || bad.Missing != 1 || bad.Non2xx != 1 || bad.PerKind["sync"] != 2 || bad.Entries != 3 {
+		t.Errorf("diff = %+v", bad)
+	}
+	if expectCalls(bad, 2, 3, 0) {
+		t.Errorf("duplicates and missing backups accepted: %+v", bad)
+	}
+	d := describeCalls(bad)
+	for _, s := range []string{"2 sync", "1 applied more than once", "1 not applied", "1 error answers"} {
+		if !strings.Contains(d, s) {
+			t.Errorf("describeCalls = %q, want it to mention %q", d, s)
+		}
+	}
+
+	token := diffCalls(before, stats(map[string]int{"sync": 1, "iam_token": 1}, 0, map[string]int{"old": 1}, 1), nil)
+	if !expectCalls(token, 0, 0, 1) || expectCalls(token, 0, 0, 0) {
+		t.Errorf("one IAM token: %+v", token)
+	}
+	if none := diffCalls(before, before, nil); !expectCalls(none, 0, 0, 0) || describeCalls(none) != "none" {
+		t.Errorf("no calls: %+v", none)
+	}
+}
+
+func TestHasProviderAttribute(t *testing.T) {
+	log := `╷
+│ Warning: Provider development overrides are in effect
+╵
+{"format_version":"1.0","provider_schemas":{"registry.terraform.io/cbr-sync/cbr":{"provider":{"version":0,"block":{"attributes":{"auth_token":{"type":"string"},"user_name":{"type":"string"}}}}}}}
+`
+	for attr, want := range map[string]bool{"user_name": true, "password_hash": false} {
+		got, err := hasProviderAttribute([]byte(log), attr)
+		if err != nil || got != want {
+			t.Errorf("hasProviderAttribute(%q) = %v, %v; want %v", attr, got, err, want)
+		}
+	}
+	if _, err := hasProviderAttribute([]byte("Error: no configuration\n"), "user_name"); err == nil {
+		t.Error("no schema in the output: no error")
+	}
+}
+
+func TestReplaceSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "B.md")
+	if err := replaceSection(path, "first\n"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	doc := "# Title\n\nnotes before\n\n" + strings.TrimSpace(string(data)) + "\n\nnotes after\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := replaceSection(path, "second\n"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(path)
+	got := string(data)
+	want := "# Title\n\nnotes before\n\n" + beginMarker + "\n\nsecond\n\n" + endMarker + "\n\nnotes after\n"
+	if got != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The floor must carry exactly the provider's objects.
+func TestWriteConfigSameObjects(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeConfig(filepath.Join(dir, "p"), provider, 3, 50, "http://127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeConfig(filepath.Join(dir, "f"), floor, 3, 50, "http://127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	objects := func(k string) string {
+		data, err := os.ReadFile(filepath.Join(dir, k, "main.tf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		return s[strings.Index(s, "    {"):]
+	}
+	p := strings.ReplaceAll(strings.ReplaceAll(objects("p"), `resource "cbr_backup_sync"`, "R"), "backups = [", "L")
+	f := strings.ReplaceAll(strings.ReplaceAll(objects("f"), `resource "terraform_data"`, "R"), "input = [", "L")
+	if p != f {
+		t.Error("the provider's and the floor's configurations differ beyond the resource type")
+	}
+	if n := strings.Count(p, "backup_id"); n != 150 {
+		t.Errorf("%d backups, want 150", n)
+	}
+	ids := map[string]bool{}
+	for r := 0; r < 3; r++ {
+		for i := 0; i < 50; i++ {
+			ids[backupID(3, r, i)] = true
+		}
+	}
+	if len(ids) != 150 {
+		t.Errorf("backup IDs are not unique: %d distinct", len(ids))
+	}
+	override, err := os.ReadFile(filepath.Join(dir, "p", "fake_override.tf"))
+	if err != nil || !strings.Contains(string(override), `cbr = "http://127.0.0.1:1"`) {
+		t.Errorf("override: %s (%v)", override, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f", "fake_override.tf")); err == nil {
+		t.Error("the floor has a provider override")
+	}
+}

@@ -1,0 +1,516 @@
+// Command bench measures what terraform-provider-cbr costs on top of Terraform
+// itself. It is run by bench/run.sh, which builds the provider and the fake CBR
+// API, starts the fake and writes a dev_overrides CLI configuration; see
+// BENCHMARKS.md for what is measured and how.
+//
+// For each repetition, side by side and alternating which goes first, it runs
+// `terraform apply` (fresh state) and `terraform plan` (on the state just
+// applied, refresh included) of configurations of 1 and 200 cbr_backup_sync
+// resources of 50 backups each, and of the same configurations written with
+// Terraform's built-in terraform_data (the floor: the same objects, no
+// provider). It prints medians and ratios, the API calls the fake counted per
+// command, the provider's peak memory, its binary size and its start-up time
+// to the schema answer, and can write them into BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	providerBin string
+	fakeURL     string
+	work        string
+	terraformrc string
+	reps        int
+	sizes       []int
+	backups     int
+	emptyPlan   bool
+	startups    int
+	out         string
+	command     string
+	user        string
+	domain      string
+	password    string
+}
+
+func main() {
+	if p := os.Getenv(shimProviderEnv); p != "" {
+		runShim(p)
+	}
+	var o options
+	var sizes string
+	flag.StringVar(&o.providerBin, "provider", "", "the provider binary (built with -trimpath -ldflags \"-s -w\")")
+	flag.StringVar(&o.fakeURL, "fake-url", "", "base URL of a running cbrfake command")
+	flag.StringVar(&o.work, "work", "", "working directory (configurations, states, logs)")
+	flag.StringVar(&o.terraformrc, "terraformrc", "", "CLI configuration with dev_overrides pointing at the provider binary's directory")
+	flag.IntVar(&o.reps, "reps", 3, "repetitions of each timed command")
+	flag.StringVar(&sizes, "sizes", "1,200", "numbers of resources, comma separated")
+	flag.IntVar(&o.backups, "backups", 50, "backups per resource (1 to 50)")
+	flag.BoolVar(&o.emptyPlan, "empty-plan", false, "also time plans from an empty state")
+	flag.IntVar(&o.startups, "startups", 10, "provider starts timed to the schema answer")
+	flag.StringVar(&o.out, "out", "", "Markdown file whose results section (between the bench markers) is replaced")
+	flag.StringVar(&o.command, "command", "", "the command line to record in the results")
+	flag.StringVar(&o.user, "user", "", "IAM user the fake accepts, for the password authentication run (password in $CBRFAKE_PASSWORD)")
+	flag.StringVar(&o.domain, "domain", "", "IAM domain of -user")
+	flag.Parse()
+	o.password = os.Getenv("CBRFAKE_PASSWORD")
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatalf("invalid -sizes %q", sizes)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.providerBin == "" || o.fakeURL == "" || o.work == "" || o.terraformrc == "" || o.reps < 1 || o.backups < 1 || o.backups > 50 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, o)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	md := rep.markdown()
+	fmt.Print("\n" + md)
+	if o.out != "" {
+		if err := replaceSection(o.out, md); err != nil {
+			fatalf("%v", err)
+		}
+		fmt.Printf("\nbench: results written to %s\n", o.out)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// op names a timed command.
+type op struct {
+	Cmd  string // "apply", "plan", "plan-empty"
+	Size int
+}
+
+func (o op) String() string {
+	switch o.Cmd {
+	case "apply":
+		return fmt.Sprintf("apply, %s (fresh state)", resources(o.Size))
+	case "plan":
+		return fmt.Sprintf("plan, %s (applied state, refresh included)", resources(o.Size))
+	default:
+		return fmt.Sprintf("plan, %s (empty state)", resources(o.Size))
+	}
+}
+
+func resources(n int) string {
+	if n == 1 {
+		return "1 resource"
+	}
+	return fmt.Sprintf("%d resources", n)
+}
+
+type report struct {
+	opts        options
+	machine     machine
+	start, end  time.Time
+	loadBefore  string
+	loadAfter   string
+	binarySize  int64
+	ops         []op
+	samples     map[op]map[kind][]tfResult
+	calls       map[op][]calls
+	startups    []startup
+	schemaTF    map[kind][]tfResult
+	launches    map[op][][]launch // provider processes of each command at the largest size, per repetition
+	largest     int
+	password    string // why the password run was skipped, if it was
+	pwApply     *calls
+	pwPlan      *calls
+	schemaBytes int
+}
+
+func run(ctx context.Context, o options) (*report, error) {
+	r := &report{opts: o, start: time.Now(), loadBefore: loadavg(), samples: map[op]map[kind][]tfResult{}, calls: map[op][]calls{}, schemaTF: map[kind][]tfResult{}, launches: map[op][][]launch{}}
+	var err error
+	if r.machine, err = describeMachine(ctx); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(o.providerBin)
+	if err != nil {
+		return nil, err
+	}
+	r.binarySize = fi.Size()
+
+	logs := filepath.Join(o.work, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return nil, err
+	}
+	dir := func(k kind, n int) string { return filepath.Join(o.work, "config", fmt.Sprintf("%s-%d", k, n)) }
+	ids := map[int][]string{}
+	for _, n := range o.sizes {
+		for _, k := range []kind{provider, floor} {
+			if err := writeConfig(dir(k, n), k, n, o.backups, o.fakeURL); err != nil {
+				return nil, err
+			}
+		}
+		for i := 0; i < n; i++ {
+			for j := 0; j < o.backups; j++ {
+				ids[n] = append(ids[n], backupID(n, i, j))
+			}
+		}
+	}
+	env := terraformEnv(o, map[string]string{
+		"HW_REGION_NAME": "cn-north-4",
+		"HW_PROJECT_ID":  "0b1d2f3e4a5c6d7e8f9a0b1c2d3e4f5a",
+		"HW_AUTH_TOKEN":  "fake-cbr-token",
+	})
+	seq := 0
+	tfEnv := func(env []string, k kind, n int, okCodes []int, args ...string) (tfResult, error) {
+		seq++
+		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%d.log", seq, args[0], k, n))
+		return terraform(ctx, dir(k, n), env, log, okCodes, args...)
+	}
+	tf := func(k kind, n int, okCodes []int, args ...string) (tfResult, error) {
+		return tfEnv(env, k, n, okCodes, args...)
+	}
+
+	// At the largest size, the provider is started through the shim (see
+	// shim.go), which records each provider process's peak memory and CPU.
+	r.largest = slices.Max(o.sizes)
+	shimDir := filepath.Join(o.work, "shim")
+	if err := os.MkdirAll(shimDir, 0o755); err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	link := filepath.Join(shimDir, "terraform-provider-cbr")
+	_ = os.Remove(link)
+	if err := os.Symlink(self, link); err != nil {
+		return nil, err
+	}
+	shimRC := filepath.Join(o.work, "terraformrc.shim")
+	if err := os.WriteFile(shimRC, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cbr-sync/cbr\" = %q\n  }\n  direct {}\n}\n", shimDir)), 0o644); err != nil {
+		return nil, err
+	}
+	shimEnv := func(base []string, logPath string) []string {
+		out := slices.DeleteFunc(slices.Clone(base), func(kv string) bool { return strings.HasPrefix(kv, "TF_CLI_CONFIG_FILE=") })
+		return append(out, "TF_CLI_CONFIG_FILE="+shimRC, shimProviderEnv+"="+o.providerBin, shimLogEnv+"="+logPath)
+	}
+	order := func(rep int) []kind {
+		if rep%2 == 0 {
+			return []kind{provider, floor}
+		}
+		return []kind{floor, provider}
+	}
+
+	// Start-up: directly, then through `terraform providers schema -json`.
+	smallest := slices.Min(o.sizes)
+	progress("provider start-up to schema answer, %d times", o.startups)
+	for i := 0; i < o.startups; i++ {
+		s, err := measureStartup(ctx, o.providerBin, "cbr_backup_sync")
+		if err != nil {
+			return nil, fmt.Errorf("start-up measurement: %w", err)
+		}
+		r.startups = append(r.startups, s)
+		r.schemaBytes = s.SchemaBytes
+	}
+	var schemaJSON []byte
+	for rep := 0; rep < o.startups; rep++ {
+		for _, k := range order(rep) {
+			res, err := tf(k, smallest, []int{0}, "providers", "schema", "-json")
+			if err != nil {
+				return nil, err
+			}
+			r.schemaTF[k] = append(r.schemaTF[k], res)
+			if k == provider && schemaJSON == nil {
+				if schemaJSON, err = os.ReadFile(filepath.Join(logs, fmt.Sprintf("%03d-providers-provider-%d.log", seq, smallest))); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	// The timed commands.
+	for _, n := range o.sizes {
+		if o.emptyPlan {
+			r.ops = append(r.ops, op{"plan-empty", n})
+		}
+		r.ops = append(r.ops, op{"apply", n}, op{"plan", n})
+	}
+	for _, x := range r.ops {
+		r.samples[x] = map[kind][]tfResult{}
+	}
+	measure := func(x op, k kind, rep int, okCodes []int, args ...string) error {
+		var before fakeStats
+		if k == provider {
+			var err error
+			if before, err = getStats(ctx, o.fakeURL); err != nil {
+				return err
+			}
+		}
+		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
+		cmdEnv, shimLog := env, ""
+		if k == provider && x.Size == r.largest {
+			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
+			cmdEnv = shimEnv(env, shimLog)
+		}
+		res, err := tfEnv(cmdEnv, k, x.Size, okCodes, args...)
+		if err != nil {
+			return err
+		}
+		r.samples[x][k] = append(r.samples[x][k], res)
+		if shimLog != "" {
+			ls, err := readLaunches(shimLog)
+			if err != nil {
+				return err
+			}
+			r.launches[x] = append(r.launches[x], ls)
+		}
+		if k == provider {
+			after, err := getStats(ctx, o.fakeURL)
+			if err != nil {
+				return err
+			}
+			var want []string
+			if x.Cmd == "apply" {
+				want = ids[x.Size]
+			}
+			r.calls[x] = append(r.calls[x], diffCalls(before, after, want))
+		}
+		return nil
+	}
+	for rep := 0; rep < o.reps; rep++ {
+		for _, n := range o.sizes {
+			if o.emptyPlan {
+				for _, k := range order(rep) {
+					if err := removeState(dir(k, n)); err != nil {
+						return nil, err
+					}
+					if err := measure(op{"plan-empty", n}, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
+						return nil, err
+					}
+				}
+			}
+			for _, k := range order(rep) {
+				if err := removeState(dir(k, n)); err != nil {
+					return nil, err
+				}
+				if err := measure(op{"apply", n}, k, rep, []int{0}, "apply", "-input=false", "-no-color", "-auto-approve"); err != nil {
+					return nil, err
+				}
+			}
+			for _, k := range order(rep) {
+				// Exit code 0 with -detailed-exitcode: no changes.
+				if err := measure(op{"plan", n}, k, rep, []int{0}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	// API calls with password authentication, when the provider has it.
+	if err := r.passwordRun(ctx, schemaJSON, dir(provider, r.largest), ids[r.largest], logs, &seq); err != nil {
+		return nil, err
+	}
+
+	r.end = time.Now()
+	r.loadAfter = loadavg()
+	return r, nil
+}
+
+// passwordRun applies and plans the largest configuration with password
+// authentication and records the calls the fake saw.
+func (r *report) passwordRun(ctx context.Context, schemaJSON []byte, dir string, ids []string, logs string, seq *int) error {
+	o := r.opts
+	supported, err := hasProviderAttribute(schemaJSON, "user_name")
+	if err != nil {
+		return err
+	}
+	switch {
+	case !supported:
+		r.password = "skipped: provider has no password auth"
+		return nil
+	case o.user == "" || o.password == "":
+		r.password = "skipped: the fake was started without -user/-password"
+		return nil
+	}
+	env := terraformEnv(o, map[string]string{
+		"HW_REGION_NAME":   "cn-north-4",
+		"HW_PROJECT_ID":    "0b1d2f3e4a5c6d7e8f9a0b1c2d3e4f5a",
+		"HW_USER_NAME":     o.user,
+		"HW_USER_PASSWORD": o.password,
+		"HW_DOMAIN_NAME":   o.domain,
+		"HW_AUTH_URL":      o.fakeURL + "/v3",
+	})
+	step := func(name string, okCodes []int, want []string, args ...string) (*calls, error) {
+		before, err := getStats(ctx, o.fakeURL)
+		if err != nil {
+			return nil, err
+		}
+		*seq++
+		progress("password %s, %s", name, resources(r.largest))
+		if _, err := terraform(ctx, dir, env, filepath.Join(logs, fmt.Sprintf("%03d-password-%s.log", *seq, name)), okCodes, args...); err != nil {
+			return nil, err
+		}
+		after, err := getStats(ctx, o.fakeURL)
+		if err != nil {
+			return nil, err
+		}
+		c := diffCalls(before, after, want)
+		return &c, nil
+	}
+	if err := removeState(dir); err != nil {
+		return err
+	}
+	if r.pwApply, err = step("apply", []int{0}, ids, "apply", "-input=false", "-no-color", "-auto-approve"); err != nil {
+		return err
+	}
+	r.pwPlan, err = step("plan", []int{0}, nil, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+	return err
+}
+
+// hasProviderAttribute tells whether the provider block of the cbr provider in
+// `terraform providers schema -json` output has the attribute.
+func hasProviderAttribute(schemaJSON []byte, attr string) (bool, error) {
+	var s struct {
+		ProviderSchemas map[string]struct {
+			Provider struct {
+				Block struct {
+					Attributes map[string]json.RawMessage `json:"attributes"`
+				} `json:"block"`
+			} `json:"provider"`
+		} `json:"provider_schemas"`
+	}
+	// The log holds Terraform's warnings about dev_overrides too; the JSON
+	// document is the line that starts with '{'.
+	for _, line := range strings.Split(string(schemaJSON), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			return false, fmt.Errorf("reading the provider schema: %w", err)
+		}
+		for name, p := range s.ProviderSchemas {
+			if strings.HasSuffix(name, "/cbr-sync/cbr") {
+				_, ok := p.Provider.Block.Attributes[attr]
+				return ok, nil
+			}
+		}
+	}
+	return false, errors.New("no cbr provider in `terraform providers schema -json` output")
+}
+
+// terraformEnv is the environment of every Terraform command: this process's
+// environment without HW_*, TF_* and CBRFAKE_* variables, plus vars.
+func terraformEnv(o options, vars map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "HW_") || strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "CBRFAKE_") || strings.HasPrefix(kv, "CBR_BENCH_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+o.terraformrc, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+vars[k])
+	}
+	return env
+}
+
+func readLaunches(path string) ([]launch, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the shim left no log (did Terraform start the provider?): %w", err)
+	}
+	var out []launch
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var l launch
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// machine describes where the benchmark ran.
+type machine struct {
+	CPU, Memory, Kernel, Go, Terraform string
+	Cores                              int
+}
+
+func describeMachine(ctx context.Context) (machine, error) {
+	m := machine{Cores: runtime.NumCPU(), Go: runtime.Version(), CPU: "unknown", Memory: "unknown"}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
+					m.Memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+				}
+			}
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "uname", "-sr").Output(); err == nil {
+		m.Kernel = strings.TrimSpace(string(out))
+	}
+	out, err := exec.CommandContext(ctx, "terraform", "version", "-json").Output()
+	if err != nil {
+		return m, fmt.Errorf("terraform version: %w", err)
+	}
+	var v struct {
+		Version  string `json:"terraform_version"`
+		Platform string `json:"platform"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return m, fmt.Errorf("terraform version -json: %w", err)
+	}
+	m.Terraform = v.Version + " " + v.Platform
+	return m, nil
+}
+
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Measures the provider's cost against the floor (Terraform's built-in
+# terraform_data with the same objects): plan and apply times, API calls per
+# command, peak memory, binary size and start-up. Run by hand, not by CI.
+#
+#   bench/run.sh                 # 3 repetitions, 1 and 200 resources; prints the results
+#   bench/run.sh --write         # ... and writes them into BENCHMARKS.md
+#   bench/run.sh --quick         # 1 repetition, 1 and 40 resources: checks the script in a minute or two
+#   bench/run.sh --reps 5 --empty-plan --write
+#
+# Options: --reps N, --sizes LIST (e.g. 1,200), --empty-plan (also time plans
+# from an empty state), --quick, --write (update BENCHMARKS.md), --keep (keep
+# the working directory, with every Terraform log). See BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+reps=3 sizes=1,200 empty_plan=false write=false keep=false
+cmdline="bench/run.sh${*:+ $*}"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --reps) reps=$2; shift 2 ;;
+    --sizes) sizes=$2; shift 2 ;;
+    --empty-plan) empty_plan=true; shift ;;
+    --quick) reps=1 sizes=1,40; shift ;;
+    --write) write=true; shift ;;
+    --keep) keep=true; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+command -v go >/dev/null || { echo "bench: go is not on PATH" >&2; exit 1; }
+command -v terraform >/dev/null || { echo "bench: terraform is not on PATH" >&2; exit 1; }
+
+. .ci/fakeenv.sh
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cbr-bench.XXXXXX")
+cleanup() {
+  fakeenv_stop
+  if [ "$keep" = true ]; then echo "bench: kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+echo "==> building the provider (stripped, as released), the fake CBR API and the benchmark driver"
+fakeenv_build "$work/bin" -trimpath -ldflags "-s -w"
+go build -o "$work/bench" ./bench
+
+echo "==> starting the fake CBR API (token and password authentication)"
+CBRFAKE_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+export CBRFAKE_PASSWORD
+fakeenv_start "$work" -user bench-user -domain bench-domain -stats-file "$work/fake-stats.json"
+echo "    listening on $FAKE_URL"
+fakeenv_terraformrc "$work/terraformrc" "$work/bin"
+
+out=()
+[ "$write" = true ] && out=(-out "$repo/BENCHMARKS.md")
+"$work/bench" \
+  -provider "$work/bin/terraform-provider-cbr" \
+  -fake-url "$FAKE_URL" \
+  -work "$work" \
+  -terraformrc "$work/terraformrc" \
+  -reps "$reps" -sizes "$sizes" -empty-plan="$empty_plan" \
+  -user bench-user -domain bench-domain \
+  -command "$cmdline" \
+  "${out[@]}"

@@ -1,0 +1,236 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+// The benchmarks below call the provider's protocol server in-process, the way
+// Terraform calls it over gRPC, once per cbr_backup_sync resource of 50
+// backups. They explain where bench/run.sh's time goes (see BENCHMARKS.md);
+// they assert nothing about timings.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/provider/
+//	go test -run '^$' -bench PlanResourceChange -cpuprofile cpu.out ./internal/provider/
+
+// benchServer is a configured provider server with the values Terraform sends
+// for one cbr_backup_sync resource.
+type benchServer struct {
+	server   tfprotov6.ProviderServer
+	typ      tftypes.Type
+	config   *tfprotov6.DynamicValue // configuration: id and operation_log_id null
+	planned  *tfprotov6.DynamicValue // planned new state on create: computed values unknown
+	state    *tfprotov6.DynamicValue // state after apply
+	rawState []byte                  // the same state as stored in a state file (JSON)
+	nullVal  *tfprotov6.DynamicValue
+	resource string
+}
+
+func newBenchServer(b *testing.B, n int) *benchServer {
+	b.Helper()
+	ctx := context.Background()
+	_, url := startFakeB(b)
+	server, err := providerserver.NewProtocol6WithError(&cbrProvider{version: "bench", getenv: func(string) string { return "" }})()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		b.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
+	}
+	// Every provider attribute null but the ones a token setup needs, so the
+	// value follows the schema as it grows.
+	providerType, ok := schemas.Provider.ValueType().(tftypes.Object)
+	if !ok {
+		b.Fatalf("provider schema type %T", schemas.Provider.ValueType())
+	}
+	set := map[string]tftypes.Value{
+		"project_id": tftypes.NewValue(tftypes.String, cbrfake.DefaultProjectID),
+		"auth_token": tftypes.NewValue(tftypes.String, cbrfake.DefaultToken),
+		"endpoints":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"cbr": tftypes.NewValue(tftypes.String, url)}),
+	}
+	attrs := map[string]tftypes.Value{}
+	for name, typ := range providerType.AttributeTypes {
+		if v, ok := set[name]; ok {
+			attrs[name] = v
+		} else {
+			attrs[name] = tftypes.NewValue(typ, nil)
+		}
+	}
+	providerConfig := mustDynamic(b, providerType, tftypes.NewValue(providerType, attrs))
+	conf, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: providerConfig})
+	if err != nil || len(conf.Diagnostics) > 0 {
+		b.Fatalf("ConfigureProvider: %v %v", err, conf.Diagnostics)
+	}
+
+	const resource = "cbr_backup_sync"
+	typ := schemas.ResourceSchemas[resource].ValueType()
+	resType, ok := typ.(tftypes.Object)
+	if !ok {
+		b.Fatalf("resource type %T", typ)
+	}
+	backupsType, ok := resType.AttributeTypes["backups"].(tftypes.List)
+	if !ok {
+		b.Fatalf("backups type %T", resType.AttributeTypes["backups"])
+	}
+	objType := backupsType.ElementType
+	backup := func(i int, opLogID any) tftypes.Value {
+		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+		return tftypes.NewValue(objType, map[string]tftypes.Value{
+			"backup_id":        tftypes.NewValue(tftypes.String, id),
+			"backup_name":      tftypes.NewValue(tftypes.String, fmt.Sprintf("vm-%d-backup", i)),
+			"bucket_name":      tftypes.NewValue(tftypes.String, "hybrid-backups-cn-north-4"),
+			"image_path":       tftypes.NewValue(tftypes.String, "6abec15e-7baf-4d79-b5a9-6b98a2da7020/"+id+"/"+id),
+			"resource_id":      tftypes.NewValue(tftypes.String, "96f7512d-239d-3f31-80cf-d1ce041df9a6"),
+			"resource_name":    tftypes.NewValue(tftypes.String, "vm"),
+			"resource_type":    tftypes.NewValue(tftypes.String, "OS::Native::Server"),
+			"created_at":       tftypes.NewValue(tftypes.Number, 1714521600+i),
+			"operation_log_id": tftypes.NewValue(tftypes.String, opLogID),
+			"status":           tftypes.NewValue(tftypes.String, nil), // not waiting
+		})
+	}
+	// object is the resource with id and operation log IDs as given, the
+	// other attributes null (triggers, timeouts) or, outside the
+	// configuration, at their defaults (wait_for_completion = false).
+	object := func(id any, opLogID func(i int) any) tftypes.Value {
+		list := make([]tftypes.Value, n)
+		for i := range list {
+			list[i] = backup(i, opLogID(i))
+		}
+		attrs := map[string]tftypes.Value{
+			"id":      tftypes.NewValue(tftypes.String, id),
+			"backups": tftypes.NewValue(tftypes.List{ElementType: objType}, list),
+		}
+		for name, t := range resType.AttributeTypes {
+			if _, ok := attrs[name]; !ok {
+				attrs[name] = tftypes.NewValue(t, nil)
+			}
+		}
+		if id != nil {
+			attrs["wait_for_completion"] = tftypes.NewValue(tftypes.Bool, false)
+		}
+		return tftypes.NewValue(typ, attrs)
+	}
+	raw := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "triggers": nil, "timeouts": nil}
+	var rawBackups []map[string]any
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+		rawBackups = append(rawBackups, map[string]any{
+			"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
+			"image_path": "6abec15e-7baf-4d79-b5a9-6b98a2da7020/" + id + "/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6",
+			"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i), "status": nil,
+		})
+	}
+	raw["backups"] = rawBackups
+	rawState, err := json.Marshal(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &benchServer{
+		rawState: rawState,
+		server:   server,
+		typ:      typ,
+		resource: resource,
+		config:   mustDynamic(b, typ, object(nil, func(int) any { return nil })),
+		planned:  mustDynamic(b, typ, object(tftypes.UnknownValue, func(int) any { return tftypes.UnknownValue })),
+		state:    mustDynamic(b, typ, object("6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", func(i int) any { return fmt.Sprintf("op-%d", i) })),
+		nullVal:  mustDynamic(b, typ, tftypes.NewValue(typ, nil)),
+	}
+	return s
+}
+
+func startFakeB(b *testing.B) (*cbrfake.Server, string) {
+	b.Helper()
+	fake := cbrfake.New(cbrfake.Options{})
+	url, closeFn := fake.Start()
+	b.Cleanup(closeFn)
+	return fake, url
+}
+
+func mustDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+	b.Helper()
+	dv, err := tfprotov6.NewDynamicValue(typ, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &dv
+}
+
+func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+	if err != nil {
+		b.Fatalf("%s: %v", what, err)
+	}
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			b.Fatalf("%s: %s: %s", what, d.Summary, d.Detail)
+		}
+	}
+}
+
+// BenchmarkBackupSync measures each call Terraform makes for one resource of
+// 50 backups: validation, plan of a new resource and of an unchanged one
+// (the no-op plan after a refresh), the state upgrade and refresh that
+// precede it, and the create.
+func BenchmarkBackupSync(b *testing.B) {
+	ctx := context.Background()
+	s := newBenchServer(b, 50)
+
+	b.Run("GetProviderSchema", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+			noDiags(b, "GetProviderSchema", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ValidateResourceConfig", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
+			noDiags(b, "ValidateResourceConfig", err, resp.Diagnostics)
+		}
+	})
+	b.Run("PlanResourceChange/create", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
+			})
+			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+		}
+	})
+	b.Run("PlanResourceChange/unchanged", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
+			})
+			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+		}
+	})
+	b.Run("UpgradeResourceState", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+				TypeName: s.resource, Version: 0, RawState: &tfprotov6.RawState{JSON: s.rawState},
+			})
+			noDiags(b, "UpgradeResourceState", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ReadResource", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: s.resource, CurrentState: s.state})
+			noDiags(b, "ReadResource", err, resp.Diagnostics)
+		}
+	})
+	b.Run("ApplyResourceChange/create", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := s.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
+				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, PlannedState: s.planned,
+			})
+			noDiags(b, "ApplyResourceChange", err, resp.Diagnostics)
+		}
+	})
+}
