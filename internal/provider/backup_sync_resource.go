@@ -196,17 +196,7 @@ func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 }
 
 func (r *backupSyncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	// ProviderData is nil until the provider is configured, e.g. during validation.
-	if req.ProviderData == nil {
-		return
-	}
-	client, ok := req.ProviderData.(*cbr.Client)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
-			fmt.Sprintf("Expected *cbr.Client, got %T. This is always a bug in the provider and should be reported to the provider developers.", req.ProviderData))
-		return
-	}
-	r.client = client
+	r.client = configuredClient(req.ProviderData, "Resource", &resp.Diagnostics)
 }
 
 // ModifyPlan warns, before the user confirms, that destroying keeps the

@@ -88,16 +88,7 @@ func (d *operationLogDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 }
 
 func (d *operationLogDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	client, ok := req.ProviderData.(*cbr.Client)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Data Source Configure Type",
-			fmt.Sprintf("Expected *cbr.Client, got %T. This is always a bug in the provider and should be reported to the provider developers.", req.ProviderData))
-		return
-	}
-	d.client = client
+	d.client = configuredClient(req.ProviderData, "Data Source", &resp.Diagnostics)
 }
 
 func (d *operationLogDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

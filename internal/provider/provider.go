@@ -658,6 +658,21 @@ func normalizeEndpoint(v string) (string, error) {
 	return v, nil
 }
 
+// configuredClient is the client the provider's Configure made, as resources
+// and data sources receive it. It is nil until the provider is configured
+// (during validation, for example).
+func configuredClient(providerData any, kind string, diags *diag.Diagnostics) *cbr.Client {
+	if providerData == nil {
+		return nil
+	}
+	client, ok := providerData.(*cbr.Client)
+	if !ok {
+		diags.AddError("Unexpected "+kind+" Configure Type",
+			fmt.Sprintf("Expected *cbr.Client, got %T. This is always a bug in the provider and should be reported to the provider developers.", providerData))
+	}
+	return client
+}
+
 func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{newBackupSyncResource}
 }
