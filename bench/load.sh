@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 for tool in go terraform jq; do
-	command -v "$tool" >/dev/null || { echo "load.sh: $tool is required" >&2; exit 2; }
+	command -v "$tool" >/dev/null || { echo "load.sh: $tool is required (jq: apt-get install jq)" >&2; exit 2; }
 done
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
