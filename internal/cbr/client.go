@@ -122,27 +122,55 @@ func ParseEndpoint(endpoint string) (*url.URL, error) {
 }
 
 // parseEndpoint is ParseEndpoint with the errors naming what the endpoint
-// is for and giving an example.
+// is for and giving an example. An endpoint with credentials in it
+// (https://user:password@host) is refused, and no error repeats them.
 func parseEndpoint(what, endpoint, example string) (*url.URL, error) {
+	shown := RedactEndpoint(endpoint)
 	if i := strings.IndexFunc(endpoint, unicode.IsSpace); i >= 0 {
-		return nil, fmt.Errorf("invalid %s %q: it contains white space", what, endpoint)
+		return nil, fmt.Errorf("invalid %s %q: it contains white space", what, shown)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s %q: %w", what, endpoint, err)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // without the URL, which may hold credentials
+		}
+		return nil, fmt.Errorf("invalid %s %q: %w", what, shown, err)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("invalid %s %q: credentials in the URL are not allowed; give them as auth_token, access_key and secret_key, or user_name and password", what, shown)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" {
-		return nil, fmt.Errorf("invalid %s %q: want an http(s) URL such as %s", what, endpoint, example)
+		return nil, fmt.Errorf("invalid %s %q: want an http(s) URL such as %s", what, shown, example)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(endpoint, "#") {
-		return nil, fmt.Errorf("invalid %s %q: a query or fragment is not allowed", what, endpoint)
+		return nil, fmt.Errorf("invalid %s %q: a query or fragment is not allowed", what, shown)
 	}
 	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
-		return nil, fmt.Errorf("invalid %s %q: empty port", what, endpoint)
+		return nil, fmt.Errorf("invalid %s %q: empty port", what, shown)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// RedactEndpoint hides the user information of an endpoint written as
+// scheme://user:password@host/..., whether or not it parses, so that error
+// messages and logs can show the rest.
+func RedactEndpoint(endpoint string) string {
+	i := strings.Index(endpoint, "://")
+	if i < 0 {
+		return endpoint
+	}
+	rest := endpoint[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		return endpoint[:i+3] + Redacted + "@" + rest[at+1:]
+	}
+	return endpoint
 }
 
 // New checks cfg and returns a Client. It sends no request.

@@ -269,6 +269,33 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 }
 
+// TestEndpointCredentialsRefused: an endpoint with credentials in it is
+// refused, and no error message repeats the password, whatever else is wrong.
+func TestEndpointCredentialsRefused(t *testing.T) {
+	for _, e := range []string{
+		"https://admin:s3cr3t-pw@cbr.example.com",
+		"https://admin:s3cr3t-pw@cbr.example.com:8443/prefix",
+		"https://admin:s3cr3t-pw@cbr.example .com",
+		"https://admin:s3cr3t-pw@cbr.example.com/%zz",
+		"ftp://admin:s3cr3t-pw@cbr.example.com",
+	} {
+		_, err := ParseEndpoint(e)
+		if err == nil {
+			t.Errorf("ParseEndpoint(%q) succeeded", e)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("ParseEndpoint(%q): the error shows the password: %v", e, err)
+		}
+	}
+	if got := RedactEndpoint("https://admin:pw@host:1/p@x"); got != "https://***@host:1/p@x" {
+		t.Errorf("RedactEndpoint = %q", got)
+	}
+	if got := RedactEndpoint("cbr.example.com/a@b"); got != "cbr.example.com/a@b" {
+		t.Errorf("RedactEndpoint without scheme = %q", got)
+	}
+}
+
 func TestEndpointPathPrefixIsKept(t *testing.T) {
 	var path string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -649,7 +649,7 @@ func normalizeEndpoint(v string) (string, error) {
 		v = "https://" + v
 	}
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
-		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", v)
+		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", cbr.RedactEndpoint(v))
 	}
 	v = strings.TrimRight(v, "/")
 	if _, err := cbr.ParseEndpoint(v); err != nil {
