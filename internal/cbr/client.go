@@ -303,6 +303,19 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 	}
 }
 
+// SyncAnswer is what a 2xx answer of one sync request tells.
+type SyncAnswer struct {
+	// OperationLogIDs maps each requested backup ID the answer covers,
+	// unambiguously and with an ID, to its operation log ID.
+	OperationLogIDs map[string]string
+	// Unrequested lists backup IDs the answer names that were not in the
+	// request, in answer order. They are not errors: the requested backups
+	// may all be covered. Callers should warn about them.
+	Unrequested []string
+	// RequestID is the X-Request-Id of the answer.
+	RequestID string
+}
+
 // SyncBackups imports on-premises backups into CBR with one
 // POST /v3/{project_id}/backups/sync carrying all entries in order. It returns
 // the operation log ID of each backup, keyed by backup ID.
@@ -312,64 +325,90 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 // usable answer was received; MaybeApplied tells whether the request may
 // nevertheless have been applied.
 func (c *Client) SyncBackups(ctx context.Context, backups []model.BackupSync) (map[string]string, error) {
+	answer, err := c.Sync(ctx, backups)
+	return answer.OperationLogIDs, err
+}
+
+// Sync is SyncBackups with the whole answer: it also reports the backup IDs
+// the answer named without their being requested.
+func (c *Client) Sync(ctx context.Context, backups []model.BackupSync) (SyncAnswer, error) {
 	if len(backups) == 0 || len(backups) > MaxSyncEntries {
-		return nil, fmt.Errorf("a sync request carries 1 to %d backups, got %d", MaxSyncEntries, len(backups))
+		return SyncAnswer{}, fmt.Errorf("a sync request carries 1 to %d backups, got %d", MaxSyncEntries, len(backups))
 	}
 	body, err := json.Marshal(model.BackupSyncReq{Sync: backups})
 	if err != nil {
-		return nil, fmt.Errorf("encoding the sync request: %w", err)
+		return SyncAnswer{}, fmt.Errorf("encoding the sync request: %w", err)
 	}
 	raw, err := c.doProject(ctx, http.MethodPost, "/backups/sync", body)
 	if err != nil {
-		return nil, err
+		return SyncAnswer{}, err
 	}
 	return decodeSyncAnswer(backups, raw)
 }
 
 // decodeSyncAnswer reads a 2xx sync answer and matches it with the request.
-func decodeSyncAnswer(backups []model.BackupSync, raw *rawAnswer) (map[string]string, error) {
+func decodeSyncAnswer(backups []model.BackupSync, raw *rawAnswer) (SyncAnswer, error) {
 	var answer struct {
 		Sync *[]model.BackupSyncRespBody `json:"sync"`
 	}
 	if err := json.Unmarshal(raw.body, &answer); err != nil {
-		return nil, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err}
+		return SyncAnswer{RequestID: raw.requestID}, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err}
 	}
 	if answer.Sync == nil {
-		return nil, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: errors.New(`the answer has no "sync" list`)}
+		return SyncAnswer{RequestID: raw.requestID}, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: errors.New(`the answer has no "sync" list`)}
 	}
 	return MatchSyncAnswer(backups, *answer.Sync, raw.requestID)
 }
 
 // MatchSyncAnswer pairs the answer's entries with the requested backups by
-// backup_id, not by position. Entries the answer does not cover (or covers
-// without an operation log ID) are reported in an *IncompleteSyncError next to
-// the IDs that were matched.
-func MatchSyncAnswer(requested []model.BackupSync, answer []model.BackupSyncRespBody, requestID string) (map[string]string, error) {
+// backup_id, not by position.
+//
+// A requested backup is matched when the answer gives it exactly one
+// operation log ID (listing it several times with the same ID is fine).
+// Backups the answer does not cover, covers without an operation log ID, or
+// covers with conflicting operation log IDs (which one CBR issued for the
+// backup cannot be told) are left out of OperationLogIDs and reported in an
+// *IncompleteSyncError. Backup IDs the answer names without their being
+// requested are returned in Unrequested.
+func MatchSyncAnswer(requested []model.BackupSync, answer []model.BackupSyncRespBody, requestID string) (SyncAnswer, error) {
 	wanted := make(map[string]bool, len(requested))
 	for _, b := range requested {
 		wanted[b.BackupId] = true
 	}
-	ids := make(map[string]string, len(requested))
-	var unexpected []string
+	out := SyncAnswer{OperationLogIDs: make(map[string]string, len(requested)), RequestID: requestID}
+	conflicting := map[string]bool{}
+	seenUnrequested := map[string]bool{}
 	for _, a := range answer {
 		if !wanted[a.BackupId] {
-			unexpected = append(unexpected, a.BackupId)
+			if !seenUnrequested[a.BackupId] {
+				seenUnrequested[a.BackupId] = true
+				out.Unrequested = append(out.Unrequested, a.BackupId)
+			}
 			continue
 		}
-		if a.OperationLogId != "" {
-			ids[a.BackupId] = a.OperationLogId
+		if a.OperationLogId == "" || conflicting[a.BackupId] {
+			continue
 		}
+		if prev, ok := out.OperationLogIDs[a.BackupId]; ok && prev != a.OperationLogId {
+			conflicting[a.BackupId] = true
+			delete(out.OperationLogIDs, a.BackupId)
+			continue
+		}
+		out.OperationLogIDs[a.BackupId] = a.OperationLogId
 	}
-	var missing []string
+	var missing, conflicts []string
 	for _, b := range requested {
-		if _, ok := ids[b.BackupId]; !ok {
+		if conflicting[b.BackupId] {
+			conflicts = append(conflicts, b.BackupId)
+		}
+		if _, ok := out.OperationLogIDs[b.BackupId]; !ok {
 			missing = append(missing, b.BackupId)
 		}
 	}
 	if len(missing) > 0 {
-		return ids, &IncompleteSyncError{Missing: missing, Unexpected: unexpected, Requested: len(requested), RequestID: requestID}
+		return out, &IncompleteSyncError{Missing: missing, Conflicting: conflicts, Unexpected: out.Unrequested, Requested: len(requested), RequestID: requestID}
 	}
-	return ids, nil
+	return out, nil
 }
 
 type rawAnswer struct {

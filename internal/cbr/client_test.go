@@ -315,3 +315,94 @@ func TestEndpointPathPrefixIsKept(t *testing.T) {
 		t.Errorf("path = %q", path)
 	}
 }
+
+func TestSyncAnswerConflictsAndUnrequested(t *testing.T) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "rid-lie")
+		// bk-a0: twice, different IDs (conflict); bk-b0: twice, same ID (fine);
+		// bk-c0: once; bk-zz: not requested.
+		_, _ = io.WriteString(w, `{"sync":[{"backup_id":"bk-a0","operation_log_id":"op-1"},{"backup_id":"bk-b0","operation_log_id":"op-b"},`+
+			`{"backup_id":"bk-a0","operation_log_id":"op-2"},{"backup_id":"bk-b0","operation_log_id":"op-b"},{"backup_id":"bk-c0","operation_log_id":"op-c"},`+
+			`{"backup_id":"bk-zz","operation_log_id":"op-z"},{"backup_id":"bk-a0","operation_log_id":"op-1"}]}`)
+	})
+	answer, err := c.Sync(context.Background(), testBackups(3))
+	var inc *IncompleteSyncError
+	if !errors.As(err, &inc) || !MaybeApplied(err) {
+		t.Fatalf("err = %T %v", err, err)
+	}
+	if len(answer.OperationLogIDs) != 2 || answer.OperationLogIDs["bk-b0"] != "op-b" || answer.OperationLogIDs["bk-c0"] != "op-c" {
+		t.Errorf("ids = %v", answer.OperationLogIDs)
+	}
+	if strings.Join(inc.Missing, ",") != "bk-a0" || strings.Join(inc.Conflicting, ",") != "bk-a0" || strings.Join(answer.Unrequested, ",") != "bk-zz" {
+		t.Errorf("missing %v conflicting %v unrequested %v", inc.Missing, inc.Conflicting, answer.Unrequested)
+	}
+	if !strings.Contains(err.Error(), "different operation log IDs: bk-a0") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSyncAnswerUnrequestedOnly(t *testing.T) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"sync":[{"backup_id":"bk-a0","operation_log_id":"op-a"},{"backup_id":"bk-other","operation_log_id":"op-x"},{"backup_id":"bk-other","operation_log_id":"op-y"}]}`)
+	})
+	answer, err := c.Sync(context.Background(), testBackups(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answer.OperationLogIDs["bk-a0"] != "op-a" || strings.Join(answer.Unrequested, ",") != "bk-other" {
+		t.Errorf("answer = %+v", answer)
+	}
+}
+
+func TestSyncAllBatches(t *testing.T) {
+	var sizes []int
+	fail := 0 // request number (1-based) that answers 400; 0: none
+	var calls int
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		var req struct {
+			Sync []model.BackupSync `json:"sync"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(req.Sync))
+		if calls == fail {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error_code":"BackupService.9900","error_msg":"Invalid parameter"}`)
+			return
+		}
+		var out strings.Builder
+		out.WriteString(`{"sync":[`)
+		for i, b := range req.Sync {
+			if i > 0 {
+				out.WriteString(",")
+			}
+			fmt.Fprintf(&out, `{"backup_id":%q,"operation_log_id":"op-%s"}`, b.BackupId, b.BackupId)
+		}
+		out.WriteString(`]}`)
+		_, _ = io.WriteString(w, out.String())
+	})
+	all := testBackups(120)
+
+	var seen int
+	batches, unsent := c.SyncAll(context.Background(), all, func(b Batch) { seen++ })
+	if fmt.Sprint(sizes) != "[50 50 20]" || len(batches) != 3 || len(unsent) != 0 || seen != 3 {
+		t.Fatalf("sizes %v, %d batches, %d unsent, %d callbacks", sizes, len(batches), len(unsent), seen)
+	}
+	for i, b := range batches {
+		if b.Err != nil || len(b.Answer.OperationLogIDs) != len(b.Backups) || b.Backups[0].BackupId != all[i*50].BackupId {
+			t.Errorf("batch %d: %v, %d ids", i, b.Err, len(b.Answer.OperationLogIDs))
+		}
+	}
+
+	sizes, calls, fail = nil, 0, 2
+	batches, unsent = c.SyncAll(context.Background(), all, nil)
+	if fmt.Sprint(sizes) != "[50 50]" || len(batches) != 2 || batches[0].Err != nil || batches[1].Err == nil || MaybeApplied(batches[1].Err) {
+		t.Fatalf("sizes %v, batches %+v", sizes, batches)
+	}
+	if len(unsent) != 20 || unsent[0].BackupId != all[100].BackupId {
+		t.Errorf("unsent %d, first %q", len(unsent), unsent[0].BackupId)
+	}
+}

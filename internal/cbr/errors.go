@@ -140,6 +140,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 type IncompleteSyncError struct {
 	// Missing lists the requested backup IDs the answer did not cover, in request order.
 	Missing []string
+	// Conflicting lists the requested backup IDs (also in Missing) that the
+	// answer lists more than once with different operation log IDs.
+	Conflicting []string
 	// Unexpected lists backup IDs in the answer that were not requested.
 	Unexpected []string
 	Requested  int
@@ -148,6 +151,9 @@ type IncompleteSyncError struct {
 
 func (e *IncompleteSyncError) Error() string {
 	msg := fmt.Sprintf("the sync answer covers %d of %d backups; missing: %s", e.Requested-len(e.Missing), e.Requested, strings.Join(e.Missing, ", "))
+	if len(e.Conflicting) > 0 {
+		msg += "; answered more than once with different operation log IDs: " + strings.Join(e.Conflicting, ", ")
+	}
 	if len(e.Unexpected) > 0 {
 		msg += "; not requested but answered: " + strings.Join(e.Unexpected, ", ")
 	}
