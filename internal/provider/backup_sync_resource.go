@@ -11,9 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -66,7 +64,7 @@ type backupModel struct {
 	ResourceID     types.String `tfsdk:"resource_id"`
 	ResourceName   types.String `tfsdk:"resource_name"`
 	ResourceType   types.String `tfsdk:"resource_type"`
-	CreatedAt      types.Int64  `tfsdk:"created_at"`
+	CreatedAt      types.Number `tfsdk:"created_at"`
 	OperationLogID types.String `tfsdk:"operation_log_id"`
 	Status         types.String `tfsdk:"status"`
 }
@@ -102,28 +100,27 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Required:            true,
 				Validators: []validator.List{
 					listvalidator.SizeBetween(1, cbr.MaxSyncEntries),
-					uniqueBackupIDs(),
 				},
 				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"backup_id":     required("The ID of the backup, as written by the backup appliance."),
-						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), stringvalidator.UTF8LengthAtMost(cbr.MaxBackupNameLength)),
+						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), backupNameLength()),
 						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
 						"image_path":    required("The path of the backup chain in the bucket."),
 						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),
 						"resource_name": required("The name of the backed-up object."),
 						"resource_type": schema.StringAttribute{
-							MarkdownDescription: "The resource type of the backed-up object. Defaults to `" + cbr.DefaultResourceType + "`.",
+							MarkdownDescription: "The resource type of the backed-up object. CBR documents " + resourceTypesMarkdown() + "; another value is sent as written, with a warning at plan time. Defaults to `" + cbr.DefaultResourceType + "`.",
 							Optional:            true,
 							Computed:            true,
 							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
-							Validators:          []validator.String{notBlank()},
+							Validators:          []validator.String{notBlank(), knownResourceType()},
 						},
-						"created_at": schema.Int64Attribute{
-							MarkdownDescription: fmt.Sprintf("When the backup was taken, in seconds since the Unix epoch, for example `1548898428`. The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
+						"created_at": schema.NumberAttribute{
+							MarkdownDescription: fmt.Sprintf("When the backup was taken, in whole seconds since the Unix epoch, for example `1548898428` (not milliseconds). The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
 							Required:            true,
-							Validators:          []validator.Int64{int64validator.Between(1, cbr.MaxCreatedAt)},
+							Validators:          []validator.Number{createdAt()},
 						},
 						"operation_log_id": schema.StringAttribute{
 							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Null when CBR's answer did not cover this backup. " +
@@ -255,7 +252,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 			ResourceId:   b.ResourceID.ValueString(),
 			ResourceName: b.ResourceName.ValueString(),
 			ResourceType: b.ResourceType.ValueString(),
-			CreatedAt:    int32(b.CreatedAt.ValueInt64()), // validated to fit at plan time
+			CreatedAt:    createdAtSeconds(b.CreatedAt), // validated to fit at plan time
 		}
 	}
 	id, err := uuid.NewRandom()
