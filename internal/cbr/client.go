@@ -156,6 +156,9 @@ func parseEndpoint(what, endpoint, example string) (*url.URL, error) {
 	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
 		return nil, fmt.Errorf("invalid %s %q: empty port", what, shown)
 	}
+	if h := strings.ToLower(u.Host); (h == "http" || h == "https") && strings.HasPrefix(u.Path, "//") {
+		return nil, fmt.Errorf("invalid %s %q: the host is %q, followed by \"//\": the colon of %q is missing", what, shown, u.Host, h+"://")
+	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil

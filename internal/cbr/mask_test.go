@@ -210,3 +210,17 @@ func TestAnswerOverTheReadLimit(t *testing.T) {
 		t.Error("a too large answer must not be retried; another unreadable read must")
 	}
 }
+
+// TestParseEndpointMissingColon: "https://http//host" (what "http//host"
+// becomes with a default scheme) is refused instead of calling a host
+// named "http".
+func TestParseEndpointMissingColon(t *testing.T) {
+	for _, ep := range []string{"https://http//127.0.0.1:39793", "https://HTTPS//cbr.example.com/"} {
+		if _, err := ParseEndpoint(ep); err == nil || !strings.Contains(err.Error(), "followed by \"//\": the colon of") {
+			t.Errorf("%s: %v", ep, err)
+		}
+	}
+	if _, err := ParseEndpoint("https://http.example.com//x"); err != nil {
+		t.Errorf("a host that merely starts with http: %v", err)
+	}
+}

@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -375,4 +377,61 @@ func (operationLogIDValidator) ValidateString(_ context.Context, req validator.S
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Operation Log ID",
 		fmt.Sprintf("%s %q is not an operation log ID. Operation log IDs are UUIDs such as 154f0a9d-ba53-4e91-a3e2-a918710a9e0d; only letters, digits, '-', '_', '.' and '~' are allowed.", req.Path, v))
+}
+
+// schemeTypo matches an endpoint that starts with a scheme whose "://" is
+// mistyped, such as "http//host", "https:/host" or "http:host".
+var schemeTypo = regexp.MustCompile(`(?i)^(https?)(//|:/?)([^/].*)?$`)
+
+// checkEndpoint trims an endpoint, gives it https:// when it has no scheme,
+// and checks it as the client will. Errors quote the value as written.
+func checkEndpoint(written string) (string, error) {
+	v := strings.TrimSpace(written)
+	if v == "" {
+		return "", fmt.Errorf("the endpoint is empty")
+	}
+	shown := cbr.RedactEndpoint(v)
+	added := false
+	if !strings.Contains(v, "://") {
+		if m := schemeTypo.FindStringSubmatch(v); m != nil {
+			return "", fmt.Errorf("invalid endpoint %q: the scheme %s is not followed by \"://\"; write %q", shown, m[1], cbr.RedactEndpoint(strings.ToLower(m[1])+"://"+m[3]))
+		}
+		v, added = "https://"+v, true
+	}
+	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", shown)
+	}
+	// Checked before the trailing slashes go, so that "http://" is quoted
+	// as such, not as "http:".
+	if _, err := cbr.ParseEndpoint(v); err != nil {
+		if added {
+			// The client's error quotes the value with https:// added.
+			return "", errors.New(strings.Replace(err.Error(), fmt.Sprintf("%q", cbr.RedactEndpoint(v)), fmt.Sprintf("%q", shown), 1))
+		}
+		return "", err
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+// endpointValue rejects, at plan time, an endpoint the provider could not
+// use, quoting it as written.
+func endpointValue() validator.String { return endpointValueValidator{} }
+
+type endpointValueValidator struct{}
+
+func (endpointValueValidator) Description(context.Context) string {
+	return "value must be an http(s) URL, or a host name to which https:// is added"
+}
+
+func (v endpointValueValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (endpointValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
+		return // notBlank reports blank values
+	}
+	if _, err := checkEndpoint(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint", fmt.Sprintf("%s: %s.", req.Path, err))
+	}
 }
