@@ -147,7 +147,11 @@ type IncompleteSyncError struct {
 }
 
 func (e *IncompleteSyncError) Error() string {
-	msg := fmt.Sprintf("the sync answer covers %d of %d backups; missing: %s", e.Requested-len(e.Missing), e.Requested, strings.Join(e.Missing, ", "))
+	of := "backups"
+	if e.Requested == 1 {
+		of = "backup"
+	}
+	msg := fmt.Sprintf("the sync answer covers %d of %d %s; missing: %s", e.Requested-len(e.Missing), e.Requested, of, strings.Join(e.Missing, ", "))
 	if len(e.Unexpected) > 0 {
 		msg += "; not requested but answered: " + strings.Join(e.Unexpected, ", ")
 	}

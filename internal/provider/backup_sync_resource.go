@@ -111,7 +111,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),
 						"resource_name": required("The name of the backed-up object."),
 						"resource_type": schema.StringAttribute{
-							MarkdownDescription: "The resource type of the backed-up object. CBR documents " + resourceTypesMarkdown() + "; another value is sent as written, with a warning at plan time. Defaults to `" + cbr.DefaultResourceType + "`.",
+							MarkdownDescription: "The resource type of the backed-up object. CBR documents these types: " + resourceTypesMarkdown() + ". Another value is sent as written, with a warning at plan time. Defaults to `" + cbr.DefaultResourceType + "`.",
 							Optional:            true,
 							Computed:            true,
 							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
@@ -185,7 +185,7 @@ func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 	}
 	create.Description = ""
 	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
-		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+
+		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (a number and a unit, several in a row: units `h`, `m`, `s`, `ms`, `us`, `ns`). Defaults to `\"%s\"`. "+
 		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
 	create.Validators = append(create.Validators, positiveDuration())
 	attr.Attributes["create"] = create
@@ -266,8 +266,8 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 	var authErr *cbr.AuthError
 	if errors.As(err, &authErr) {
 		resp.Diagnostics.AddError("Unable to Authenticate",
-			fmt.Sprintf("The provider was unable to %s, so the request to synchronize %d backups was not sent. Nothing was synchronized and nothing was saved in the state.\n\n%s",
-				authErr.What, len(entries), describeError(err)))
+			fmt.Sprintf("The provider was unable to %s, so the request to synchronize %s was not sent. Nothing was synchronized and nothing was saved in the state.\n\n%s",
+				authErr.What, backupCount(len(entries)), describeError(err)))
 		return
 	}
 	if err != nil && !cbr.MaybeApplied(err) {
@@ -329,13 +329,13 @@ func notAppliedDetail(err error, requested int) string {
 	var tErr *cbr.TransportError
 	switch {
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(&b, "CBR did not accept the request to synchronize %d backups.", requested)
+		fmt.Fprintf(&b, "CBR did not accept the request to synchronize %s.", backupCount(requested))
 	case errors.As(err, &tErr) && errors.Is(err, context.Canceled):
-		fmt.Fprintf(&b, "The apply was interrupted before the request to synchronize %d backups was sent.", requested)
+		fmt.Fprintf(&b, "The apply was interrupted before the request to synchronize %s was sent.", backupCount(requested))
 	case errors.As(err, &tErr):
-		fmt.Fprintf(&b, "The request to synchronize %d backups could not be sent to CBR.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s could not be sent to CBR.", backupCount(requested))
 	default:
-		fmt.Fprintf(&b, "The request to synchronize %d backups was not sent.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was not sent.", backupCount(requested))
 	}
 	b.WriteString(" Nothing was synchronized and nothing was saved in the state.")
 	var retryErr *cbr.RetryError
@@ -367,9 +367,9 @@ func appliedErrorDiagnostic(err error, backupIDs []string, confirmed int) diag.D
 			"which may import the same backups twice. Check the backups in CBR first. If they were all imported, keep this record with " +
 			"`terraform untaint`; otherwise, remove the imported ones from this resource's list before applying again."
 		return diag.NewErrorDiagnostic("Incomplete CBR Backup Sync Answer",
-			fmt.Sprintf("CBR accepted the request to synchronize %d backups, but its answer gives no operation log ID for %d of them: %s. "+
+			fmt.Sprintf("CBR accepted the request to synchronize %s, but its answer gives no operation log ID for %d of them: %s. "+
 				"The operation log IDs of the other %d are saved in the state; operation_log_id is null for the missing ones.\n\n%s\n\n%s",
-				requested, len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
+				backupCount(requested), len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
 	}
 
 	var b strings.Builder
@@ -378,18 +378,18 @@ func appliedErrorDiagnostic(err error, backupIDs []string, confirmed int) diag.D
 	var netErr net.Error
 	switch {
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d %s. That answer does not tell whether CBR applied the request before failing: "+
-			"it may have started importing some or all of the backups.", requested, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %s with HTTP %d %s. That answer does not tell whether CBR applied the request before failing: "+
+			"it may have started importing some or all of the backups.", backupCount(requested), apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
 	case errors.As(err, &respErr):
-		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d, so it most likely applied it, but the answer cannot be read: "+
-			"the operation log IDs are unknown.", requested, respErr.StatusCode)
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %s with HTTP %d, so it most likely applied it, but the answer cannot be read: "+
+			"the operation log IDs are unknown.", backupCount(requested), respErr.StatusCode)
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the apply was interrupted before the answer came back, so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but the apply was interrupted before the answer came back, so CBR may or may not have applied it.", backupCount(requested))
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but no answer came back in time (the provider's request timeout or the resource's create timeout), "+
-			"so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but no answer came back in time (the provider's request timeout or the resource's create timeout), "+
+			"so CBR may or may not have applied it.", backupCount(requested))
 	default:
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", backupCount(requested))
 	}
 	b.WriteString(" The provider does not send a sync request again in this case: the sync API is not idempotent, and a second request could import the same backups twice. " +
 		"No operation log IDs are known; they are null in the state.\n\n")

@@ -229,7 +229,7 @@ func TestAccBackupSync_notSent(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config: withRetries(closed) + res,
-				ExpectError: errorLike(`(?s)Unable to Synchronize CBR Backups.*The request to synchronize 1 backups could not be sent to CBR. Nothing was synchronized and nothing was saved in the state. ` +
+				ExpectError: errorLike(`(?s)Unable to Synchronize CBR Backups.*The request to synchronize 1 backup could not be sent to CBR. Nothing was synchronized and nothing was saved in the state. ` +
 					`The provider tried 2 times and gave up: max_retries \(1\) reached.*connection refused`),
 			},
 			{

@@ -211,21 +211,21 @@ func createdAtSeconds(v types.Number) int32 {
 // resourceTypes are the resource types CBR documents for the objects it
 // backs up (huaweicloud-sdk-go-v3, services/cbr/v1/model, Resource.Type).
 var resourceTypes = []struct{ name, what string }{
-	{cbr.DefaultResourceType, "a server outside Huawei Cloud, such as an on-premises VMware VM (the default)"},
-	{"OS::Nova::Server", "an ECS cloud server"},
-	{"OS::Cinder::Volume", "an EVS disk"},
-	{"OS::Ironic::BareMetalServer", "a bare metal server (BMS)"},
-	{"OS::Sfs::Turbo", "an SFS Turbo file system"},
-	{"OS::Workspace::DesktopV2", "a Workspace desktop"},
+	{cbr.DefaultResourceType, "servers outside Huawei Cloud, such as on-premises VMware VMs (the default)"},
+	{"OS::Nova::Server", "ECS cloud servers"},
+	{"OS::Cinder::Volume", "EVS disks"},
+	{"OS::Ironic::BareMetalServer", "bare metal servers (BMS)"},
+	{"OS::Sfs::Turbo", "SFS Turbo file systems"},
+	{"OS::Workspace::DesktopV2", "Workspace desktops"},
 }
 
 // resourceTypesMarkdown lists resourceTypes for the docs.
 func resourceTypesMarkdown() string {
 	parts := make([]string, len(resourceTypes))
 	for i, t := range resourceTypes {
-		parts[i] = fmt.Sprintf("`%s` (%s)", t.name, t.what)
+		parts[i] = fmt.Sprintf("`%s` for %s", t.name, t.what)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // knownResourceType warns, without refusing it, about a resource_type that
