@@ -177,14 +177,15 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 	if f == nil {
 		return
 	}
+	valid := f.IsInt() && f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0
+	if valid {
+		return
+	}
 	shown := f.Text('f', -1)
 	entry := entryOf(ctx, req.Config, req.Path)
 	if !f.IsInt() {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time",
 			fmt.Sprintf("%s must be a whole number of seconds since the Unix epoch, got %s%s. CBR takes whole seconds, for example 1548898428.", req.Path, shown, entry))
-		return
-	}
-	if f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0 {
 		return
 	}
 	detail := fmt.Sprintf("%s value must be between 1 and %d, got: %s%s. created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer.", req.Path, cbr.MaxCreatedAt, shown, entry)
