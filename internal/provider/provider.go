@@ -87,7 +87,7 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`. " +
 					"When it is not set, the provider looks up the ID of the project named after `region` in IAM on its first API call " +
-					"(`GET /v3/projects?name={region}`; with password authentication the ID comes with the IAM token instead), once per run.",
+					"(`GET /v3/auth/projects`, the projects the credentials may use, which needs no right to list the account's projects; with password authentication the ID comes with the IAM token instead), once per run.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
