@@ -398,7 +398,7 @@ func TestAccAuthRefused(t *testing.T) {
 				return authProvider(url, "project_id", cbrfake.DefaultProjectID, "auth_token", tok)
 			},
 			want: `(?s)Unable to Synchronize CBR Backups.*HTTP status: 401.*error_code: APIGW.0307.*error_msg: The token must be updated.*` + rid +
-				`.*The IAM token in auth_token \(or HW_AUTH_TOKEN\) was refused. IAM tokens are valid for 24 hours`,
+				`.*The IAM token in token \(or HW_AUTH_TOKEN\) was refused. IAM tokens are valid for 24 hours`,
 			calls: map[string]int{cbrfake.KindSync: 1, cbrfake.KindIAMToken: 0},
 		},
 		{

@@ -34,12 +34,32 @@ const (
 	envInsecure      = "HW_INSECURE"
 	envCACert        = "HW_CACERT"
 	envMaxRetries    = "HW_MAX_RETRIES"
+	envDomainID      = "HW_DOMAIN_ID"
+	envUserID        = "HW_USER_ID"
+	envProjectName   = "HW_PROJECT_NAME"
+
+	envAssumeAgency      = "HW_ASSUME_ROLE_AGENCY_NAME"
+	envAssumeDomainName  = "HW_ASSUME_ROLE_DOMAIN_NAME"
+	envAssumeDomainID    = "HW_ASSUME_ROLE_DOMAIN_ID"
+	envAssumeDuration    = "HW_ASSUME_ROLE_DURATION"
+	envAssumeIdpID       = "HW_ASSUME_ROLE_IDP_ID"
+	envAssumeIDToken     = "HW_ASSUME_ROLE_ID_TOKEN"
+	envAssumeIDTokenFile = "HW_ASSUME_ROLE_ID_TOKEN_FILE"
+	envSharedConfigFile  = "HW_SHARED_CONFIG_FILE"
+	envProfile           = "HW_PROFILE"
+	// envTFCWorkloadToken is the workload identity token HCP Terraform
+	// gives a run whose workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE.
+	envTFCWorkloadToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
 
 	defaultCloud = "myhuaweicloud.com"
 	// Regions whose name starts with europeRegionPrefix are served under
 	// europeCloud, as in the official provider.
 	europeCloud        = "myhuaweicloud.eu"
 	europeRegionPrefix = "eu-west-1"
+
+	// The range of IAM's duration_seconds of temporary credentials.
+	minAssumeDuration = 900
+	maxAssumeDuration = 86400
 )
 
 // authMode is the way the provider authenticates.
@@ -49,7 +69,10 @@ const (
 	authNone     authMode = ""
 	authToken    authMode = "token"
 	authAKSK     authMode = "aksk"
+	authOIDC     authMode = "oidc"
+	authProfile  authMode = "profile"
 	authPassword authMode = "password"
+	authMetadata authMode = "metadata"
 )
 
 // settings is the provider configuration after environment fallbacks and
@@ -66,6 +89,15 @@ type settings struct {
 	AuthToken                           string
 	AccessKey, SecretKey, SecurityToken string
 	UserName, Password, DomainName      string
+	UserID, DomainID                    string
+	// ProjectName is the project looked up when ProjectID is empty.
+	ProjectName string
+	// OIDC is the ID token exchange of authOIDC.
+	OIDC cbr.OIDCAuth
+	// AssumeRoles are applied on top of the credentials.
+	AssumeRoles []cbr.AssumeRole
+	// MetadataEndpoint is the ECS metadata service of authMetadata.
+	MetadataEndpoint string
 
 	// CACertFile is the CA bundle's path; CACertSource names where it was
 	// set (cacert_file or HW_CACERT), for error messages.
@@ -78,12 +110,21 @@ func (s settings) authenticator() cbr.Authenticator {
 	switch s.Auth {
 	case authToken:
 		return cbr.TokenAuth(s.AuthToken)
-	case authAKSK:
+	case authAKSK, authProfile:
 		return cbr.AKSKAuth{AccessKey: s.AccessKey, SecretKey: s.SecretKey, SecurityToken: s.SecurityToken}
+	case authOIDC:
+		return s.OIDC
 	case authPassword:
-		return cbr.PasswordAuth{UserName: s.UserName, Password: s.Password, DomainName: s.DomainName}
+		return cbr.PasswordAuth{UserName: s.UserName, Password: s.Password, DomainName: s.DomainName, UserID: s.UserID, DomainID: s.DomainID}
+	case authMetadata:
+		return cbr.MetadataAuth{Endpoint: s.MetadataEndpoint}
 	}
 	return nil
+}
+
+// secrets are the secrets of s, for masking.
+func (s settings) secrets() []string {
+	return []string{s.AuthToken, s.SecretKey, s.SecurityToken, s.Password, s.OIDC.IDToken}
 }
 
 // resolved is one string setting and where it came from.
@@ -133,15 +174,44 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 	}
 	region := str("region", m.Region, envRegion)
 	projectID := str("project_id", m.ProjectID, envProjectID)
-	token := str("auth_token", m.AuthToken, envAuthToken)
+	token := resolveToken(m, getenv, &diags)
 	ak := str("access_key", m.AccessKey, envAccessKey)
 	sk := str("secret_key", m.SecretKey, envSecretKey)
 	st := str("security_token", m.SecurityToken, envSecurityToken)
 	user := str("user_name", m.UserName, envUserName)
+	userID := str("user_id", m.UserID, envUserID)
 	password := str("password", m.Password, envPassword)
 	domain := str("domain_name", m.DomainName, envDomainName)
+	domainID := str("domain_id", m.DomainID, envDomainID)
+	projectName := str("project_name", m.ProjectName, envProjectName)
 	authURL := str("auth_url", m.AuthURL, envAuthURL)
 	cloud := str("cloud", m.Cloud, envCloud)
+	configFile := str("shared_config_file", m.SharedConfigFile, envSharedConfigFile)
+	profileName := str("profile", m.Profile, envProfile)
+	var prof *profileCredentials
+	if configFile.set() || profileName.set() {
+		prof = readProfile(configFile, profileName, getenv, &diags)
+		if prof != nil {
+			// The profile's values win, as in the official provider.
+			if prof.Region != "" {
+				if region.set() && region.value != prof.Region {
+					diags.AddAttributeWarning(path.Root("region"), "Region Taken from the Profile",
+						fmt.Sprintf("%s is %q, but the provider uses the region of profile %q, %q.", region, region.value, prof.Name, prof.Region))
+				}
+				region.value = prof.Region
+			}
+			if prof.ProjectID != "" {
+				projectID.value = prof.ProjectID
+			}
+		}
+	}
+	oidc := resolveOIDC(m, getenv, &diags)
+	roles := resolveAssumeRoles(m, getenv, oidc != nil, &diags)
+	if prof != nil && prof.Agency != nil && len(m.AssumeRole) == 0 && oidc == nil {
+		roles = append(roles, *prof.Agency)
+	}
+	s.AssumeRoles = roles
+	s.ProjectName = projectName.value
 	s.Region, s.ProjectID, s.Cloud = region.value, projectID.value, cloud.value
 	if s.Cloud == "" {
 		s.Cloud = defaultCloud
@@ -225,14 +295,25 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 		return s, diags
 	}
 
-	s.Auth = chooseCredentials(&diags, token, ak, sk, st, user, password, domain)
+	s.Auth = chooseCredentials(&diags, credentialInputs{token: token, ak: ak, sk: sk, st: st, user: user, userID: userID, password: password,
+		domain: domain, domainID: domainID, oidc: oidc, profile: prof})
 	switch s.Auth {
 	case authToken:
 		s.AuthToken = token.value
 	case authAKSK:
 		s.AccessKey, s.SecretKey, s.SecurityToken = ak.value, sk.value, st.value
+	case authProfile:
+		s.AccessKey, s.SecretKey, s.SecurityToken = prof.AccessKey, prof.SecretKey, prof.SecurityToken
+	case authOIDC:
+		s.OIDC = oidc.auth
+		// The agency of assume_role_with_oidc comes first.
+		s.AssumeRoles = append([]cbr.AssumeRole{oidc.role}, s.AssumeRoles...)
 	case authPassword:
 		s.UserName, s.Password, s.DomainName = user.value, password.value, domain.value
+		s.UserID, s.DomainID = userID.value, domainID.value
+		if s.UserID != "" {
+			s.UserName, s.DomainName, s.DomainID = "", "", ""
+		}
 	}
 
 	// The IAM endpoint: endpoints.iam, then auth_url, then the default.
@@ -264,18 +345,40 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+envRegion+" environment variable, or set endpoints.cbr.")
 		}
 		s.CBREndpoint = fmt.Sprintf("https://cbr.%s.%s", s.Region, s.Cloud)
-	} else if s.Auth == authPassword && s.IAMEndpoint == "" && s.ProjectID != "" {
-		diags.AddAttributeError(path.Root("region"), "Missing Region",
-			"Password authentication gets its token from IAM, at https://iam.{region}.{cloud}/v3 unless auth_url or endpoints.iam says otherwise. "+
-				"Set region in the provider block or the "+envRegion+" environment variable, or set auth_url (or "+envAuthURL+") or endpoints.iam.")
+	} else if s.IAMEndpoint == "" && s.ProjectID != "" {
+		var what string
+		switch {
+		case s.Auth == authPassword:
+			what = "Password authentication gets its token from IAM"
+		case s.Auth == authOIDC:
+			what = "An ID token is exchanged for credentials by IAM"
+		case len(s.AssumeRoles) > 0:
+			what = "An agency's credentials come from IAM"
+		}
+		if what != "" {
+			diags.AddAttributeError(path.Root("region"), "Missing Region",
+				what+", at https://iam.{region}.{cloud}/v3 unless auth_url or endpoints.iam says otherwise. "+
+					"Set region in the provider block or the "+envRegion+" environment variable, or set auth_url (or "+envAuthURL+") or endpoints.iam.")
+		}
 	}
 	return s, diags
 }
 
+// credentialInputs are the credentials found in the configuration, the
+// environment and the profile.
+type credentialInputs struct {
+	token, ak, sk, st, user, userID, password, domain, domainID resolved
+	oidc                                                        *oidcSettings
+	profile                                                     *profileCredentials
+}
+
 // chooseCredentials reports half-given credentials and returns the first
-// complete set, in the order of the official provider: token, AK/SK,
-// password. A warning names the sets that are ignored.
-func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, password, domain resolved) authMode {
+// complete set, in the order of the official provider: token; an access
+// key pair, from an ID token exchange, a profile or the arguments, in that
+// order; password; and the ECS metadata service when nothing is set. A
+// warning names the sets that are ignored.
+func chooseCredentials(diags *diag.Diagnostics, in credentialInputs) authMode {
+	token, ak, sk, st, user, password, domain := in.token, in.ak, in.sk, in.st, in.user, in.password, in.domain
 	missing := func(have, lacking resolved, summary, why string) {
 		diags.AddAttributeError(path.Root(lacking.attr), summary,
 			fmt.Sprintf("%s is set but %s is not: %s Set %s in the provider block or the %s environment variable, or %s.",
@@ -293,16 +396,19 @@ func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, passwor
 			fmt.Sprintf("%s is set but access_key and secret_key are not: a security token is only used with the temporary access key and secret key it was issued with. "+
 				"Set access_key and secret_key (or %s and %s), or %s.", st, envAccessKey, envSecretKey, st.removal()))
 	}
-	const passwordWhy = "password authentication needs the user name and the password together."
+	const passwordWhy = "password authentication needs the user name (or user ID) and the password together."
+	userSet := user.set() || in.userID.set()
 	switch {
 	case user.set() && !password.set():
 		missing(user, password, "Incomplete Password Credentials", passwordWhy)
-	case password.set() && !user.set():
+	case in.userID.set() && !password.set():
+		missing(in.userID, password, "Incomplete Password Credentials", passwordWhy)
+	case password.set() && !userSet:
 		missing(password, user, "Incomplete Password Credentials", passwordWhy)
-	case user.set() && password.set() && !domain.set():
+	case user.set() && !in.userID.set() && password.set() && !domain.set() && !in.domainID.set():
 		diags.AddAttributeError(path.Root("domain_name"), "Missing Domain Name",
 			fmt.Sprintf("%s and %s are set, but domain_name is not: password authentication needs the name of the account (IAM domain) the user belongs to. "+
-				"Set domain_name in the provider block or the %s environment variable.", user, password, envDomainName))
+				"Set domain_name in the provider block or the %s environment variable (or domain_id, %s), or set user_id instead of user_name.", user, password, envDomainName, envDomainID))
 	}
 	if diags.HasError() {
 		return authNone
@@ -313,10 +419,16 @@ func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, passwor
 		set  bool
 		desc string
 	}
+	profileDesc := ""
+	if in.profile != nil {
+		profileDesc = fmt.Sprintf("the access key of profile %q of %s", in.profile.Name, in.profile.File)
+	}
 	candidates := []candidate{
 		{authToken, token.set(), token.String()},
+		{authOIDC, in.oidc != nil, "assume_role_with_oidc"},
+		{authProfile, in.profile != nil, profileDesc},
 		{authAKSK, ak.set() && sk.set(), joinSettings(ak, sk, st)},
-		{authPassword, user.set() && password.set() && domain.set(), joinSettings(user, password, domain)},
+		{authPassword, password.set() && userSet, joinSettings(user, in.userID, password, domain, in.domainID)},
 	}
 	var chosen *candidate
 	var ignored []string
@@ -331,17 +443,15 @@ func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, passwor
 		}
 	}
 	if chosen == nil {
-		diags.AddError("Missing Credentials",
-			"The provider needs credentials to call CBR, and none are set. Set one of:\n"+
-				"  - auth_token, or the "+envAuthToken+" environment variable (an IAM token);\n"+
-				"  - access_key and secret_key, or "+envAccessKey+" and "+envSecretKey+" (with security_token or "+envSecurityToken+" for temporary credentials);\n"+
-				"  - user_name, password and domain_name, or "+envUserName+", "+envPassword+" and "+envDomainName+".\n"+
-				"The provider does not read credentials from anywhere else (no metadata service, no shared files).")
-		return authNone
+		// Nothing set: the agency of the ECS the provider runs on, as the
+		// official provider does. Its absence is reported on the first
+		// API call, with what to set instead.
+		return authMetadata
 	}
 	if len(ignored) > 0 {
 		diags.AddWarning("Several Credentials Set",
-			fmt.Sprintf("The provider authenticates with %s, and ignores %s. When several credentials are set, it uses the first of: auth_token; access_key and secret_key; user_name, password and domain_name.",
+			fmt.Sprintf("The provider authenticates with %s, and ignores %s. When several credentials are set, it uses the first of: token; "+
+				"assume_role_with_oidc; shared_config_file and profile; access_key and secret_key; user_name (or user_id) and password.",
 				chosen.desc, strings.Join(ignored, "; ")))
 	}
 	return chosen.mode
@@ -372,8 +482,8 @@ func authAdvice(err error) string {
 	var apiErr *cbr.APIError
 	switch {
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodToken:
-		return "The IAM token in auth_token (or " + envAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
-			"the provider cannot renew a token it was given. Get a new token, or set access_key and secret_key, or user_name, password and domain_name, instead."
+		return "The IAM token in token (or " + envAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
+			"the provider cannot renew a token it was given. Get a new token, or use credentials the provider can renew (see \"Which credentials to use\" in the provider's documentation)."
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodAKSK:
 		return "The request signature was refused. Check access_key and secret_key (or " + envAccessKey + " and " + envSecretKey + "): the access key must exist and be enabled, " +
 			"and the secret key must be the one issued with it. Temporary credentials also need their security_token (" + envSecurityToken + ") and expire. " +
@@ -388,6 +498,26 @@ func authAdvice(err error) string {
 			"domain_name is the account name, and the user must be allowed to use the API (programmatic access)."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken:
 		return "Check auth_url (or " + envAuthURL + ", or endpoints.iam) and region: the token is scoped to the project named after the region, or to project_id when it is set."
+	case errors.As(err, &credErr) && (credErr.Method == cbr.AuthMethodAssumeRole || credErr.Method == cbr.AuthMethodOIDC):
+		return "The agency's temporary credentials were refused, after being renewed once. Check that the agency has permission to use CBR in this project " +
+			"(its policies are granted per project), and that project_id or region is a project of the agency's account."
+	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodMetadata:
+		return "The temporary credentials of the ECS's agency were refused, after being renewed once. Check that the agency attached to this ECS has permission to use CBR in this project."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepAssumeRole && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
+		return "IAM found no such agency. Check agency_name and domain_name or domain_id of assume_role (or " + envAssumeAgency + ", " + envAssumeDomainName + " and " + envAssumeDomainID +
+			"): the domain is the account the agency belongs to (the account to import into), not the account of the credentials."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepAssumeRole:
+		return "The credentials could not obtain the agency's. Check that they may assume the agency (the agency must trust their account, and the user needs the iam:agencies:assume permission), " +
+			"and that the agency's maximum session duration is not shorter than duration."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepIDToken && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
+		return "IAM refused the ID token: it has expired, or it was not issued for the identity provider idp_id (" + envAssumeIdpID + "), whose client ID must be the token's audience. " +
+			"Workload identity tokens live for the length of a run: start a new run rather than reusing a token."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepIDToken:
+		return "Check idp_id, and id_token or id_token_file of assume_role_with_oidc (or the " + envAssumeIdpID + ", " + envAssumeIDToken + " and " + envAssumeIDTokenFile + " environment variables)."
+	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepMetadata:
+		return "No credentials are set, so the provider asked the ECS metadata service for the temporary credentials of the agency attached to the ECS it runs on. " +
+			"That only works on a Huawei Cloud ECS with an agency attached. Elsewhere, set credentials: assume_role_with_oidc (no stored secret), a profile of the " +
+			"Huawei Cloud CLI (shared_config_file, profile), access_key and secret_key, user_name and password, or token (see \"Which credentials to use\" in the provider's documentation)."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepProject:
 		return "Set project_id (or " + envProjectID + ") to skip this lookup, or check region and the IAM endpoint (auth_url, " + envAuthURL + " or endpoints.iam)."
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -43,11 +44,15 @@ type cbrProvider struct {
 	// Zero means the cbr package defaults; tests shorten them.
 	retryBaseDelay, retryMaxDelay time.Duration
 	requestTimeout                time.Duration
+	// metadataEndpoint replaces the ECS metadata service's address; tests
+	// point it at a fake. Empty means cbr.DefaultMetadataEndpoint.
+	metadataEndpoint string
 }
 
 type providerModel struct {
 	Region        types.String `tfsdk:"region"`
 	ProjectID     types.String `tfsdk:"project_id"`
+	Token         types.String `tfsdk:"token"`
 	AuthToken     types.String `tfsdk:"auth_token"`
 	AccessKey     types.String `tfsdk:"access_key"`
 	SecretKey     types.String `tfsdk:"secret_key"`
@@ -55,12 +60,39 @@ type providerModel struct {
 	UserName      types.String `tfsdk:"user_name"`
 	Password      types.String `tfsdk:"password"`
 	DomainName    types.String `tfsdk:"domain_name"`
-	AuthURL       types.String `tfsdk:"auth_url"`
-	Cloud         types.String `tfsdk:"cloud"`
-	Endpoints     types.Map    `tfsdk:"endpoints"`
-	Insecure      types.Bool   `tfsdk:"insecure"`
-	CACertFile    types.String `tfsdk:"cacert_file"`
-	MaxRetries    types.Int64  `tfsdk:"max_retries"`
+	DomainID      types.String `tfsdk:"domain_id"`
+	UserID        types.String `tfsdk:"user_id"`
+	ProjectName   types.String `tfsdk:"project_name"`
+
+	AssumeRole         []assumeRoleModel `tfsdk:"assume_role"`
+	AssumeRoleWithOIDC []oidcModel       `tfsdk:"assume_role_with_oidc"`
+	SharedConfigFile   types.String      `tfsdk:"shared_config_file"`
+	Profile            types.String      `tfsdk:"profile"`
+
+	AuthURL    types.String `tfsdk:"auth_url"`
+	Cloud      types.String `tfsdk:"cloud"`
+	Endpoints  types.Map    `tfsdk:"endpoints"`
+	Insecure   types.Bool   `tfsdk:"insecure"`
+	CACertFile types.String `tfsdk:"cacert_file"`
+	MaxRetries types.Int64  `tfsdk:"max_retries"`
+}
+
+// assumeRoleModel is an assume_role block.
+type assumeRoleModel struct {
+	AgencyName types.String `tfsdk:"agency_name"`
+	DomainName types.String `tfsdk:"domain_name"`
+	DomainID   types.String `tfsdk:"domain_id"`
+	Duration   types.Int64  `tfsdk:"duration"`
+}
+
+// oidcModel is an assume_role_with_oidc block.
+type oidcModel struct {
+	AgencyName  types.String `tfsdk:"agency_name"`
+	DomainID    types.String `tfsdk:"domain_id"`
+	IdpID       types.String `tfsdk:"idp_id"`
+	IDToken     types.String `tfsdk:"id_token"`
+	IDTokenFile types.String `tfsdk:"id_token_file"`
+	Duration    types.Int64  `tfsdk:"duration"`
 }
 
 // endpointKeys are the services whose endpoint the endpoints map may override.
@@ -74,8 +106,72 @@ func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Imports (synchronizes) on-premises VMware backups stored in OBS into Huawei Cloud Backup and Recovery (CBR). " +
-			"Authenticates with an IAM token (`auth_token`), an access key and secret key (`access_key`, `secret_key`, and `security_token` for temporary credentials) " +
-			"or an IAM user's password (`user_name`, `password`, `domain_name`), in that order of precedence when several are set.",
+			"Authenticates, in this order of precedence when several are set, with an IAM token (`token`); an access key pair (`access_key`, `secret_key`, " +
+			"with `security_token` for temporary credentials), taken from an OpenID Connect ID token (`assume_role_with_oidc`) or a Huawei Cloud CLI profile " +
+			"(`shared_config_file`, `profile`) when those are set; an IAM user's password (`user_name` or `user_id`, `password`); " +
+			"and, when none is set, the temporary credentials of the agency attached to the ECS the provider runs on (ECS metadata service). " +
+			"`assume_role` then replaces the credentials by an agency's.",
+		Blocks: map[string]schema.Block{
+			"assume_role": schema.ListNestedBlock{
+				MarkdownDescription: "Use the temporary credentials of an agency instead of the configured credentials: the configured credentials obtain the agency's " +
+					"(IAM `POST /v3.0/OS-CREDENTIAL/securitytokens`, method `assume_role`) on the first API call, and those sign every call; they are shared by all " +
+					"resources of the run and renewed before they expire. This is how a central account imports into the accounts it serves. " +
+					"Several blocks assume a chain of agencies, each with the credentials of the one before. Without a block, `" + envAssumeAgency + "` " +
+					"(with `" + envAssumeDomainName + "` or `" + envAssumeDomainID + "`, and `" + envAssumeDuration + "`) sets one.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"agency_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the agency. Can also be set with `" + envAssumeAgency + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the account (IAM domain) the agency belongs to. Can also be set with `" + envAssumeDomainName + "`. One of `domain_name` and `domain_id` is required.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the account the agency belongs to, instead of `domain_name`. Can also be set with `" + envAssumeDomainID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"duration": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default (15 minutes); the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+					},
+				}},
+			},
+			"assume_role_with_oidc": schema.ListNestedBlock{
+				MarkdownDescription: "Exchange an OpenID Connect ID token (such as the workload identity token HCP Terraform gives each run) for the temporary credentials " +
+					"of an agency, with no stored secret at all: IAM `POST /v3.0/OS-AUTH/id-token/tokens` with the identity provider `idp_id`, then temporary credentials " +
+					"of the federated user, then the agency's (`assume_role`). Takes precedence over `access_key` and `profile`; `token` takes precedence over it. " +
+					"Without a block, `" + envAssumeIdpID + "` sets it, with the other `HW_ASSUME_ROLE_*` variables.",
+				Validators: []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"agency_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the agency whose credentials sign the calls. Can also be set with `" + envAssumeAgency + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the account the agency belongs to. Can also be set with `" + envAssumeDomainID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"idp_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the OpenID Connect identity provider configured in IAM. Can also be set with `" + envAssumeIdpID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"id_token": schema.StringAttribute{
+						MarkdownDescription: "The ID token. Can also be set with `" + envAssumeIDToken + "`. Set `id_token` or `id_token_file`; when neither is set, " +
+							"the provider uses `" + envTFCWorkloadToken + "`, the workload identity token HCP Terraform (Terraform Cloud) gives the run.",
+						Optional: true, Sensitive: true, Validators: []validator.String{notBlank()},
+					},
+					"id_token_file": schema.StringAttribute{
+						MarkdownDescription: "The path of a file holding the ID token, read again whenever the credentials are renewed. Can also be set with `" + envAssumeIDTokenFile + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"duration": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default; the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+					},
+				}},
+			},
+		},
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
 				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints, and as the name of the project " +
@@ -91,13 +187,20 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
-			"auth_token": schema.StringAttribute{
+			"token": schema.StringAttribute{
 				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Takes precedence over the other credentials. " +
 					"IAM tokens are valid for 24 hours and cannot be renewed by the provider: when a token is refused, get a new one. " +
 					"Can also be set with `" + envAuthToken + "`.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{notBlank()},
+			},
+			"auth_token": schema.StringAttribute{
+				MarkdownDescription: "The former name of `token`, kept as an alias. Can also be set with `" + envAuthToken + "`.",
+				DeprecationMessage:  "Use token instead: auth_token is an alias of token, kept so that existing configurations keep working, and will be removed in a future major version.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators:          []validator.String{notBlank()},
 			},
 			"access_key": schema.StringAttribute{
 				MarkdownDescription: "The access key ID (AK) of an access key pair; every request is signed with it and `secret_key` (SDK-HMAC-SHA256). " +
@@ -132,10 +235,39 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators:          []validator.String{notBlank()},
 			},
 			"domain_name": schema.StringAttribute{
-				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Required for password authentication, ignored otherwise. " +
+				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Password authentication with `user_name` needs it or `domain_id`; ignored otherwise. " +
 					"Can also be set with `" + envDomainName + "`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
+			},
+			"domain_id": schema.StringAttribute{
+				MarkdownDescription: "The ID of the account `user_name` belongs to, instead of `domain_name`. Can also be set with `" + envDomainID + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"user_id": schema.StringAttribute{
+				MarkdownDescription: "The ID of an IAM user, for password authentication instead of `user_name` (no domain needed). Can also be set with `" + envUserID + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"project_name": schema.StringAttribute{
+				MarkdownDescription: "The name of the project whose ID is looked up when `project_id` is not set, for sub-projects such as `cn-north-4_backup`. " +
+					"Can also be set with `" + envProjectName + "`. Defaults to `region`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"shared_config_file": schema.StringAttribute{
+				MarkdownDescription: "The path of the Huawei Cloud CLI (KooCLI) configuration file to read credentials from, as the official provider does: " +
+					"an access key pair (with its security token), or the temporary credentials of an SSO profile, and the profile's region, project ID " +
+					"and agency (`assume_role`). Can also be set with `" + envSharedConfigFile + "`. Defaults to `~/.hcloud/config.json` when `profile` is set. " +
+					"Its values replace `access_key`, `secret_key`, `security_token`, `region` and `project_id`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"profile": schema.StringAttribute{
+				MarkdownDescription: "The profile of `shared_config_file` to use. Can also be set with `" + envProfile + "`. Defaults to the file's current profile.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
 			},
 			"auth_url": schema.StringAttribute{
 				MarkdownDescription: "The IAM identity endpoint, with its version, used for password authentication and the project ID lookup. " +
@@ -204,6 +336,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 	s, diags := resolveSettings(m, p.getenv)
+	s.MetadataEndpoint = p.metadataEndpoint
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -238,13 +371,15 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		IAMEndpoint:    s.IAMEndpoint,
 		Region:         s.Region,
 		ProjectID:      s.ProjectID,
+		ProjectName:    s.ProjectName,
 		Auth:           s.authenticator(),
+		AssumeRoles:    s.AssumeRoles,
 		HTTPClient:     hc,
 		UserAgent:      fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
 		MaxRetries:     s.MaxRetries,
 		RetryBaseDelay: p.retryBaseDelay,
 		RetryMaxDelay:  p.retryMaxDelay,
-		Secrets:        []string{s.AuthToken, s.SecretKey, s.SecurityToken, s.Password},
+		Secrets:        s.secrets(),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
