@@ -251,8 +251,14 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if pa, ok := passwordCredentials(cfg.Auth); ok {
+		// With agencies, the project ID is the agency's account's: the
+		// user's token is scoped to the project of the region in its own.
+		scope := cfg.ProjectID
+		if len(cfg.AssumeRoles) > 0 {
+			scope = ""
+		}
 		c.auth = &passwordAuth{tokens: newTokenSource(func(ctx context.Context) (*iamToken, error) {
-			t, err := c.issueToken(ctx, pa, cfg.ProjectID)
+			t, err := c.issueToken(ctx, pa, scope)
 			if err == nil {
 				c.addSecrets(t.value)
 			}
@@ -584,6 +590,9 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := ParseAPIError(resp.StatusCode, data, requestID)
 		apiErr.Method, apiErr.URL = method, target
+		// An API that repeats a credential in its error must not make
+		// it show in a diagnostic.
+		apiErr.Code, apiErr.Message, apiErr.Body = c.MaskSecrets(apiErr.Code), c.MaskSecrets(apiErr.Message), c.MaskSecrets(apiErr.Body)
 		apiErr.RetryAfter = resp.Header.Get("Retry-After")
 		return req, nil, apiErr
 	}

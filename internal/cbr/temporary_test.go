@@ -1,6 +1,7 @@
 package cbr
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
@@ -237,4 +240,111 @@ func TestOIDCAuth(t *testing.T) {
 			t.Errorf("err = %v, want %s", err, tc.want)
 		}
 	}
+}
+
+// TestSecretsMaskedInErrors: an API error that repeats a secret, configured
+// or obtained during the run, does not show it.
+func TestSecretsMaskedInErrors(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"},
+		IDTokens: []cbrfake.IDToken{{Token: testIDToken, IdpID: "tfc"}}})
+	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID,
+		Auth:        OIDCAuth{IdpID: "tfc", IDToken: testIDToken},
+		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
+		t.Fatal(err)
+	}
+	var st string
+	for _, r := range requestsOf(fake, cbrfake.KindSync) {
+		st = r.Header.Get("X-Security-Token")
+	}
+	// The gateway repeats the ID token and the agency's security token.
+	echo := "refused " + testIDToken + " and " + st
+	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 403, ErrorCode: "APIGW.0302", ErrorMsg: echo})
+	_, err = c.SyncBackups(context.Background(), testBackups(1))
+	if err == nil || strings.Contains(err.Error(), testIDToken) || strings.Contains(err.Error(), st) || !strings.Contains(err.Error(), "refused *** and ***") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestTemporaryCredentialsNotLogged: the TRACE logs of an ID token
+// exchange, an agency and the CBR calls they sign hold none of the secrets
+// obtained on the way (ID token, federated token, secret keys, security
+// tokens), nor the metadata service's.
+func TestTemporaryCredentialsNotLogged(t *testing.T) {
+	var buf bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &buf)
+	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"}, Metadata: true,
+		IDTokens: []cbrfake.IDToken{{Token: testIDToken, IdpID: "tfc"}}})
+	oidc, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
+		Auth:        OIDCAuth{IdpID: "tfc", IDToken: testIDToken},
+		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := New(Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Client{oidc, meta} {
+		if _, err := c.SyncBackups(ctx, testBackups(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets := []string{testIDToken}
+	for _, r := range fake.Requests() {
+		for _, h := range []string{"X-Security-Token", "X-Auth-Token"} {
+			if v := r.Header.Get(h); v != "" {
+				secrets = append(secrets, v)
+			}
+		}
+	}
+	if len(secrets) < 3 {
+		t.Fatalf("only %d secrets seen", len(secrets))
+	}
+	log := buf.String()
+	if !strings.Contains(log, "/v3.0/OS-CREDENTIAL/securitytokens") || !strings.Contains(log, "/openstack/latest/securitykey") {
+		t.Fatalf("the exchanges are not logged: %s", log)
+	}
+	for _, s := range secrets {
+		if strings.Contains(log, s) {
+			t.Errorf("a secret (%.6s...) is in the logs", s)
+		}
+	}
+	// The secret keys never travel in a header: look for every one the
+	// fake issued, through the answers it logged.
+	for _, c := range []*Client{oidc, meta} {
+		for _, s := range c.Secrets() {
+			if strings.Contains(log, s) {
+				t.Errorf("a secret (%.6s...) is in the logs", s)
+			}
+		}
+	}
+}
+
+// TestAssumeRoleWithPassword: the user's token is scoped to the project of
+// the region in the user's own account, not to project_id, which is the
+// agency's account's; the agency's credentials sign the sync.
+func TestAssumeRoleWithPassword(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"}})
+	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: cbrfake.DefaultProjectID,
+		Auth:        PasswordAuth{UserName: testUser.Name, Password: testUser.Password, DomainName: testUser.Domain},
+		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainName: testUser.Domain}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
+		t.Fatal(err)
+	}
+	tr := requestsOf(fake, cbrfake.KindIAMToken)
+	if len(tr) != 1 || !strings.HasSuffix(string(tr[0].Body), `"scope":{"project":{"name":"cn-north-4"}}}}`) {
+		t.Fatalf("token requests %d: %s", len(tr), tr[0].Body)
+	}
+	st := requestsOf(fake, cbrfake.KindIAMSecurityToken)
+	if len(st) != 1 || st[0].Header.Get("X-Auth-Token") == "" {
+		t.Fatal("the agency was not assumed with the user's token")
+	}
+	checkTemporarySigned(t, fake, cbrfake.SourceAgency)
 }
