@@ -367,3 +367,6 @@ func (s *Server) handleMetadata(c *call) *response {
 
 // DomainID returns the ID the fake gives the account named name.
 func DomainID(name string) string { return derivedID("domain", name) }
+
+// UserID returns the ID the fake gives user name of the account domain.
+func UserID(domain, name string) string { return derivedID("user", domain+"/"+name) }

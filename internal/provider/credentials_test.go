@@ -609,3 +609,59 @@ func TestAccCredentialErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAccProjectNameUserIDDomainID: project_name names a sub-project
+// (looked up by exact name, or the scope of a password's token), user_id
+// replaces user_name and its domain, domain_id replaces domain_name; from
+// the provider block and from the environment.
+func TestAccProjectNameUserIDDomainID(t *testing.T) {
+	const sub = "cn-north-4_backup"
+	subProject := func(o *cbrfake.Options) { o.Region = sub; o.CallerDomain = "" }
+	scope := func(want string) func(*cbrfake.Server) error {
+		return func(fake *cbrfake.Server) error {
+			tr := requestsOf(fake, cbrfake.KindIAMToken)
+			if len(tr) != 1 || !strings.Contains(string(tr[0].Body), want) {
+				return fmt.Errorf("token request %s, want %s", tr[0].Body, want)
+			}
+			return nil
+		}
+	}
+	runCredentialCases(t, []credentialCase{
+		{
+			name: "token and project_name",
+			config: func(url, _ string) string {
+				return fakeProvider(url, `token = "`+cbrfake.DefaultToken+`"`, `project_name = "`+sub+`"`)
+			},
+			tune:  subProject,
+			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1},
+		},
+		{
+			name:   "access key and HW_PROJECT_NAME",
+			config: func(url, _ string) string { return fakeProvider(url) },
+			env: func(string, string) map[string]string {
+				return map[string]string{envAccessKey: testAK, envSecretKey: testSK, envProjectName: sub}
+			},
+			tune:  subProject,
+			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1},
+		},
+		{
+			name: "user_id and project_name",
+			config: func(url, _ string) string {
+				return fakeProvider(url, `user_id = "`+cbrfake.UserID(testDomain, testUser)+`"`, `password = "`+testPassword+`"`, `project_name = "`+sub+`"`)
+			},
+			tune:  subProject,
+			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindIAMAuthProjects: 0, cbrfake.KindSync: 1},
+			check: scope(`"user":{"id":"` + cbrfake.UserID(testDomain, testUser) + `","password":"` + testPassword + `"}}},"scope":{"project":{"name":"` + sub + `"}}`),
+		},
+		{
+			name:   "HW_DOMAIN_ID",
+			config: func(url, _ string) string { return fakeProvider(url) },
+			env: func(string, string) map[string]string {
+				return map[string]string{envUserName: testUser, envPassword: testPassword, envDomainID: cbrfake.DomainID(testDomain), envProjectName: sub}
+			},
+			tune:  subProject,
+			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 1},
+			check: scope(`"domain":{"id":"` + cbrfake.DomainID(testDomain) + `"}`),
+		},
+	})
+}
