@@ -665,3 +665,42 @@ func TestAccProjectNameUserIDDomainID(t *testing.T) {
 		},
 	})
 }
+
+// TestAccTemporaryManyResourcesOneRun: ten resources created in parallel in
+// one apply share one exchange for temporary credentials, agency's or
+// metadata service's, even when IAM is slow to answer.
+func TestAccTemporaryManyResourcesOneRun(t *testing.T) {
+	cases := []struct {
+		name, kind, source string
+		lines              []string
+	}{
+		{"assume_role", cbrfake.KindIAMSecurityToken, cbrfake.SourceAgency, []string{`access_key = "` + testAK + `"`, `secret_key = "` + testSK + `"`,
+			`assume_role {`, `  agency_name = "` + testAgency + `"`, `  domain_name = "` + testDomain + `"`, `}`}},
+		{"metadata", cbrfake.KindMetadata, cbrfake.SourceMetadata, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, url := temporaryFake(t, func(o *cbrfake.Options) { o.Metadata = true })
+			fake.InjectFault(tc.kind, cbrfake.Fault{Delay: 300 * time.Millisecond})
+			cfg := fakeProvider(url, tc.lines...) + manyConfig(10)
+			tfresource.ParallelTest(t, tfresource.TestCase{
+				ProtoV6ProviderFactories: providerFactoriesWith(nil, func(p *cbrProvider) { p.metadataEndpoint = url }),
+				Steps: []tfresource.TestStep{{
+					Config: cfg,
+					Check: func(*terraform.State) error {
+						if n, issued := fake.Count(tc.kind), fake.IssuedTemporary(""); n != 1 || issued != 1 {
+							return fmt.Errorf("%d exchanges and %d credentials issued, want 1 and 1", n, issued)
+						}
+						if _, err := signedWithTemporary(fake, tc.source); err != nil {
+							return err
+						}
+						if n := len(fake.Synced()); n != 10 {
+							return fmt.Errorf("%d backups synced, want 10", n)
+						}
+						return expectCalls(fake, cbrfake.KindIAMAuthProjects, 1)()
+					},
+				}},
+			})
+		})
+	}
+}

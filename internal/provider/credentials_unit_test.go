@@ -1,11 +1,14 @@
 package provider
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -161,5 +164,30 @@ func TestResolveCredentialSources(t *testing.T) {
 				tc.check(t, s)
 			}
 		})
+	}
+}
+
+// TestTokenSchema: token is the argument, auth_token its deprecated alias;
+// both are sensitive, as are every other secret argument.
+func TestTokenSchema(t *testing.T) {
+	var resp provider.SchemaResponse
+	(&cbrProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
+	attrs := resp.Schema.Attributes
+	tok, ok1 := attrs["token"].(schema.StringAttribute)
+	alias, ok2 := attrs["auth_token"].(schema.StringAttribute)
+	if !ok1 || !ok2 || !tok.Sensitive || !alias.Sensitive || tok.DeprecationMessage != "" || !strings.Contains(alias.DeprecationMessage, "Use token instead") {
+		t.Errorf("token %+v, auth_token %+v", tok, alias)
+	}
+	oidc, ok := resp.Schema.Blocks["assume_role_with_oidc"].(schema.ListNestedBlock)
+	if !ok {
+		t.Fatal("no assume_role_with_oidc block")
+	}
+	if idt, ok := oidc.NestedObject.Attributes["id_token"].(schema.StringAttribute); !ok || !idt.Sensitive {
+		t.Error("id_token is not sensitive")
+	}
+	for _, name := range []string{"secret_key", "security_token", "password"} {
+		if a, ok := attrs[name].(schema.StringAttribute); !ok || !a.Sensitive {
+			t.Errorf("%s is not sensitive", name)
+		}
 	}
 }
