@@ -208,7 +208,9 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 	oidc := resolveOIDC(m, getenv, &diags)
 	roles := resolveAssumeRoles(m, getenv, oidc != nil, &diags)
 	if prof != nil && prof.Agency != nil && len(m.AssumeRole) == 0 && oidc == nil {
-		roles = append(roles, *prof.Agency)
+		// The profile's agency replaces that of the HW_ASSUME_ROLE_*
+		// variables, as in the official provider.
+		roles = []cbr.AssumeRole{*prof.Agency}
 	}
 	s.AssumeRoles = roles
 	s.ProjectName = projectName.value

@@ -125,6 +125,13 @@ func TestResolveCredentialSources(t *testing.T) {
 				}
 			},
 			wantWarn: `Region Taken from the Profile: region (from HW_REGION_NAME) is "r", but the provider uses the region of profile "default", "cn-north-4".`},
+		{name: "the profile's agency replaces the environment's", env: merge(base, map[string]string{envSharedConfigFile: filepath.Join(dir, "config.json"),
+			envRegion: "cn-north-4", envAssumeAgency: "other", envAssumeDomainName: "x"}),
+			check: func(t *testing.T, s settings) {
+				if len(s.AssumeRoles) != 1 || s.AssumeRoles[0].AgencyName != testAgency {
+					t.Errorf("%+v", s.AssumeRoles)
+				}
+			}},
 		{name: "profile beats access_key", env: merge(base, map[string]string{envSharedConfigFile: filepath.Join(dir, "config.json"), envProfile: "sso", envRegion: "cn-north-4", envAccessKey: "AK", envSecretKey: "SK"}),
 			check: func(t *testing.T, s settings) {
 				if s.AccessKey != testTempAK || s.SecurityToken != testST {
