@@ -64,7 +64,7 @@ cat >"$work/module/fake_override.tf" <<EOF
 provider "cbr" {
   endpoints  = { cbr = "$url" }
   project_id = "0b1d2f3e4a5c6d7e8f9a0b1c2d3e4f5a"
-  auth_token = "fake-cbr-token"
+  token      = "fake-cbr-token"
 }
 EOF
 

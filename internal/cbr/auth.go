@@ -122,7 +122,10 @@ func (a AKSKAuth) Authenticate(_ context.Context, req *http.Request, body []byte
 //
 // A PasswordAuth only works through the Client built with it by New.
 type PasswordAuth struct {
+	// The user is UserID, or UserName in the domain DomainName (or
+	// DomainID when DomainName is empty).
 	UserName, Password, DomainName string
+	UserID, DomainID               string
 	// Now is the clock that decides when the token is renewed; nil means
 	// time.Now.
 	Now func() time.Time
@@ -158,8 +161,11 @@ func (p *passwordAuth) invalidate(req *http.Request) {
 
 // iamToken is a token issued by IAM.
 type iamToken struct {
+	// value is the token, or the security token of temporary credentials.
 	value     string
 	projectID string
+	// accessKey and secretKey are those of temporary credentials.
+	accessKey, secretKey string
 	// renewAt is when the token is replaced by a new one, a while before
 	// it expires; both are on the local clock.
 	renewAt, expiresAt time.Time

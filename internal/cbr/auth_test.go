@@ -204,19 +204,33 @@ func TestAKSKAuthTamperedRequests(t *testing.T) {
 }
 
 func TestAKSKAuthQueryIsSigned(t *testing.T) {
-	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}})
+	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}, ListProjects: true})
 	c := fakeClient(t, url, "", AKSKAuth{AccessKey: testAK, SecretKey: testSK})
 	pid, err := c.ProjectID(context.Background())
 	if err != nil || pid != cbrfake.DefaultProjectID {
 		t.Fatalf("ProjectID = %q, %v", pid, err)
 	}
-	look := requestsOf(fake, cbrfake.KindIAMProjects)
-	if len(look) != 1 || look[0].RawQuery != "name="+cbrfake.DefaultRegion || look[0].Status != 200 {
+	look := requestsOf(fake, cbrfake.KindIAMAuthProjects)
+	if len(look) != 1 || look[0].RawQuery != "" || look[0].Status != 200 {
 		t.Fatalf("lookups: %+v", look)
 	}
 	// The lookup is account-wide: no X-Project-Id.
 	if got := strings.Join(signedHeaders(t, look[0]), ";"); got != "accept;host;user-agent;x-sdk-date" {
 		t.Errorf("SignedHeaders = %s", got)
+	}
+
+	// A query is signed too: the fake recomputes the signature over it.
+	req, _ := http.NewRequest(http.MethodGet, url+"/v3/projects?name="+cbrfake.DefaultRegion+"&enabled=true", nil)
+	if err := (AKSKAuth{AccessKey: testAK, SecretKey: testSK}).Authenticate(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("signed request with a query: HTTP %d", resp.StatusCode)
 	}
 }
 
@@ -276,17 +290,40 @@ func TestProjectLookup(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		look := requestsOf(fake, cbrfake.KindIAMProjects)
+		look := requestsOf(fake, cbrfake.KindIAMAuthProjects)
 		if len(look) != 1 {
 			t.Fatalf("%d project lookups, want 1", len(look))
 		}
-		if look[0].Header.Get("X-Auth-Token") != cbrfake.DefaultToken || look[0].RawQuery != "name=cn-north-4" {
+		if look[0].Header.Get("X-Auth-Token") != cbrfake.DefaultToken || look[0].RawQuery != "" {
 			t.Errorf("lookup %s?%s with token %q", look[0].Path, look[0].RawQuery, look[0].Header.Get("X-Auth-Token"))
 		}
 		for _, r := range requestsOf(fake, cbrfake.KindSync) {
 			if r.Path != "/v3/"+cbrfake.DefaultProjectID+"/backups/sync" || r.Status != 200 {
 				t.Errorf("sync %s: %d", r.Path, r.Status)
 			}
+		}
+	})
+	t.Run("without the right to list projects", func(t *testing.T) {
+		// The fake refuses GET /v3/projects to these credentials, as IAM
+		// does to a user with CBR permissions only.
+		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}})
+		c := fakeClient(t, url, "", AKSKAuth{AccessKey: testAK, SecretKey: testSK})
+		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
+			t.Fatal(err)
+		}
+		if n := fake.Count(cbrfake.KindIAMProjects); n != 0 {
+			t.Errorf("%d calls of GET /v3/projects", n)
+		}
+	})
+	t.Run("project_name", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: "cn-east-3", ProjectName: "MOS", Auth: TokenAuth(cbrfake.DefaultToken)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := c.ProjectID(context.Background())
+		if err != nil || pid == "" || pid == cbrfake.DefaultProjectID || fake.Count(cbrfake.KindIAMAuthProjects) != 1 {
+			t.Fatalf("ProjectID = %q, %v", pid, err)
 		}
 	})
 	t.Run("configured project: no lookup", func(t *testing.T) {
@@ -308,7 +345,8 @@ func TestProjectLookup(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			_, err = c.SyncBackups(context.Background(), testBackups(1))
 			var authErr *AuthError
-			if !errors.As(err, &authErr) || authErr.Step != AuthStepProject || !strings.Contains(err.Error(), `IAM lists no project named "xx-nowhere-1"`) {
+			if !errors.As(err, &authErr) || authErr.Step != AuthStepProject ||
+				!strings.Contains(err.Error(), `IAM lists no project named "xx-nowhere-1" among the 3 projects these credentials may use (MOS, ap-southeast-1, cn-north-4; request id `) {
 				t.Fatalf("err = %T %v", err, err)
 			}
 			if MaybeApplied(err) {
@@ -316,7 +354,7 @@ func TestProjectLookup(t *testing.T) {
 			}
 		}
 		// A failed lookup is not cached: the next call tries again.
-		if n, s := fake.Count(cbrfake.KindIAMProjects), fake.Count(cbrfake.KindSync); n != 2 || s != 0 {
+		if n, s := fake.Count(cbrfake.KindIAMAuthProjects), fake.Count(cbrfake.KindSync); n != 2 || s != 0 {
 			t.Errorf("%d lookups and %d syncs, want 2 and 0", n, s)
 		}
 	})
@@ -332,7 +370,7 @@ func TestProjectLookup(t *testing.T) {
 	})
 	t.Run("several projects", func(t *testing.T) {
 		srv := http.NewServeMux()
-		srv.HandleFunc("/v3/projects", func(w http.ResponseWriter, r *http.Request) {
+		srv.HandleFunc("/v3/auth/projects", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Request-Id", "rid-1")
 			_, _ = io.WriteString(w, `{"projects":[{"id":"p1","name":"cn-north-4"},{"id":"p2","name":"cn-north-4"},{"id":"p3","name":"cn-east-3"}]}`)
 		})
@@ -343,9 +381,9 @@ func TestProjectLookup(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
-	t.Run("filter ignored by the server", func(t *testing.T) {
+	t.Run("exact name among all accessible projects", func(t *testing.T) {
 		srv := http.NewServeMux()
-		srv.HandleFunc("/v3/projects", func(w http.ResponseWriter, r *http.Request) {
+		srv.HandleFunc("/v3/auth/projects", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"projects":[{"id":"mos","name":"MOS"},{"id":"p1","name":"cn-north-4"},{"id":"p3","name":"cn-east-3"}]}`)
 		})
 		url := startHandler(t, srv)

@@ -70,13 +70,22 @@ type Config struct {
 	// Region is the region, which is also the name of its project in IAM.
 	// When ProjectID is empty, the project ID is looked up by this name.
 	Region string
+	// ProjectName is the name of the project whose ID is looked up when
+	// ProjectID is empty; empty means Region.
+	ProjectName string
 	// ProjectID is the project the calls are made in. When it is empty, it
 	// is looked up in IAM on the first call that needs it (or taken from
 	// the project of the token with PasswordAuth), once per Client.
 	ProjectID string
 	// Auth adds credentials to every request: TokenAuth, AKSKAuth,
-	// PasswordAuth, or an Authenticator of another package.
+	// PasswordAuth, MetadataAuth, OIDCAuth, or an Authenticator of another
+	// package.
 	Auth Authenticator
+	// AssumeRoles, when set, replace the credentials of Auth by the
+	// temporary credentials of an agency: Auth obtains the first agency's,
+	// each agency's obtain the next one's, and the last one's sign every
+	// call. They need the IAM endpoint.
+	AssumeRoles []AssumeRole
 	// HTTPClient sends the requests; nil means a client with a 60 s timeout.
 	HTTPClient *http.Client
 	// UserAgent is sent as the User-Agent header.
@@ -96,20 +105,19 @@ type Config struct {
 // Client calls the CBR API, and IAM for what authentication needs. It is
 // safe for concurrent use. It sends no request before the first call.
 type Client struct {
-	endpoint   *url.URL
-	iam        *url.URL // nil when IAM is not needed
-	region     string
-	auth       Authenticator
-	http       *http.Client
-	userAgent  string
-	maxRetries int
-	retryBase  time.Duration
-	retryMax   time.Duration
-	secrets    []string
-
-	// issued are the IAM tokens obtained with a password, masked like secrets.
-	secretsMu sync.Mutex
-	issued    []string
+	endpoint *url.URL
+	iam      *url.URL // nil when IAM is not needed
+	region   string
+	// projectName is the project looked up when project is empty.
+	projectName string
+	auth        Authenticator
+	http        *http.Client
+	userAgent   string
+	maxRetries  int
+	retryBase   time.Duration
+	retryMax    time.Duration
+	secretsMu   sync.Mutex
+	secrets     []string
 
 	// project is the project ID, configured or found on the first call.
 	projectMu     sync.Mutex
@@ -145,7 +153,7 @@ func parseEndpoint(what, endpoint, example string) (*url.URL, error) {
 		return nil, fmt.Errorf("invalid %s %q: %w", what, shown, err)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("invalid %s %q: credentials in the URL are not allowed; give them as auth_token, access_key and secret_key, or user_name and password", what, shown)
+		return nil, fmt.Errorf("invalid %s %q: credentials in the URL are not allowed; give them as token, access_key and secret_key, or user_name and password", what, shown)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" {
 		return nil, fmt.Errorf("invalid %s %q: want an http(s) URL such as %s", what, shown, example)
@@ -196,15 +204,21 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("an authenticator is required")
 	}
 	_, password := passwordCredentials(cfg.Auth)
-	needIAM := password || cfg.ProjectID == ""
-	if cfg.ProjectID == "" && strings.TrimSpace(cfg.Region) == "" {
+	_, oidc := cfg.Auth.(OIDCAuth)
+	needIAM := password || oidc || len(cfg.AssumeRoles) > 0 || cfg.ProjectID == ""
+	if cfg.ProjectID == "" && strings.TrimSpace(cfg.Region) == "" && strings.TrimSpace(cfg.ProjectName) == "" {
 		return nil, errors.New("a project ID, or a region to look it up by, is required")
 	}
 	var iam *url.URL
 	if needIAM {
 		if cfg.IAMEndpoint == "" {
-			if password {
+			switch {
+			case password:
 				return nil, errors.New("password authentication needs the IAM endpoint")
+			case oidc:
+				return nil, errors.New("exchanging an ID token needs the IAM endpoint")
+			case len(cfg.AssumeRoles) > 0:
+				return nil, errors.New("assuming an agency needs the IAM endpoint")
 			}
 			return nil, errors.New("looking the project ID up needs the IAM endpoint")
 		}
@@ -221,9 +235,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc = withLogging(hc)
 	c := &Client{
-		endpoint: u, iam: iam, region: cfg.Region, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent,
+		endpoint: u, iam: iam, region: cfg.Region, projectName: cfg.ProjectName, project: cfg.ProjectID, auth: cfg.Auth, http: hc, userAgent: cfg.UserAgent,
 		maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay, retryMax: cfg.RetryMaxDelay,
 		now: time.Now, randFloat: rand.Float64, sleep: SleepContext,
+	}
+	if c.projectName == "" {
+		c.projectName = cfg.Region
 	}
 	if c.retryBase <= 0 {
 		c.retryBase = DefaultRetryBaseDelay
@@ -240,13 +257,51 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if pa, ok := passwordCredentials(cfg.Auth); ok {
+		// With agencies, the project ID is the agency's account's: the
+		// user's token is scoped to the project of the region in its own.
+		scope := cfg.ProjectID
+		if len(cfg.AssumeRoles) > 0 {
+			scope = ""
+		}
 		c.auth = &passwordAuth{tokens: newTokenSource(func(ctx context.Context) (*iamToken, error) {
-			t, err := c.issueToken(ctx, pa, cfg.ProjectID)
+			t, err := c.issueToken(ctx, pa, scope)
 			if err == nil {
-				c.addSecret(t.value)
+				c.addSecrets(t.value)
 			}
 			return t, err
 		}, pa.Now)}
+	}
+	switch a := cfg.Auth.(type) {
+	case MetadataAuth:
+		ep := a.Endpoint
+		if ep == "" {
+			ep = DefaultMetadataEndpoint
+		}
+		mu, err := parseEndpoint("metadata endpoint", ep, DefaultMetadataEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		c.auth = &temporaryAuth{m: AuthMethodMetadata, now: c.clock, creds: newTokenSource(func(ctx context.Context) (*iamToken, error) {
+			return c.metadataCredentials(ctx, mu)
+		}, c.clock)}
+	case OIDCAuth:
+		if a.IdpID == "" || (a.IDToken == "") == (a.IDTokenFile == "") {
+			return nil, errors.New("an ID token exchange needs the identity provider ID and either an ID token or the file it is in")
+		}
+		c.auth = &temporaryAuth{m: AuthMethodOIDC, now: c.clock, creds: newTokenSource(func(ctx context.Context) (*iamToken, error) {
+			return c.oidcCredentials(ctx, a)
+		}, c.clock)}
+	}
+	if roles := append([]AssumeRole(nil), cfg.AssumeRoles...); len(roles) > 0 {
+		for _, r := range roles {
+			if r.AgencyName == "" || (r.DomainName == "" && r.DomainID == "") {
+				return nil, errors.New("assuming an agency needs its name and the name or ID of its account")
+			}
+		}
+		base := c.auth
+		c.auth = &temporaryAuth{m: AuthMethodAssumeRole, now: c.clock, creds: newTokenSource(func(ctx context.Context) (*iamToken, error) {
+			return c.assumeRoles(ctx, base, roles)
+		}, c.clock)}
 	}
 	return c, nil
 }
@@ -444,6 +499,8 @@ type outgoing struct {
 	body  []byte
 	// auth adds the credentials; nil sends none (the IAM token request).
 	auth Authenticator
+	// header holds extra headers to send.
+	header http.Header
 	// projectID is the project of a project-scoped call, sent as
 	// X-Project-Id with signed (AK/SK) credentials.
 	projectID string
@@ -484,6 +541,13 @@ func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
 		req, raw, err := c.send(ctx, o, target)
 		if err == nil {
 			return raw, nil
+		}
+		if req == nil {
+			// Nothing was sent: the request could not be built or
+			// authenticated (an IAM token, temporary credentials or the
+			// project could not be obtained). Whatever status the IAM
+			// answer inside err has, it is not this request's.
+			return nil, c.maskError(err)
 		}
 		// From here on, the error is logged and returned: without secrets.
 		err = c.maskError(err)
@@ -539,6 +603,11 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
+	for k, vs := range o.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 	if o.auth != nil {
 		if _, ok := o.auth.(interface{ sendsProjectID() bool }); ok && o.projectID != "" {
 			req.Header.Set("X-Project-Id", o.projectID)
@@ -583,6 +652,9 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 			apiErr = &APIError{StatusCode: resp.StatusCode, RequestID: requestID, Body: "(" + errAnswerTooLarge.Error() + ")"}
 		}
 		apiErr.Method, apiErr.URL = method, target
+		// An API that repeats a credential in its error must not make
+		// it show in a diagnostic.
+		apiErr.Code, apiErr.Message, apiErr.Body = c.MaskSecrets(apiErr.Code), c.MaskSecrets(apiErr.Message), c.MaskSecrets(apiErr.Body)
 		apiErr.RetryAfter = resp.Header.Get("Retry-After")
 		return req, nil, apiErr
 	}
@@ -595,16 +667,53 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 	return req, &rawAnswer{method: method, url: target, status: resp.StatusCode, requestID: requestID, header: resp.Header, body: data}, nil
 }
 
-// maskSecrets registers the configured secrets as masks on ctx's logger, a
+// maskSecrets registers the secrets (configured, and obtained since: IAM
+// tokens, temporary credentials, ID tokens) as masks on ctx's logger, a
 // second line of defence behind the redaction in the logging transport.
 func (c *Client) maskSecrets(ctx context.Context) context.Context {
-	secrets := c.secretValues()
+	secrets := c.Secrets()
 	if len(secrets) == 0 {
 		return ctx
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
 	return tflog.MaskMessageStrings(ctx, secrets...)
 }
+
+// Secrets returns the secrets the client knows: those configured and those
+// it obtained (IAM tokens, temporary secret keys and security tokens, ID
+// tokens), so that no message shows them.
+func (c *Client) Secrets() []string {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	return append([]string(nil), c.secrets...)
+}
+
+// MaskSecrets replaces every secret the client knows in s by Redacted.
+func (c *Client) MaskSecrets(s string) string {
+	return newMasker(c.Secrets()).text(s)
+}
+
+// addSecrets adds secrets obtained during the run to those masked.
+func (c *Client) addSecrets(secrets ...string) {
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, s := range secrets {
+		// Too short a value would mask ordinary text.
+		if len(s) < 8 {
+			continue
+		}
+		known := false
+		for _, k := range c.secrets {
+			known = known || k == s
+		}
+		if !known {
+			c.secrets = append(c.secrets, s)
+		}
+	}
+}
+
+// clock is c.now, for authenticators built before a test replaces c.now.
+func (c *Client) clock() time.Time { return c.now() }
 
 // snippet returns at most 512 bytes of an answer, for error messages, cut
 // at a character boundary.

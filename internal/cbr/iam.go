@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -22,11 +23,10 @@ type tokenRequest struct {
 			Methods  []string `json:"methods"`
 			Password struct {
 				User struct {
-					Name     string `json:"name"`
-					Password string `json:"password"`
-					Domain   struct {
-						Name string `json:"name"`
-					} `json:"domain"`
+					ID       string    `json:"id,omitempty"`
+					Name     string    `json:"name,omitempty"`
+					Password string    `json:"password"`
+					Domain   *idOrName `json:"domain,omitempty"`
 				} `json:"user"`
 			} `json:"password"`
 		} `json:"identity"`
@@ -37,6 +37,12 @@ type tokenRequest struct {
 			} `json:"project"`
 		} `json:"scope"`
 	} `json:"auth"`
+}
+
+// idOrName names an IAM object by ID or by name.
+type idOrName struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 // tokenAnswer is the part of IAM's token answer the client uses.
@@ -52,20 +58,30 @@ type tokenAnswer struct {
 }
 
 // issueToken gets a token for pa's user, scoped to projectID, or to the
-// project named after the region when projectID is empty.
+// project named c.projectName when projectID is empty.
 func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID string) (*iamToken, error) {
-	what := fmt.Sprintf("get an IAM token for user %q of domain %q", pa.UserName, pa.DomainName)
+	var what string
 	var req tokenRequest
 	req.Auth.Identity.Methods = []string{"password"}
-	req.Auth.Identity.Password.User.Name = pa.UserName
-	req.Auth.Identity.Password.User.Password = pa.Password
-	req.Auth.Identity.Password.User.Domain.Name = pa.DomainName
+	u := &req.Auth.Identity.Password.User
+	u.Password = pa.Password
+	switch {
+	case pa.UserID != "":
+		u.ID = pa.UserID
+		what = fmt.Sprintf("get an IAM token for user ID %s", pa.UserID)
+	case pa.DomainID != "" && pa.DomainName == "":
+		u.Name, u.Domain = pa.UserName, &idOrName{ID: pa.DomainID}
+		what = fmt.Sprintf("get an IAM token for user %q of domain ID %s", pa.UserName, pa.DomainID)
+	default:
+		u.Name, u.Domain = pa.UserName, &idOrName{Name: pa.DomainName}
+		what = fmt.Sprintf("get an IAM token for user %q of domain %q", pa.UserName, pa.DomainName)
+	}
 	if projectID != "" {
 		req.Auth.Scope.Project.ID = projectID
 		what += fmt.Sprintf(" scoped to project %s", projectID)
 	} else {
-		req.Auth.Scope.Project.Name = c.region
-		what += fmt.Sprintf(" scoped to project %q", c.region)
+		req.Auth.Scope.Project.Name = c.projectName
+		what += fmt.Sprintf(" scoped to project %q", c.projectName)
 	}
 	fail := func(err error) error {
 		return &AuthError{Step: AuthStepToken, What: what, Err: err}
@@ -125,24 +141,26 @@ func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID stri
 		return nil, bad("the token is not scoped to a project (no token.project.id)")
 	case projectID != "" && pid != projectID:
 		return nil, bad("the token is scoped to project %s instead of %s", pid, projectID)
-	case projectID == "" && answer.Token.Project.Name != "" && answer.Token.Project.Name != c.region:
-		return nil, bad("the token is scoped to project %q instead of %q", answer.Token.Project.Name, c.region)
+	case projectID == "" && answer.Token.Project.Name != "" && answer.Token.Project.Name != c.projectName:
+		return nil, bad("the token is scoped to project %q instead of %q", answer.Token.Project.Name, c.projectName)
 	}
 	return &iamToken{value: value, projectID: pid, renewAt: renewTime(start, lifetime), expiresAt: start.Add(lifetime)}, nil
 }
 
-// lookupProject finds the ID of the project named after the region with
-// GET /v3/projects?name={region}.
+// lookupProject finds the ID of the project named c.projectName among the
+// projects the credentials may use, with GET /v3/auth/projects: unlike
+// GET /v3/projects, IAM answers it for any valid credentials, without the
+// right to list the account's projects.
 func (c *Client) lookupProject(ctx context.Context) (string, error) {
-	what := fmt.Sprintf("look up the ID of project %q in IAM", c.region)
+	name := c.projectName
+	what := fmt.Sprintf("look up the ID of project %q in IAM", name)
 	fail := func(err error) (string, error) {
-		return "", &AuthError{Step: AuthStepProject, What: what, Err: err}
+		return "", authFailure(AuthStepProject, what, err)
 	}
 	raw, err := c.do(ctx, outgoing{
 		method: http.MethodGet,
 		base:   c.iam,
-		path:   "/projects",
-		query:  url.Values{"name": {c.region}},
+		path:   "/auth/projects",
 		auth:   c.auth,
 	})
 	if err != nil {
@@ -161,20 +179,30 @@ func (c *Client) lookupProject(ctx context.Context) (string, error) {
 	if err != nil {
 		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err})
 	}
-	// Filter by name here too: an IAM that ignored the filter must not
-	// make the client pick another region's project.
-	var ids []string
+	// The list holds every project the credentials may use: match the
+	// name exactly.
+	var ids, names []string
 	for _, p := range *answer.Projects {
-		if p.Name == c.region && p.ID != "" {
+		if p.Name == name && p.ID != "" {
 			ids = append(ids, p.ID)
 		}
+		names = append(names, p.Name)
 	}
 	switch len(ids) {
 	case 0:
-		return fail(fmt.Errorf("IAM lists no project named %q for these credentials (request id %s): check the region, or give the project ID", c.region, raw.requestID))
+		listed := "none"
+		if len(names) > 0 {
+			sort.Strings(names)
+			if len(names) > 20 {
+				names = append(names[:20], "…")
+			}
+			listed = strings.Join(names, ", ")
+		}
+		return fail(fmt.Errorf("IAM lists no project named %q among the %d projects these credentials may use (%s; request id %s): check the region (or project_name), or give the project ID",
+			name, len(*answer.Projects), listed, raw.requestID))
 	case 1:
 		return ids[0], nil
 	default:
-		return fail(fmt.Errorf("IAM lists %d projects named %q (%s; request id %s): give the project ID", len(ids), c.region, strings.Join(ids, ", "), raw.requestID))
+		return fail(fmt.Errorf("IAM lists %d projects named %q (%s; request id %s): give the project ID", len(ids), name, strings.Join(ids, ", "), raw.requestID))
 	}
 }

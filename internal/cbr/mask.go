@@ -14,32 +14,11 @@ import (
 
 // addSecret registers a secret obtained at run time (an IAM token), to be
 // masked in errors and logs like the configured ones.
-func (c *Client) addSecret(s string) {
-	if s == "" {
-		return
-	}
-	c.secretsMu.Lock()
-	defer c.secretsMu.Unlock()
-	for _, have := range c.issued {
-		if have == s {
-			return
-		}
-	}
-	c.issued = append(c.issued, s)
-}
+func (c *Client) addSecret(s string) { c.addSecrets(s) }
 
-// secretValues returns every secret to mask: the configured ones and the IAM
-// tokens obtained so far.
-func (c *Client) secretValues() []string {
-	c.secretsMu.Lock()
-	defer c.secretsMu.Unlock()
-	if len(c.issued) == 0 {
-		return c.secrets
-	}
-	all := make([]string, 0, len(c.secrets)+len(c.issued))
-	all = append(all, c.secrets...)
-	return append(all, c.issued...)
-}
+// secretValues returns every secret to mask: the configured ones and those
+// obtained so far.
+func (c *Client) secretValues() []string { return c.Secrets() }
 
 // maskError returns err with every secret of the client masked.
 func (c *Client) maskError(err error) error {

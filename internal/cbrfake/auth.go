@@ -31,6 +31,8 @@ type principal struct {
 	// account-wide (AK/SK).
 	projectID string
 	method    string // "token" or "aksk"
+	// domain is the account the credentials act in.
+	domain string
 }
 
 // unauthorized is a 401 APIGW.0301 error.
@@ -56,15 +58,15 @@ func (s *Server) authenticate(c *call) (*principal, *response) {
 
 func (s *Server) verifyToken(c *call, tok string) (*principal, *response) {
 	if s.staticTokens[tok] {
-		return &principal{projectID: s.opts.ProjectID, method: "token"}, nil
+		return &principal{projectID: s.opts.ProjectID, method: "token", domain: s.callerDomain()}, nil
 	}
 	s.mu.Lock()
 	it := s.issued[tok]
 	var expired bool
-	var pid string
+	var pid, domain string
 	if it != nil {
 		expired = it.expired || !s.now().Before(it.expiresAt)
-		pid = it.projectID
+		pid, domain = it.projectID, it.domain
 	}
 	s.mu.Unlock()
 	if it == nil {
@@ -73,7 +75,7 @@ func (s *Server) verifyToken(c *call, tok string) (*principal, *response) {
 	if expired {
 		return nil, apiError(c, http.StatusUnauthorized, "APIGW.0307", "The token must be updated.")
 	}
-	return &principal{projectID: pid, method: "token"}, nil
+	return &principal{projectID: pid, method: "token", domain: domain}, nil
 }
 
 // verifySignature verifies an SDK-HMAC-SHA256 signature by recomputing it
@@ -98,8 +100,19 @@ func (s *Server) verifySignature(c *call) (*principal, *response) {
 	}
 	ak, signedList, sig := params["Access"], params["SignedHeaders"], params["Signature"]
 	sk, ok := s.opts.AccessKeys[ak]
+	domain := s.callerDomain()
+	wantST, temporary := s.opts.SecurityTokens[ak]
 	if !ok {
-		return fail("unknown access key")
+		s.mu.Lock()
+		t := s.temporary[ak]
+		s.mu.Unlock()
+		if t == nil {
+			return fail("unknown access key")
+		}
+		if !s.now().Before(t.expiresAt) {
+			return nil, apiError(c, http.StatusUnauthorized, "APIGW.0307", "The security token has expired: get new temporary credentials.")
+		}
+		sk, domain, wantST, temporary = t.sk, t.domain, t.st, true
 	}
 	if !isLowerHex(sig, 64) {
 		return fail("Signature must be 64 lower-case hex characters")
@@ -128,8 +141,8 @@ func (s *Server) verifySignature(c *call) (*principal, *response) {
 
 	// Temporary credentials need their security token, and it must be signed.
 	gotST := r.Header.Values("X-Security-Token")
-	if want, temporary := s.opts.SecurityTokens[ak]; temporary {
-		if len(gotST) != 1 || subtle.ConstantTimeCompare([]byte(gotST[0]), []byte(want)) != 1 {
+	if temporary {
+		if len(gotST) != 1 || subtle.ConstantTimeCompare([]byte(gotST[0]), []byte(wantST)) != 1 {
 			return fail("X-Security-Token is missing or invalid for this temporary access key")
 		}
 		if !contains(signed, "x-security-token") {
@@ -220,7 +233,7 @@ func (s *Server) verifySignature(c *call) (*principal, *response) {
 				truncate(strings.Join(vals, ","), 64), c.projectID))
 		}
 	}
-	return &principal{method: "aksk"}, nil
+	return &principal{method: "aksk", domain: domain}, nil
 }
 
 // parseAuthParams parses "Access=AK, SignedHeaders=a;b, Signature=hex".
@@ -251,6 +264,11 @@ func (s *Server) checkProject(c *call, p *principal) *response {
 		return apiError(c, http.StatusForbidden, "BackupService.0006",
 			fmt.Sprintf("Forbidden: project_id %s in the request path is not a project of this account in region %s",
 				truncate(c.projectID, 64), s.opts.Region))
+	}
+	if p.domain != s.accountDomain {
+		return apiError(c, http.StatusForbidden, "BackupService.0006",
+			fmt.Sprintf("Forbidden: the credentials belong to account %s, not to the account of project_id %s; assume an agency of this account",
+				truncate(p.domain, 64), c.projectID))
 	}
 	if p.projectID != "" && p.projectID != c.projectID {
 		return apiError(c, http.StatusForbidden, "BackupService.0006",

@@ -90,7 +90,9 @@ func akOpts() Options {
 }
 
 func TestSignatureAccepted(t *testing.T) {
-	s, base := newStarted(t, akOpts())
+	opts := akOpts()
+	opts.ListProjects = true
+	s, base := newStarted(t, opts)
 	// Body as a model struct: the SDK JSON-encodes it (with a trailing newline).
 	req := signedRequest(t, base, signedSyncSpec(&model.BackupSyncReq{Sync: []model.BackupSync{{
 		BackupId: "b-1", BackupName: "n", BucketName: "bk", ImagePath: "p", ResourceId: "r", ResourceName: "rn",

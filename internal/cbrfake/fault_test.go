@@ -86,7 +86,7 @@ func TestFaultQueuePerKindFIFO(t *testing.T) {
 }
 
 func TestFaultIAMKinds(t *testing.T) {
-	s, base := newStarted(t, Options{Users: []User{testUser}})
+	s, base := newStarted(t, Options{Users: []User{testUser}, ListProjects: true})
 	s.InjectFault(KindIAMToken, Fault{Status: 503, RetryAfter: "1"})
 	s.InjectFault(KindIAMProjects, Fault{BrokenJSON: true})
 	body := tokenRequestBody("alice", testUser.Password, "acme", map[string]any{"name": DefaultRegion})

@@ -14,6 +14,7 @@ const IAMTimeFormat = "2006-01-02T15:04:05.000Z"
 
 type issuedToken struct {
 	projectID string
+	domain    string // the account the token acts in
 	expiresAt time.Time
 	expired   bool
 }
@@ -273,7 +274,7 @@ func (s *Server) handleIAMToken(c *call) *response {
 	tok := "MII" + base64.RawURLEncoding.EncodeToString(randomBytes(48))
 	expires := now.Add(s.opts.TokenTTL)
 	s.mu.Lock()
-	s.issued[tok] = &issuedToken{projectID: proj.id, expiresAt: expires}
+	s.issued[tok] = &issuedToken{projectID: proj.id, expiresAt: expires, domain: user.Domain}
 	s.issuedCount++
 	s.mu.Unlock()
 
@@ -309,10 +310,14 @@ type projectsEnvelope struct {
 	Projects []projectJSON      `json:"projects"`
 }
 
-// handleIAMProjects serves GET /v3/projects (filters: name, domain_id, enabled).
+// handleIAMProjects serves GET /v3/projects (filters: name, domain_id,
+// enabled) to callers with the right to list projects (Options.ListProjects).
 func (s *Server) handleIAMProjects(c *call) *response {
 	if _, errResp := s.authenticate(c); errResp != nil {
 		return errResp
+	}
+	if !s.opts.ListProjects {
+		return iamError(c, http.StatusForbidden, "IAM.0002", "You are not authorized to perform the requested action: identity:list_projects.")
 	}
 	q := c.r.URL.Query()
 	base := "http://" + c.r.Host
@@ -344,6 +349,42 @@ func (s *Server) handleIAMProjects(c *call) *response {
 	if c.r.URL.RawQuery != "" {
 		self += "?" + c.r.URL.RawQuery
 	}
+	return jsonResponse(http.StatusOK, projectsEnvelope{
+		Links:    map[string]*string{"self": &self, "previous": nil, "next": nil},
+		Projects: out,
+	})
+}
+
+// handleIAMAuthProjects serves GET /v3/auth/projects: the projects the
+// caller may use, which any valid credentials may ask for. Credentials of
+// another account see none of this account's projects.
+func (s *Server) handleIAMAuthProjects(c *call) *response {
+	p, errResp := s.authenticate(c)
+	if errResp != nil {
+		return errResp
+	}
+	if len(c.r.URL.Query()) > 0 {
+		return iamError(c, http.StatusBadRequest, "IAM.0007", "Request parameter is invalid: GET /v3/auth/projects takes no query parameters")
+	}
+	base := "http://" + c.r.Host
+	if c.r.TLS != nil {
+		base = "https://" + c.r.Host
+	}
+	domainID := derivedID("domain", s.accountDomain)
+	out := []projectJSON{}
+	if p.domain == s.accountDomain {
+		for _, pr := range s.projects {
+			out = append(out, projectJSON{
+				DomainID: domainID,
+				Enabled:  true,
+				ID:       pr.id,
+				Links:    map[string]string{"self": base + "/v3/projects/" + pr.id},
+				Name:     pr.name,
+				ParentID: domainID,
+			})
+		}
+	}
+	self := base + c.r.URL.Path
 	return jsonResponse(http.StatusOK, projectsEnvelope{
 		Links:    map[string]*string{"self": &self, "previous": nil, "next": nil},
 		Projects: out,

@@ -183,7 +183,7 @@ func TestIAMTokenByIDs(t *testing.T) {
 }
 
 func TestIAMProjects(t *testing.T) {
-	_, base := newStarted(t, Options{Users: []User{testUser}})
+	_, base := newStarted(t, Options{Users: []User{testUser}, ListProjects: true})
 	get := func(q string) []projectJSON {
 		t.Helper()
 		r := do(t, http.MethodGet, base+"/v3/projects"+q, nil, map[string]string{"X-Auth-Token": DefaultToken})
@@ -217,5 +217,38 @@ func TestIAMProjects(t *testing.T) {
 	}
 	if ps := get("?name=MOS"); len(ps) != 1 || ps[0].ID == DefaultProjectID {
 		t.Errorf("MOS %+v", ps)
+	}
+}
+
+// TestIAMProjectsNeedTheRight: without the right to list projects, IAM
+// refuses GET /v3/projects, and answers GET /v3/auth/projects (the projects
+// the caller may use) to any valid credentials; credentials of another
+// account see none of this account's projects.
+func TestIAMProjectsNeedTheRight(t *testing.T) {
+	_, base := newStarted(t, Options{Users: []User{testUser}})
+	tok := map[string]string{"X-Auth-Token": DefaultToken}
+	wantIAMError(t, do(t, http.MethodGet, base+"/v3/projects?name="+DefaultRegion, nil, tok), 403, "IAM.0002", "identity:list_projects")
+
+	r := do(t, http.MethodGet, base+"/v3/auth/projects", nil, tok)
+	var env struct {
+		Projects []projectJSON `json:"projects"`
+	}
+	if err := json.Unmarshal(r.body, &env); r.status != 200 || err != nil {
+		t.Fatalf("auth/projects: %d %s", r.status, r.body)
+	}
+	names := map[string]string{}
+	for _, p := range env.Projects {
+		names[p.Name] = p.ID
+	}
+	if len(env.Projects) != 3 || names[DefaultRegion] != DefaultProjectID {
+		t.Errorf("auth/projects %+v", env.Projects)
+	}
+	wantError(t, do(t, http.MethodGet, base+"/v3/auth/projects", nil, map[string]string{"X-Auth-Token": "nope"}), 401, "APIGW.0301", "")
+	wantIAMError(t, do(t, http.MethodGet, base+"/v3/auth/projects?name=x", nil, tok), 400, "IAM.0007", "no query parameters")
+
+	_, other := newStarted(t, Options{CallerDomain: "central"})
+	r = do(t, http.MethodGet, other+"/v3/auth/projects", nil, tok)
+	if r.status != 200 || !strings.Contains(string(r.body), `"projects":[]`) {
+		t.Errorf("another account's credentials: %d %s", r.status, r.body)
 	}
 }

@@ -5,6 +5,10 @@
 //   - GET  /v3/{project_id}/operation-logs/{operation_log_id}   (kind "operation_log")
 //   - POST /v3/auth/tokens                                       (kind "iam_token")
 //   - GET  /v3/projects                                          (kind "iam_projects")
+//   - GET  /v3/auth/projects                                     (kind "iam_auth_projects")
+//   - POST /v3.0/OS-CREDENTIAL/securitytokens                    (kind "iam_security_token")
+//   - POST /v3.0/OS-AUTH/id-token/tokens                         (kind "iam_id_token")
+//   - GET  /openstack/latest/securitykey                         (kind "metadata", the ECS metadata service)
 //
 // It is meant to be as strict as the real service: requests are authenticated
 // (X-Auth-Token or a real SDK-HMAC-SHA256 signature check), bodies are decoded
@@ -32,6 +36,7 @@
 //	404 BackupService.0012  unknown operation log
 //	400 1100 / IAM.0007     IAM token request missing / invalid parameter
 //	401 IAM.0401            IAM wrong user name, password or domain
+//	403 IAM.0002            GET /v3/projects without Options.ListProjects
 //	415 IAM.0007            IAM token request Content-Type not application/json
 package cbrfake
 
@@ -67,7 +72,10 @@ const (
 	KindOperationLog = "operation_log"
 	KindIAMToken     = "iam_token"
 	KindIAMProjects  = "iam_projects"
-	KindOther        = "other"
+	// KindIAMAuthProjects is GET /v3/auth/projects, the projects the
+	// caller may use.
+	KindIAMAuthProjects = "iam_auth_projects"
+	KindOther           = "other"
 )
 
 // Limits enforced by the fake.
@@ -96,6 +104,29 @@ type Options struct {
 	SecurityTokens map[string]string // AK -> required X-Security-Token (temporary credentials); such an AK must also be in AccessKeys
 	Users          []User            // IAM password users
 	TokenTTL       time.Duration     // lifetime of tokens issued by POST /v3/auth/tokens; default 24h
+	// ListProjects gives every caller the right to list the account's
+	// projects with GET /v3/projects (IAM's identity:list_projects, which
+	// users with CBR permissions only do not have). Without it, that call
+	// is refused with 403, as IAM does; GET /v3/auth/projects is always
+	// answered.
+	ListProjects bool
+	// CallerDomain is the account the static tokens and access keys belong
+	// to; empty means the served account. Another name models a central
+	// account: its credentials can assume the served account's Agencies,
+	// but CBR refuses them (403) and they see none of its projects.
+	CallerDomain string
+	// Agencies are the names of the served account's agencies that callers
+	// may assume (POST /v3.0/OS-CREDENTIAL/securitytokens, assume_role).
+	Agencies []string
+	// IDTokens are the OpenID Connect ID tokens the fake IAM exchanges for
+	// federated tokens (POST /v3.0/OS-AUTH/id-token/tokens).
+	IDTokens []IDToken
+	// Metadata makes GET /openstack/latest/securitykey answer temporary
+	// credentials, as on an ECS with an agency attached (404 otherwise).
+	Metadata bool
+	// TemporaryTTL, when set, is the lifetime of every temporary credential
+	// issued, whatever duration was asked for (tests of renewal).
+	TemporaryTTL time.Duration
 	// SharedOperationLog: true gives one operation_log_id for all entries of
 	// one sync request; false (default) gives one per entry.
 	SharedOperationLog bool
@@ -142,6 +173,7 @@ type Server struct {
 	defaultScript []Step
 	opLogs        map[string]*opLog
 	issued        map[string]*issuedToken
+	temporary     map[string]*tempCred
 	issuedCount   int
 	inFlight      int
 	maxInFlight   int
@@ -177,6 +209,8 @@ func New(opts Options) *Server {
 	opts.AccessKeys = copyMap(opts.AccessKeys)
 	opts.SecurityTokens = copyMap(opts.SecurityTokens)
 	opts.Users = append([]User(nil), opts.Users...)
+	opts.Agencies = append([]string(nil), opts.Agencies...)
+	opts.IDTokens = append([]IDToken(nil), opts.IDTokens...)
 
 	s := &Server{
 		opts:          opts,
@@ -187,6 +221,7 @@ func New(opts Options) *Server {
 		defaultScript: []Step{{Status: "waiting"}, {Status: "running"}, {Status: "success"}},
 		opLogs:        make(map[string]*opLog),
 		issued:        make(map[string]*issuedToken),
+		temporary:     make(map[string]*tempCred),
 	}
 	for _, t := range opts.Tokens {
 		if t != "" {
@@ -401,6 +436,14 @@ func (s *Server) route(c *call) {
 		allowed, kind, h = http.MethodPost, KindIAMToken, s.handleIAMToken
 	case p == "/v3/projects":
 		allowed, kind, h = http.MethodGet, KindIAMProjects, s.handleIAMProjects
+	case p == "/v3.0/OS-CREDENTIAL/securitytokens":
+		allowed, kind, h = http.MethodPost, KindIAMSecurityToken, s.handleSecurityTokens
+	case p == "/v3.0/OS-AUTH/id-token/tokens":
+		allowed, kind, h = http.MethodPost, KindIAMIDToken, s.handleIDToken
+	case p == "/openstack/latest/securitykey":
+		allowed, kind, h = http.MethodGet, KindMetadata, s.handleMetadata
+	case p == "/v3/auth/projects":
+		allowed, kind, h = http.MethodGet, KindIAMAuthProjects, s.handleIAMAuthProjects
 	case len(seg) == 4 && seg[0] == "v3" && seg[1] != "" && seg[2] == "backups" && seg[3] == "sync":
 		allowed, kind, h = http.MethodPost, KindSync, s.handleSync
 		c.projectID = seg[1]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"sort"
@@ -164,10 +165,10 @@ func TestAccAuthModes(t *testing.T) {
 		{
 			name:  "aksk looking the project up",
 			args:  []string{"access_key", testAK, "secret_key", testSK},
-			calls: map[string]int{cbrfake.KindIAMProjects: 1, cbrfake.KindSync: 1},
+			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1},
 			check: func(fake *cbrfake.Server) error {
-				look := requestsOf(fake, cbrfake.KindIAMProjects)[0]
-				if look.RawQuery != "name=cn-north-4" || look.Status != http.StatusOK {
+				look := requestsOf(fake, cbrfake.KindIAMAuthProjects)[0]
+				if look.RawQuery != "" || look.Status != http.StatusOK {
 					return fmt.Errorf("lookup ?%s answered %d", look.RawQuery, look.Status)
 				}
 				if err := checkSigned(look, testAK, "accept;host;user-agent;x-sdk-date", "", ""); err != nil {
@@ -277,9 +278,9 @@ func TestAccAuthEnvOnly(t *testing.T) {
 		{"token", map[string]string{envProjectID: cbrfake.DefaultProjectID, envAuthToken: cbrfake.DefaultToken},
 			map[string]int{cbrfake.KindSync: 1}},
 		{"aksk", map[string]string{envAccessKey: testAK, envSecretKey: testSK},
-			map[string]int{cbrfake.KindIAMProjects: 1, cbrfake.KindSync: 1}},
+			map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1}},
 		{"temporary aksk", map[string]string{envAccessKey: testTempAK, envSecretKey: testTempSK, envSecurityToken: testST},
-			map[string]int{cbrfake.KindIAMProjects: 1, cbrfake.KindSync: 1}},
+			map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1}},
 		{"password", map[string]string{envUserName: testUser, envPassword: testPassword, envDomainName: testDomain},
 			map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 1}},
 	}
@@ -297,7 +298,7 @@ func TestAccAuthEnvOnly(t *testing.T) {
 					Config:            cfg,
 					ConfigStateChecks: stateMatchesFake(fake, 2),
 					Check: func(*terraform.State) error {
-						for _, kind := range []string{cbrfake.KindSync, cbrfake.KindIAMProjects, cbrfake.KindIAMToken, cbrfake.KindOther} {
+						for _, kind := range []string{cbrfake.KindSync, cbrfake.KindIAMAuthProjects, cbrfake.KindIAMProjects, cbrfake.KindIAMToken, cbrfake.KindOther} {
 							if err := expectCalls(fake, kind, tc.calls[kind])(); err != nil {
 								return err
 							}
@@ -324,16 +325,16 @@ func TestAccAuthManyResourcesOneRun(t *testing.T) {
 		calls map[string]int
 	}{
 		{"password", []string{"user_name", testUser, "password", testPassword, "domain_name", testDomain},
-			map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindIAMProjects: 0, cbrfake.KindSync: 10}},
+			map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindIAMAuthProjects: 0, cbrfake.KindSync: 10}},
 		{"aksk", []string{"access_key", testAK, "secret_key", testSK},
-			map[string]int{cbrfake.KindIAMToken: 0, cbrfake.KindIAMProjects: 1, cbrfake.KindSync: 10}},
+			map[string]int{cbrfake.KindIAMToken: 0, cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 10}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, url := authFake(t, false)
 			// A slow IAM makes every resource wait for the same answer.
 			fake.InjectFault(cbrfake.KindIAMToken, cbrfake.Fault{Delay: 300 * time.Millisecond})
-			fake.InjectFault(cbrfake.KindIAMProjects, cbrfake.Fault{Delay: 300 * time.Millisecond})
+			fake.InjectFault(cbrfake.KindIAMAuthProjects, cbrfake.Fault{Delay: 300 * time.Millisecond})
 			cfg := authProvider(url, tc.args...) + manyConfig(10)
 			tfresource.ParallelTest(t, tfresource.TestCase{
 				ProtoV6ProviderFactories: providerFactories(nil),
@@ -397,7 +398,7 @@ func TestAccAuthRefused(t *testing.T) {
 				return authProvider(url, "project_id", cbrfake.DefaultProjectID, "auth_token", tok)
 			},
 			want: `(?s)Unable to Synchronize CBR Backups.*HTTP status: 401.*error_code: APIGW.0307.*error_msg: The token must be updated.*` + rid +
-				`.*The IAM token in auth_token \(or HW_AUTH_TOKEN\) was refused. IAM tokens are valid for 24 hours`,
+				`.*The IAM token in token \(or HW_AUTH_TOKEN\) was refused. IAM tokens are valid for 24 hours`,
 			calls: map[string]int{cbrfake.KindSync: 1, cbrfake.KindIAMToken: 0},
 		},
 		{
@@ -411,12 +412,49 @@ func TestAccAuthRefused(t *testing.T) {
 			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 0},
 		},
 		{
+			// This crashed the provider (nil pointer) before.
+			name: "wrong password with project_id",
+			config: func(_ *testing.T, _ *cbrfake.Server, url string) string {
+				return authProvider(url, "project_id", cbrfake.DefaultProjectID, "user_name", testUser, "password", "not-the-password", "domain_name", testDomain)
+			},
+			want: `(?s)Unable to Authenticate.*unable to get an IAM token for user "deployer" of domain "acme" scoped to project ` + cbrfake.DefaultProjectID +
+				`.*HTTP status: 401.*error_code: IAM.0401.*` + rid + `.*IAM refused the password`,
+			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 0},
+		},
+		{
+			name: "IAM 403 to the project lookup",
+			config: func(_ *testing.T, fake *cbrfake.Server, url string) string {
+				fake.InjectFault(cbrfake.KindIAMAuthProjects, cbrfake.Fault{Status: 403, ErrorCode: "IAM.0002", ErrorMsg: "You are not authorized"})
+				return authProvider(url, "access_key", testAK, "secret_key", testSK)
+			},
+			want:  `(?s)Unable to Authenticate.*look up the ID of project "cn-north-4" in IAM.*HTTP status: 403.*error_code: IAM.0002.*Set project_id \(or HW_PROJECT_ID\) to skip this lookup`,
+			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 0},
+		},
+		{
+			name: "IAM 500 to the token request with project_id",
+			config: func(_ *testing.T, fake *cbrfake.Server, url string) string {
+				fake.InjectFault(cbrfake.KindIAMToken, cbrfake.Fault{Status: 500}, cbrfake.Fault{Status: 500}, cbrfake.Fault{Status: 500}, cbrfake.Fault{Status: 500})
+				return authProvider(url, "project_id", cbrfake.DefaultProjectID, "max_retries", "0", "user_name", testUser, "password", testPassword, "domain_name", testDomain)
+			},
+			want:  `(?s)Unable to Authenticate.*unable to get an IAM token.*HTTP status: 500`,
+			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 0},
+		},
+		{
+			name: "IAM refusing connections",
+			config: func(t *testing.T, _ *cbrfake.Server, url string) string {
+				return fmt.Sprintf("provider \"cbr\" {\n  region = %q\n  max_retries = 0\n  endpoints = { cbr = %q, iam = %q }\n  user_name = %q\n  password = %q\n  domain_name = %q\n  project_id = %q\n}\n",
+					cbrfake.DefaultRegion, url, refusedURL(t), testUser, testPassword, testDomain, cbrfake.DefaultProjectID)
+			},
+			want:  `(?s)Unable to Authenticate.*unable to get an IAM token.*connection refused`,
+			calls: map[string]int{cbrfake.KindIAMToken: 0, cbrfake.KindSync: 0},
+		},
+		{
 			name: "project lookup finds nothing",
 			config: func(_ *testing.T, _ *cbrfake.Server, url string) string {
 				return strings.Replace(authProvider(url, "access_key", testAK, "secret_key", testSK), `"cn-north-4"`, `"cn-nowhere-9"`, 1)
 			},
-			want:  `(?s)Unable to Authenticate.*look up the ID of project "cn-nowhere-9" in IAM: IAM lists no project named "cn-nowhere-9".*Set project_id \(or HW_PROJECT_ID\) to skip this lookup`,
-			calls: map[string]int{cbrfake.KindIAMProjects: 1, cbrfake.KindSync: 0},
+			want:  `(?s)Unable to Authenticate.*look up the ID of project "cn-nowhere-9" in IAM: IAM lists no project named "cn-nowhere-9" among the 3 projects these credentials may use \(MOS, ap-southeast-1, cn-north-4; request id [0-9a-f]{32}\).*Set project_id \(or HW_PROJECT_ID\) to skip this lookup`,
+			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 0},
 		},
 	}
 	for _, tc := range cases {
@@ -440,6 +478,18 @@ func TestAccAuthRefused(t *testing.T) {
 			})
 		})
 	}
+}
+
+// refusedURL returns the URL of a loopback port nothing listens on.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
 }
 
 // issueToken gets a token from the fake's IAM, as a user would.

@@ -5,15 +5,13 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -46,11 +44,15 @@ type cbrProvider struct {
 	// Zero means the cbr package defaults; tests shorten them.
 	retryBaseDelay, retryMaxDelay time.Duration
 	requestTimeout                time.Duration
+	// metadataEndpoint replaces the ECS metadata service's address; tests
+	// point it at a fake. Empty means cbr.DefaultMetadataEndpoint.
+	metadataEndpoint string
 }
 
 type providerModel struct {
 	Region        types.String `tfsdk:"region"`
 	ProjectID     types.String `tfsdk:"project_id"`
+	Token         types.String `tfsdk:"token"`
 	AuthToken     types.String `tfsdk:"auth_token"`
 	AccessKey     types.String `tfsdk:"access_key"`
 	SecretKey     types.String `tfsdk:"secret_key"`
@@ -58,37 +60,40 @@ type providerModel struct {
 	UserName      types.String `tfsdk:"user_name"`
 	Password      types.String `tfsdk:"password"`
 	DomainName    types.String `tfsdk:"domain_name"`
-	AuthURL       types.String `tfsdk:"auth_url"`
-	Cloud         types.String `tfsdk:"cloud"`
-	Endpoints     types.Map    `tfsdk:"endpoints"`
-	Insecure      types.Bool   `tfsdk:"insecure"`
-	CACertFile    types.String `tfsdk:"cacert_file"`
-	MaxRetries    types.Int64  `tfsdk:"max_retries"`
+	DomainID      types.String `tfsdk:"domain_id"`
+	UserID        types.String `tfsdk:"user_id"`
+	ProjectName   types.String `tfsdk:"project_name"`
+
+	AssumeRole         []assumeRoleModel `tfsdk:"assume_role"`
+	AssumeRoleWithOIDC []oidcModel       `tfsdk:"assume_role_with_oidc"`
+	SharedConfigFile   types.String      `tfsdk:"shared_config_file"`
+	Profile            types.String      `tfsdk:"profile"`
+
+	AuthURL    types.String `tfsdk:"auth_url"`
+	Cloud      types.String `tfsdk:"cloud"`
+	Endpoints  types.Map    `tfsdk:"endpoints"`
+	Insecure   types.Bool   `tfsdk:"insecure"`
+	CACertFile types.String `tfsdk:"cacert_file"`
+	MaxRetries types.Int64  `tfsdk:"max_retries"`
 }
 
-// Environment variables, named as in the official Huawei Cloud provider.
-const (
-	envRegion        = "HW_REGION_NAME"
-	envProjectID     = "HW_PROJECT_ID"
-	envAuthToken     = "HW_AUTH_TOKEN"
-	envAccessKey     = "HW_ACCESS_KEY"
-	envSecretKey     = "HW_SECRET_KEY"
-	envSecurityToken = "HW_SECURITY_TOKEN"
-	envUserName      = "HW_USER_NAME"
-	envPassword      = "HW_USER_PASSWORD"
-	envDomainName    = "HW_DOMAIN_NAME"
-	envAuthURL       = "HW_AUTH_URL"
-	envCloud         = "HW_CLOUD"
-	envInsecure      = "HW_INSECURE"
-	envCACert        = "HW_CACERT"
-	envMaxRetries    = "HW_MAX_RETRIES"
+// assumeRoleModel is an assume_role block.
+type assumeRoleModel struct {
+	AgencyName types.String `tfsdk:"agency_name"`
+	DomainName types.String `tfsdk:"domain_name"`
+	DomainID   types.String `tfsdk:"domain_id"`
+	Duration   types.Int64  `tfsdk:"duration"`
+}
 
-	defaultCloud = "myhuaweicloud.com"
-	// Regions whose name starts with europeRegionPrefix are served under
-	// europeCloud, as in the official provider.
-	europeCloud        = "myhuaweicloud.eu"
-	europeRegionPrefix = "eu-west-1"
-)
+// oidcModel is an assume_role_with_oidc block.
+type oidcModel struct {
+	AgencyName  types.String `tfsdk:"agency_name"`
+	DomainID    types.String `tfsdk:"domain_id"`
+	IdpID       types.String `tfsdk:"idp_id"`
+	IDToken     types.String `tfsdk:"id_token"`
+	IDTokenFile types.String `tfsdk:"id_token_file"`
+	Duration    types.Int64  `tfsdk:"duration"`
+}
 
 // endpointKeys are the services whose endpoint the endpoints map may override.
 var endpointKeys = []string{"cbr", "iam"}
@@ -101,8 +106,72 @@ func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Imports (synchronizes) on-premises VMware backups stored in OBS into Huawei Cloud Backup and Recovery (CBR). " +
-			"Authenticates with an IAM token (`auth_token`), an access key and secret key (`access_key`, `secret_key`, and `security_token` for temporary credentials) " +
-			"or an IAM user's password (`user_name`, `password`, `domain_name`), in that order of precedence when several are set.",
+			"Authenticates, in this order of precedence when several are set, with an IAM token (`token`); an access key pair (`access_key`, `secret_key`, " +
+			"with `security_token` for temporary credentials), taken from an OpenID Connect ID token (`assume_role_with_oidc`) or a Huawei Cloud CLI profile " +
+			"(`shared_config_file`, `profile`) when those are set; an IAM user's password (`user_name` or `user_id`, `password`); " +
+			"and, when none is set, the temporary credentials of the agency attached to the ECS the provider runs on (ECS metadata service). " +
+			"`assume_role` then replaces the credentials by an agency's.",
+		Blocks: map[string]schema.Block{
+			"assume_role": schema.ListNestedBlock{
+				MarkdownDescription: "Use the temporary credentials of an agency instead of the configured credentials: the configured credentials obtain the agency's " +
+					"(IAM `POST /v3.0/OS-CREDENTIAL/securitytokens`, method `assume_role`) on the first API call, and those sign every call; they are shared by all " +
+					"resources of the run and renewed before they expire. This is how a central account imports into the accounts it serves. " +
+					"Several blocks assume a chain of agencies, each with the credentials of the one before. Without a block, `" + envAssumeAgency + "` " +
+					"(with `" + envAssumeDomainName + "` or `" + envAssumeDomainID + "`, and `" + envAssumeDuration + "`) sets one.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"agency_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the agency. Can also be set with `" + envAssumeAgency + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the account (IAM domain) the agency belongs to. Can also be set with `" + envAssumeDomainName + "`. One of `domain_name` and `domain_id` is required.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the account the agency belongs to, instead of `domain_name`. Can also be set with `" + envAssumeDomainID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"duration": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default (15 minutes); the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+					},
+				}},
+			},
+			"assume_role_with_oidc": schema.ListNestedBlock{
+				MarkdownDescription: "Exchange an OpenID Connect ID token (such as the workload identity token HCP Terraform gives each run) for the temporary credentials " +
+					"of an agency, with no stored secret at all: IAM `POST /v3.0/OS-AUTH/id-token/tokens` with the identity provider `idp_id`, then temporary credentials " +
+					"of the federated user, then the agency's (`assume_role`). Takes precedence over `access_key` and `profile`; `token` takes precedence over it. " +
+					"Without a block, `" + envAssumeIdpID + "` sets it, with the other `HW_ASSUME_ROLE_*` variables.",
+				Validators: []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"agency_name": schema.StringAttribute{
+						MarkdownDescription: "The name of the agency whose credentials sign the calls. Can also be set with `" + envAssumeAgency + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"domain_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the account the agency belongs to. Can also be set with `" + envAssumeDomainID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"idp_id": schema.StringAttribute{
+						MarkdownDescription: "The ID of the OpenID Connect identity provider configured in IAM. Can also be set with `" + envAssumeIdpID + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"id_token": schema.StringAttribute{
+						MarkdownDescription: "The ID token. Can also be set with `" + envAssumeIDToken + "`. Set `id_token` or `id_token_file`; when neither is set, " +
+							"the provider uses `" + envTFCWorkloadToken + "`, the workload identity token HCP Terraform (Terraform Cloud) gives the run.",
+						Optional: true, Sensitive: true, Validators: []validator.String{notBlank()},
+					},
+					"id_token_file": schema.StringAttribute{
+						MarkdownDescription: "The path of a file holding the ID token, read again whenever the credentials are renewed. Can also be set with `" + envAssumeIDTokenFile + "`.",
+						Optional:            true, Validators: []validator.String{notBlank()},
+					},
+					"duration": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default; the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+					},
+				}},
+			},
+		},
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
 				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints, and as the name of the project " +
@@ -114,17 +183,24 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`. " +
 					"When it is not set, the provider looks up the ID of the project named after `region` in IAM on its first API call " +
-					"(`GET /v3/projects?name={region}`; with password authentication the ID comes with the IAM token instead), once per run.",
+					"(`GET /v3/auth/projects`, the projects the credentials may use, which needs no right to list the account's projects; with password authentication the ID comes with the IAM token instead), once per run.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
-			"auth_token": schema.StringAttribute{
+			"token": schema.StringAttribute{
 				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Takes precedence over the other credentials. " +
 					"IAM tokens are valid for 24 hours and cannot be renewed by the provider: when a token is refused, get a new one. " +
 					"Can also be set with `" + envAuthToken + "`.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{notBlank()},
+			},
+			"auth_token": schema.StringAttribute{
+				MarkdownDescription: "The former name of `token`, kept as an alias. Can also be set with `" + envAuthToken + "`.",
+				DeprecationMessage:  "Use token instead: auth_token is an alias of token, kept so that existing configurations keep working, and will be removed in a future major version.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators:          []validator.String{notBlank()},
 			},
 			"access_key": schema.StringAttribute{
 				MarkdownDescription: "The access key ID (AK) of an access key pair; every request is signed with it and `secret_key` (SDK-HMAC-SHA256). " +
@@ -159,10 +235,39 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators:          []validator.String{notBlank()},
 			},
 			"domain_name": schema.StringAttribute{
-				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Required for password authentication, ignored otherwise. " +
+				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Password authentication with `user_name` needs it or `domain_id`; ignored otherwise. " +
 					"Can also be set with `" + envDomainName + "`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
+			},
+			"domain_id": schema.StringAttribute{
+				MarkdownDescription: "The ID of the account `user_name` belongs to, instead of `domain_name`. Can also be set with `" + envDomainID + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"user_id": schema.StringAttribute{
+				MarkdownDescription: "The ID of an IAM user, for password authentication instead of `user_name` (no domain needed). Can also be set with `" + envUserID + "`.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
+			},
+			"project_name": schema.StringAttribute{
+				MarkdownDescription: "The name of the project whose ID is looked up when `project_id` is not set, for sub-projects such as `cn-north-4_backup`. " +
+					"Can also be set with `" + envProjectName + "`. Defaults to `region`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"shared_config_file": schema.StringAttribute{
+				MarkdownDescription: "The path of the Huawei Cloud CLI (KooCLI) configuration file to read credentials from, as the official provider does: " +
+					"an access key pair (with its security token), or the temporary credentials of an SSO profile, and the profile's region, project ID " +
+					"and agency (`assume_role`). Can also be set with `" + envSharedConfigFile + "`. Defaults to `~/.hcloud/config.json` when `profile` is set. " +
+					"Its values replace `access_key`, `secret_key`, `security_token`, `region` and `project_id`.",
+				Optional:   true,
+				Validators: []validator.String{notBlank()},
+			},
+			"profile": schema.StringAttribute{
+				MarkdownDescription: "The profile of `shared_config_file` to use. Can also be set with `" + envProfile + "`. Defaults to the file's current profile.",
+				Optional:            true,
+				Validators:          []validator.String{notBlank()},
 			},
 			"auth_url": schema.StringAttribute{
 				MarkdownDescription: "The IAM identity endpoint, with its version, used for password authentication and the project ID lookup. " +
@@ -209,16 +314,6 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 	}
 }
 
-// authMode is the way the provider authenticates.
-type authMode string
-
-const (
-	authNone     authMode = ""
-	authToken    authMode = "token"
-	authAKSK     authMode = "aksk"
-	authPassword authMode = "password"
-)
-
 // humanDuration writes a whole number of minutes or seconds for the docs.
 func humanDuration(d time.Duration) string {
 	n, unit := d.Seconds(), "second"
@@ -231,40 +326,6 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%g %s", n, unit)
 }
 
-// settings is the provider configuration after environment fallbacks and
-// defaults have been applied.
-type settings struct {
-	Region, ProjectID, Cloud string
-	CBREndpoint              string
-	// IAMEndpoint is the identity endpoint (with /v3); empty when neither
-	// region, auth_url nor endpoints.iam tells it.
-	IAMEndpoint string
-	Insecure    bool
-
-	Auth                                authMode
-	AuthToken                           string
-	AccessKey, SecretKey, SecurityToken string
-	UserName, Password, DomainName      string
-
-	// CACertFile is the CA bundle's path; CACertSource names where it was
-	// set (cacert_file or HW_CACERT), for error messages.
-	CACertFile, CACertSource string
-	MaxRetries               int
-}
-
-// authenticator returns the cbr authenticator of s.Auth.
-func (s settings) authenticator() cbr.Authenticator {
-	switch s.Auth {
-	case authToken:
-		return cbr.TokenAuth(s.AuthToken)
-	case authAKSK:
-		return cbr.AKSKAuth{AccessKey: s.AccessKey, SecretKey: s.SecretKey, SecurityToken: s.SecurityToken}
-	case authPassword:
-		return cbr.PasswordAuth{UserName: s.UserName, Password: s.Password, DomainName: s.DomainName}
-	}
-	return nil
-}
-
 // Configure validates the configuration and builds the client. It sends no
 // request: the client authenticates, and looks the project up, on its first
 // API call, so that a plan makes no API call at all.
@@ -275,6 +336,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 	s, diags := resolveSettings(m, p.getenv)
+	s.MetadataEndpoint = p.metadataEndpoint
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -309,13 +371,15 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		IAMEndpoint:    s.IAMEndpoint,
 		Region:         s.Region,
 		ProjectID:      s.ProjectID,
+		ProjectName:    s.ProjectName,
 		Auth:           s.authenticator(),
+		AssumeRoles:    s.AssumeRoles,
 		HTTPClient:     hc,
 		UserAgent:      fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
 		MaxRetries:     s.MaxRetries,
 		RetryBaseDelay: p.retryBaseDelay,
 		RetryMaxDelay:  p.retryMaxDelay,
-		Secrets:        []string{s.AuthToken, s.SecretKey, s.SecurityToken, s.Password},
+		Secrets:        s.secrets(),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
@@ -334,30 +398,6 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.DataSourceData = client
 }
 
-// resolved is one string setting and where it came from.
-type resolved struct {
-	attr, env, value string
-	fromEnv          bool
-}
-
-// String names the setting and its source, for diagnostics.
-func (r resolved) String() string {
-	if r.fromEnv {
-		return fmt.Sprintf("%s (from %s)", r.attr, r.env)
-	}
-	return r.attr
-}
-
-func (r resolved) set() bool { return r.value != "" }
-
-// removal tells how to unset the setting.
-func (r resolved) removal() string {
-	if r.fromEnv {
-		return "unset " + r.env
-	}
-	return "remove " + r.attr + " from the provider block"
-}
-
 // loadCACert reads and checks a CA bundle, reporting problems on the
 // cacert_file attribute.
 func loadCACert(file, source string, diags *diag.Diagnostics) []byte {
@@ -373,260 +413,6 @@ func loadCACert(file, source string, diags *diag.Diagnostics) []byte {
 		return nil
 	}
 	return data
-}
-
-// resolveSettings applies environment fallbacks (configuration wins) and
-// defaults, chooses the credentials, and reports what is missing, half given
-// or unknown on the attribute's path.
-func resolveSettings(m providerModel, getenv func(string) string) (settings, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	var s settings
-
-	str := func(attr string, v types.String, env string) resolved {
-		r := resolved{attr: attr, env: env}
-		switch {
-		case v.IsUnknown():
-			diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
-				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", attr, env))
-		case !v.IsNull():
-			r.value = strings.TrimSpace(v.ValueString())
-		default:
-			r.value = strings.TrimSpace(getenv(env))
-			r.fromEnv = r.value != ""
-		}
-		return r
-	}
-	region := str("region", m.Region, envRegion)
-	projectID := str("project_id", m.ProjectID, envProjectID)
-	token := str("auth_token", m.AuthToken, envAuthToken)
-	ak := str("access_key", m.AccessKey, envAccessKey)
-	sk := str("secret_key", m.SecretKey, envSecretKey)
-	st := str("security_token", m.SecurityToken, envSecurityToken)
-	user := str("user_name", m.UserName, envUserName)
-	password := str("password", m.Password, envPassword)
-	domain := str("domain_name", m.DomainName, envDomainName)
-	authURL := str("auth_url", m.AuthURL, envAuthURL)
-	cloud := str("cloud", m.Cloud, envCloud)
-	s.Region, s.ProjectID, s.Cloud = region.value, projectID.value, cloud.value
-	if s.Cloud == "" {
-		s.Cloud = defaultCloud
-		if strings.HasPrefix(s.Region, europeRegionPrefix) {
-			s.Cloud = europeCloud
-		}
-	}
-
-	switch {
-	case m.Insecure.IsUnknown():
-		diags.AddAttributeError(path.Root("insecure"), "Unknown Provider Value: insecure",
-			"The provider cannot be configured because insecure is not known until apply. Set it to true or false, or leave it out and set the "+envInsecure+" environment variable.")
-	case !m.Insecure.IsNull():
-		s.Insecure = m.Insecure.ValueBool()
-	case getenv(envInsecure) != "":
-		b, err := strconv.ParseBool(strings.TrimSpace(getenv(envInsecure)))
-		if err != nil {
-			diags.AddAttributeError(path.Root("insecure"), "Invalid Environment Variable "+envInsecure,
-				fmt.Sprintf("%s is %q; it must be true or false.", envInsecure, getenv(envInsecure)))
-		}
-		s.Insecure = b
-	}
-
-	switch {
-	case m.CACertFile.IsUnknown():
-		diags.AddAttributeError(path.Root("cacert_file"), "Unknown Provider Value: cacert_file",
-			"The provider cannot be configured because cacert_file is not known until apply. Set it to a value known at plan time, or leave it out and set the "+envCACert+" environment variable.")
-	case !m.CACertFile.IsNull():
-		s.CACertFile, s.CACertSource = strings.TrimSpace(m.CACertFile.ValueString()), "cacert_file"
-	case strings.TrimSpace(getenv(envCACert)) != "":
-		s.CACertFile, s.CACertSource = strings.TrimSpace(getenv(envCACert)), envCACert
-	}
-
-	s.MaxRetries = cbr.DefaultMaxRetries
-	switch {
-	case m.MaxRetries.IsUnknown():
-		diags.AddAttributeError(path.Root("max_retries"), "Unknown Provider Value: max_retries",
-			"The provider cannot be configured because max_retries is not known until apply. Set it to a number known at plan time, or leave it out and set the "+envMaxRetries+" environment variable.")
-	case !m.MaxRetries.IsNull():
-		// The attribute's validator reports values out of range.
-		s.MaxRetries = int(min(max(m.MaxRetries.ValueInt64(), 0), cbr.MaxRetriesLimit))
-	case strings.TrimSpace(getenv(envMaxRetries)) != "":
-		v := strings.TrimSpace(getenv(envMaxRetries))
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > cbr.MaxRetriesLimit {
-			diags.AddAttributeError(path.Root("max_retries"), "Invalid Environment Variable "+envMaxRetries,
-				fmt.Sprintf("%s is %q; it must be a whole number from 0 to %d.", envMaxRetries, getenv(envMaxRetries), cbr.MaxRetriesLimit))
-		} else {
-			s.MaxRetries = n
-		}
-	}
-
-	endpoints := map[string]string{}
-	if m.Endpoints.IsUnknown() {
-		diags.AddAttributeError(path.Root("endpoints"), "Unknown Provider Value: endpoints",
-			"The provider cannot be configured because endpoints is not known until apply. Set it to values known at plan time.")
-	} else if !m.Endpoints.IsNull() {
-		for k, v := range m.Endpoints.Elements() {
-			sv, ok := v.(types.String)
-			if !ok || sv.IsUnknown() {
-				diags.AddAttributeError(path.Root("endpoints").AtMapKey(k), "Unknown Provider Value: endpoints."+k,
-					"The provider cannot be configured because endpoints."+k+" is not known until apply. Set it to a value known at plan time.")
-				continue
-			}
-			u, err := normalizeEndpoint(sv.ValueString())
-			if err != nil {
-				diags.AddAttributeError(path.Root("endpoints").AtMapKey(k), "Invalid Endpoint", fmt.Sprintf("endpoints.%s: %s", k, err))
-				continue
-			}
-			endpoints[k] = u
-		}
-	}
-	if authURL.set() {
-		u, err := normalizeEndpoint(authURL.value)
-		if err != nil {
-			diags.AddAttributeError(path.Root("auth_url"), "Invalid Endpoint", fmt.Sprintf("%s: %s", authURL, err))
-		}
-		authURL.value = withDefaultPath(u, "/v3")
-	}
-	if diags.HasError() {
-		return s, diags
-	}
-
-	s.Auth = chooseCredentials(&diags, token, ak, sk, st, user, password, domain)
-	switch s.Auth {
-	case authToken:
-		s.AuthToken = token.value
-	case authAKSK:
-		s.AccessKey, s.SecretKey, s.SecurityToken = ak.value, sk.value, st.value
-	case authPassword:
-		s.UserName, s.Password, s.DomainName = user.value, password.value, domain.value
-	}
-
-	// The IAM endpoint: endpoints.iam, then auth_url, then the default.
-	switch {
-	case endpoints["iam"] != "":
-		s.IAMEndpoint = endpoints["iam"]
-		if !strings.HasSuffix(s.IAMEndpoint, "/v3") {
-			s.IAMEndpoint += "/v3"
-		}
-		if authURL.set() && !authURL.fromEnv {
-			diags.AddAttributeWarning(path.Root("auth_url"), "auth_url Ignored",
-				fmt.Sprintf("Both auth_url and endpoints.iam are set: the provider uses endpoints.iam (%s) and ignores auth_url (%s).", s.IAMEndpoint, authURL.value))
-		}
-	case authURL.set():
-		s.IAMEndpoint = authURL.value
-	case s.Region != "":
-		s.IAMEndpoint = fmt.Sprintf("https://iam.%s.%s/v3", s.Region, s.Cloud)
-	}
-
-	if s.ProjectID == "" && s.Region == "" {
-		diags.AddAttributeError(path.Root("project_id"), "Missing Project ID",
-			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+envProjectID+
-				" environment variable, or set region (or "+envRegion+") so that the provider looks up the ID of the project named after the region in IAM.")
-	}
-	s.CBREndpoint = endpoints["cbr"]
-	if s.CBREndpoint == "" {
-		if s.Region == "" {
-			diags.AddAttributeError(path.Root("region"), "Missing Region",
-				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+envRegion+" environment variable, or set endpoints.cbr.")
-		}
-		s.CBREndpoint = fmt.Sprintf("https://cbr.%s.%s", s.Region, s.Cloud)
-	} else if s.Auth == authPassword && s.IAMEndpoint == "" && s.ProjectID != "" {
-		diags.AddAttributeError(path.Root("region"), "Missing Region",
-			"Password authentication gets its token from IAM, at https://iam.{region}.{cloud}/v3 unless auth_url or endpoints.iam says otherwise. "+
-				"Set region in the provider block or the "+envRegion+" environment variable, or set auth_url (or "+envAuthURL+") or endpoints.iam.")
-	}
-	return s, diags
-}
-
-// chooseCredentials reports half-given credentials and returns the first
-// complete set, in the order of the official provider: token, AK/SK,
-// password. A warning names the sets that are ignored.
-func chooseCredentials(diags *diag.Diagnostics, token, ak, sk, st, user, password, domain resolved) authMode {
-	missing := func(have, lacking resolved, summary, why string) {
-		diags.AddAttributeError(path.Root(lacking.attr), summary,
-			fmt.Sprintf("%s is set but %s is not: %s Set %s in the provider block or the %s environment variable, or %s.",
-				have, lacking.attr, why, lacking.attr, lacking.env, have.removal()))
-	}
-	const akskWhy = "requests are signed with an access key and its secret key together."
-	switch {
-	case ak.set() && !sk.set():
-		missing(ak, sk, "Incomplete Access Key", akskWhy)
-	case sk.set() && !ak.set():
-		missing(sk, ak, "Incomplete Access Key", akskWhy)
-	}
-	if st.set() && !ak.set() && !sk.set() {
-		diags.AddAttributeError(path.Root("security_token"), "Security Token Without Access Key",
-			fmt.Sprintf("%s is set but access_key and secret_key are not: a security token is only used with the temporary access key and secret key it was issued with. "+
-				"Set access_key and secret_key (or %s and %s), or %s.", st, envAccessKey, envSecretKey, st.removal()))
-	}
-	const passwordWhy = "password authentication needs the user name and the password together."
-	switch {
-	case user.set() && !password.set():
-		missing(user, password, "Incomplete Password Credentials", passwordWhy)
-	case password.set() && !user.set():
-		missing(password, user, "Incomplete Password Credentials", passwordWhy)
-	case user.set() && password.set() && !domain.set():
-		diags.AddAttributeError(path.Root("domain_name"), "Missing Domain Name",
-			fmt.Sprintf("%s and %s are set, but domain_name is not: password authentication needs the name of the account (IAM domain) the user belongs to. "+
-				"Set domain_name in the provider block or the %s environment variable.", user, password, envDomainName))
-	}
-	if diags.HasError() {
-		return authNone
-	}
-
-	type candidate struct {
-		mode authMode
-		set  bool
-		desc string
-	}
-	candidates := []candidate{
-		{authToken, token.set(), token.String()},
-		{authAKSK, ak.set() && sk.set(), joinSettings(ak, sk, st)},
-		{authPassword, user.set() && password.set() && domain.set(), joinSettings(user, password, domain)},
-	}
-	var chosen *candidate
-	var ignored []string
-	for i := range candidates {
-		c := &candidates[i]
-		switch {
-		case !c.set:
-		case chosen == nil:
-			chosen = c
-		default:
-			ignored = append(ignored, c.desc)
-		}
-	}
-	if chosen == nil {
-		diags.AddError("Missing Credentials",
-			"The provider needs credentials to call CBR, and none are set. Set one of:\n"+
-				"  - auth_token, or the "+envAuthToken+" environment variable (an IAM token);\n"+
-				"  - access_key and secret_key, or "+envAccessKey+" and "+envSecretKey+" (with security_token or "+envSecurityToken+" for temporary credentials);\n"+
-				"  - user_name, password and domain_name, or "+envUserName+", "+envPassword+" and "+envDomainName+".\n"+
-				"The provider does not read credentials from anywhere else (no metadata service, no shared files).")
-		return authNone
-	}
-	if len(ignored) > 0 {
-		diags.AddWarning("Several Credentials Set",
-			fmt.Sprintf("The provider authenticates with %s, and ignores %s. When several credentials are set, it uses the first of: auth_token; access_key and secret_key; user_name, password and domain_name.",
-				chosen.desc, strings.Join(ignored, "; ")))
-	}
-	return chosen.mode
-}
-
-// joinSettings names the settings that are set, e.g. "access_key and secret_key (from HW_SECRET_KEY)".
-func joinSettings(rs ...resolved) string {
-	var names []string
-	for _, r := range rs {
-		if r.set() {
-			names = append(names, r.String())
-		}
-	}
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // withDefaultPath gives a URL without a path the path p.
@@ -665,34 +451,4 @@ func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{newOperationLogDataSource}
-}
-
-// authAdvice tells what to check when err is an authentication failure, in
-// terms of the provider's arguments; "" for other errors.
-func authAdvice(err error) string {
-	var credErr *cbr.CredentialsError
-	var authErr *cbr.AuthError
-	var apiErr *cbr.APIError
-	switch {
-	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodToken:
-		return "The IAM token in auth_token (or " + envAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
-			"the provider cannot renew a token it was given. Get a new token, or set access_key and secret_key, or user_name, password and domain_name, instead."
-	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodAKSK:
-		return "The request signature was refused. Check access_key and secret_key (or " + envAccessKey + " and " + envSecretKey + "): the access key must exist and be enabled, " +
-			"and the secret key must be the one issued with it. Temporary credentials also need their security_token (" + envSecurityToken + ") and expire. " +
-			"Signatures are also refused when this machine's clock is more than 15 minutes off."
-	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword && credErr.Renewed:
-		return "A new IAM token, obtained with user_name and password after the first one was refused, was refused too. " +
-			"Check that the user has permission to use CBR in this project."
-	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword:
-		return "The IAM token obtained with user_name and password was refused. Check that the user has permission to use CBR in this project."
-	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
-		return "IAM refused the password. Check user_name, password and domain_name (or " + envUserName + ", " + envPassword + " and " + envDomainName + "): " +
-			"domain_name is the account name, and the user must be allowed to use the API (programmatic access)."
-	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken:
-		return "Check auth_url (or " + envAuthURL + ", or endpoints.iam) and region: the token is scoped to the project named after the region, or to project_id when it is set."
-	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepProject:
-		return "Set project_id (or " + envProjectID + ") to skip this lookup, or check region and the IAM endpoint (auth_url, " + envAuthURL + " or endpoints.iam)."
-	}
-	return ""
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -268,7 +269,7 @@ func TestResolveSettings(t *testing.T) {
 			model:    with(func(m *providerModel) { m.AccessKey = str("AK"); m.SecretKey = str("SK") }),
 			env:      plus(tok, envUserName, "u", envPassword, "pw", envDomainName, "d"),
 			want:     tokenSettings,
-			wantWarn: "Several Credentials Set: The provider authenticates with auth_token (from HW_AUTH_TOKEN), and ignores access_key and secret_key; user_name (from HW_USER_NAME), password (from HW_USER_PASSWORD) and domain_name (from HW_DOMAIN_NAME).",
+			wantWarn: "Several Credentials Set: The provider authenticates with token (from HW_AUTH_TOKEN), and ignores access_key and secret_key; user_name (from HW_USER_NAME), password (from HW_USER_PASSWORD) and domain_name (from HW_DOMAIN_NAME).",
 		},
 		{
 			name:     "aksk beats password",
@@ -285,8 +286,8 @@ func TestResolveSettings(t *testing.T) {
 		},
 		{name: "missing project and region", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "https://cbr.example.com") }), env: map[string]string{envAuthToken: "t"},
 			wantErr: "Missing Project ID: The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the HW_PROJECT_ID environment variable, or set region (or HW_REGION_NAME) so that the provider looks up"},
-		{name: "no credentials", model: null, env: map[string]string{envRegion: "r", envProjectID: "p"},
-			wantErr: "Missing Credentials: The provider needs credentials to call CBR, and none are set. Set one of:\n  - auth_token, or the HW_AUTH_TOKEN environment variable"},
+		{name: "no credentials: the ECS metadata service", model: null, env: map[string]string{envRegion: "r", envProjectID: "p"},
+			want: withSettings(func(s *settings) { s.Auth, s.AuthToken = authMetadata, "" })},
 		{name: "access key without secret key", model: null, env: plus(tok, envAccessKey, "AK"),
 			wantErr: "Incomplete Access Key: access_key (from HW_ACCESS_KEY) is set but secret_key is not: requests are signed with an access key and its secret key together. Set secret_key in the provider block or the HW_SECRET_KEY environment variable, or unset HW_ACCESS_KEY."},
 		{name: "secret key without access key", model: with(func(m *providerModel) { m.SecretKey = str("SK") }), env: map[string]string{envRegion: "r"},
@@ -294,7 +295,7 @@ func TestResolveSettings(t *testing.T) {
 		{name: "security token without access key", model: with(func(m *providerModel) { m.SecurityToken = str("ST") }), env: tok,
 			wantErr: "Security Token Without Access Key: security_token is set but access_key and secret_key are not"},
 		{name: "user without password", model: with(func(m *providerModel) { m.UserName = str("u") }), env: map[string]string{envRegion: "r", envDomainName: "d"},
-			wantErr: "Incomplete Password Credentials: user_name is set but password is not: password authentication needs the user name and the password together. Set password in the provider block or the HW_USER_PASSWORD environment variable"},
+			wantErr: "Incomplete Password Credentials: user_name is set but password is not: password authentication needs the user name (or user ID) and the password together. Set password in the provider block or the HW_USER_PASSWORD environment variable"},
 		{name: "password without user", model: null, env: map[string]string{envRegion: "r", envPassword: "pw", envDomainName: "d"},
 			wantErr: "Incomplete Password Credentials: password (from HW_USER_PASSWORD) is set but user_name is not"},
 		{name: "password without domain", model: null, env: map[string]string{envRegion: "r", envUserName: "u", envPassword: "pw"},
@@ -348,7 +349,7 @@ func TestResolveSettings(t *testing.T) {
 			if warnings := text(diags.Warnings()); tc.wantWarn == "" && warnings != "" || !strings.Contains(warnings, tc.wantWarn) {
 				t.Errorf("warnings %q, want %q", warnings, tc.wantWarn)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
@@ -371,11 +372,6 @@ resource "cbr_backup_sync" "test" {
 		env            map[string]string
 		want           string
 	}{
-		{"no credentials", `provider "cbr" {
-  region     = "cn-north-4"
-  project_id = "p"
-}`, nil, `(?s)Missing Credentials.*Set one of:.*auth_token, or the HW_AUTH_TOKEN environment variable.*access_key and secret_key, or HW_ACCESS_KEY and HW_SECRET_KEY.*` +
-			`user_name, password and domain_name, or HW_USER_NAME, HW_USER_PASSWORD and HW_DOMAIN_NAME.*no metadata service`},
 		{"no project and no region", `provider "cbr" { endpoints = { cbr = "https://cbr.example.com" } }`, map[string]string{envAuthToken: "t"}, `(?s)Missing Project ID.*HW_PROJECT_ID.*HW_REGION_NAME`},
 		{"no region", `provider "cbr" {}`, map[string]string{envAuthToken: "t", envProjectID: "p"}, `(?s)Missing Region.*HW_REGION_NAME`},
 		{"unknown endpoint key", `provider "cbr" { endpoints = { ecs = "https://ecs.example.com" } }`, nil, `(?s)endpoints.*value must be one of`},

@@ -287,9 +287,9 @@ func (p *cbrProvider) ConfigValidators(context.Context) []provider.ConfigValidat
 // credentialGroups are the attributes of each way to authenticate, in order
 // of precedence.
 var credentialGroups = [][]string{
-	{"auth_token"},
+	{"token", "auth_token"},
 	{"access_key", "secret_key", "security_token"},
-	{"user_name", "password"},
+	{"user_name", "user_id", "password"},
 }
 
 // credentialsConflictValidator rejects a provider block that sets attributes
@@ -324,7 +324,7 @@ func (credentialsConflictValidator) ValidateProvider(ctx context.Context, req pr
 	for _, g := range groups[min(1, len(groups)):] {
 		resp.Diagnostics.AddAttributeError(path.Root(g[0]), "Conflicting Credentials",
 			fmt.Sprintf("The provider block sets %s and %s, which are two ways to authenticate. Set only one of: "+
-				"auth_token; access_key and secret_key (with security_token for temporary credentials); user_name, password and domain_name.",
+				"token; access_key and secret_key (with security_token for temporary credentials); user_name (or user_id), password and domain_name.",
 				strings.Join(groups[0], ", "), strings.Join(g, ", ")))
 	}
 }

@@ -69,6 +69,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	user := fs.String("user", "", "IAM user name accepted by POST /v3/auth/tokens")
 	password := fs.String("password", "", "password of -user (or $CBRFAKE_PASSWORD)")
 	domain := fs.String("domain", "", "IAM domain (account) name of -user (default: the user name)")
+	listProjects := fs.Bool("list-projects", false, "let every caller list the account's projects with GET /v3/projects (refused with 403 otherwise, as IAM does to users without the right)")
+	agencies := fs.String("agencies", "", "comma-separated names of the account's agencies callers may assume (POST /v3.0/OS-CREDENTIAL/securitytokens)")
+	callerDomain := fs.String("caller-domain", "", "account of -token and -access-key: another name than the account's makes CBR refuse them, so that only an agency's credentials work")
+	metadata := fs.Bool("metadata", false, "serve temporary credentials at GET /openstack/latest/securitykey, as the ECS metadata service of a server with an agency")
+	idpID := fs.String("idp-id", "", "identity provider whose -id-token POST /v3.0/OS-AUTH/id-token/tokens accepts")
+	idToken := fs.String("id-token", "", "OpenID Connect ID token accepted for -idp-id (or $CBRFAKE_ID_TOKEN)")
 	shared := fs.Bool("shared-operation-log", false, "one operation log per sync request instead of one per entry")
 	script := fs.String("script", "", "comma-separated operation log statuses each new operation log goes through, one per GET, the last one staying (default waiting,running,success)")
 	latency := fs.Duration("latency", 0, "wait this long before answering each API request, like a remote service")
@@ -83,6 +89,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	envDefault(secretKey, "CBRFAKE_SECRET_KEY")
 	envDefault(securityToken, "CBRFAKE_SECURITY_TOKEN")
 	envDefault(password, "CBRFAKE_PASSWORD")
+	envDefault(idToken, "CBRFAKE_ID_TOKEN")
 
 	var steps []cbrfake.Step
 	if *script != "" {
@@ -136,6 +143,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return errors.New("-latency and -throttle must not be negative")
 	}
 	opts.Latency = *latency
+	opts.ListProjects, opts.CallerDomain, opts.Metadata = *listProjects, *callerDomain, *metadata
+	for _, a := range strings.Split(*agencies, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			opts.Agencies = append(opts.Agencies, a)
+		}
+	}
+	if (*idpID == "") != (*idToken == "") {
+		return errors.New("-idp-id and -id-token must be given together")
+	}
+	if *idpID != "" {
+		opts.IDTokens = []cbrfake.IDToken{{Token: *idToken, IdpID: *idpID}}
+	}
 	fake := cbrfake.New(opts)
 	if len(steps) > 0 {
 		fake.SetDefaultScript(steps...)

@@ -131,6 +131,8 @@ func TestRunFlagErrors(t *testing.T) {
 		{"-script", "running,,success"},
 		{"-throttle", "-1"},
 		{"-latency", "-1s"},
+		{"-idp-id", "tfc"},
+		{"-id-token", "jwt"},
 	} {
 		var stderr syncBuffer
 		if err := run(context.Background(), args, &stderr, nil); err == nil {
@@ -158,6 +160,56 @@ func TestRunSecretsFromEnvironment(t *testing.T) {
 	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"bob","password":"env-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`
 	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
 		t.Errorf("token: %d %s", status, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunTemporaryCredentials: the flags of agencies, ID tokens and the
+// metadata service.
+func TestRunTemporaryCredentials(t *testing.T) {
+	t.Setenv("CBRFAKE_ID_TOKEN", "env-jwt")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-agencies", "a1, cbr_import", "-caller-domain", "central", "-metadata", "-idp-id", "tfc"}, &stderr, ready)
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	assume := `{"auth":{"identity":{"methods":["assume_role"],"assume_role":{"agency_name":"cbr_import","domain_name":"fake-domain"}}}}`
+	if status, body := post(t, base+"/v3.0/OS-CREDENTIAL/securitytokens", cbrfake.DefaultToken, assume); status != 201 {
+		t.Errorf("assume_role: %d %s", status, body)
+	}
+	// The static token is of another account: CBR refuses it.
+	if status, body := post(t, base+"/v3/"+cbrfake.DefaultProjectID+"/backups/sync", cbrfake.DefaultToken, syncJSON); status != 403 {
+		t.Errorf("sync with the caller's token: %d %s", status, body)
+	}
+	resp, err := http.Get(base + "/openstack/latest/securitykey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("metadata: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/v3.0/OS-AUTH/id-token/tokens", strings.NewReader(`{"auth":{"id_token":{"id":"env-jwt"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Idp-Id", "tfc")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Errorf("ID token: %d", resp.StatusCode)
 	}
 	cancel()
 	if err := <-done; err != nil {
