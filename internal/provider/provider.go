@@ -332,6 +332,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	})
 	resp.ResourceData = client
 	resp.DataSourceData = client
+	resp.ActionData = client
 }
 
 // resolved is one string setting and where it came from.
