@@ -204,7 +204,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		backupIDs[i] = e.BackupId
 	}
 	if !cfg.WaitForCompletion.ValueBool() {
-		progress(fmt.Sprintf("CBR accepted all %s; it imports them in the background (wait_for_completion is not set).", backupCount(len(entries))))
+		progress(fmt.Sprintf("CBR accepted %s; it imports them in the background (wait_for_completion is not set).", backupCount(len(entries))))
 		return
 	}
 
@@ -460,7 +460,7 @@ func actionWaitDiagnostic(waitErr error, waits []*opLogWait, requested, requests
 	}
 	var summary string
 	var b strings.Builder
-	fmt.Fprintf(&b, "CBR accepted all %s (%s). ", backupCount(requested), requestCount(requests))
+	fmt.Fprintf(&b, "CBR accepted %s (%s). ", backupCount(requested), requestCount(requests))
 	switch {
 	case c.running > 0 && errors.Is(waitErr, context.DeadlineExceeded):
 		summary = "Timed Out Waiting for CBR Backup Sync"

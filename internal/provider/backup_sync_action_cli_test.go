@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -234,34 +233,17 @@ func TestAccBackupSyncAction_errors(t *testing.T) {
 	})
 }
 
-var (
-	builtProvider     string
-	builtProviderErr  error
-	builtProviderOnce sync.Once
-)
-
-// providerBinary builds the provider once for the tests that run the CLI
-// directly, and returns the directory holding it (for dev_overrides).
+// providerBinary builds the provider into a temporary directory and returns
+// the directory (for dev_overrides).
 func providerBinary(t *testing.T) string {
 	t.Helper()
-	builtProviderOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cbr-action-provider")
-		if err != nil {
-			builtProviderErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(dir, "terraform-provider-cbr"), ".")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			builtProviderErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		builtProvider = dir
-	})
-	if builtProviderErr != nil {
-		t.Fatal(builtProviderErr)
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(dir, "terraform-provider-cbr"), ".")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return builtProvider
+	return dir
 }
 
 // cliRun runs the CLI in dir with a dev_overrides configuration for the

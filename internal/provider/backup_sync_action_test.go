@@ -211,7 +211,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 			"CBR accepted request 1 of 3 (request id " + rids[0].RequestID + "): 50 of 120 backups sent.",
 			"CBR accepted request 2 of 3 (request id " + rids[1].RequestID + "): 100 of 120 backups sent.",
 			"CBR accepted request 3 of 3 (request id " + rids[2].RequestID + "): 120 of 120 backups sent.",
-			"CBR accepted all 120 backups; it imports them in the background (wait_for_completion is not set).",
+			"CBR accepted 120 backups; it imports them in the background (wait_for_completion is not set).",
 		}
 		if strings.Join(progress, "\n") != strings.Join(want, "\n") {
 			t.Errorf("progress\n got %q\nwant %q", progress, want)
@@ -314,7 +314,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 			t.Errorf("last progress %q", last)
 		}
 		expectOneError(t, diags, "CBR Backup Sync Failed",
-			`(?s)^CBR accepted all 60 backups \(2 requests\)\. Some import tasks did not succeed\. Imported \(status success or skipped\): 59 of 60; failed: 1; still running: 0; not checked: 0\.\n\n`+
+			`(?s)^CBR accepted 60 backups \(2 requests\)\. Some import tasks did not succeed\. Imported \(status success or skipped\): 59 of 60; failed: 1; still running: 0; not checked: 0\.\n\n`+
 				`- operation log [0-9a-f-]{36} \(1f9e6b47-7655-4a19-b563-000000000007\): status failed, error_code BackupService.6001, error_msg "image not found in the bucket"\n`+
 				`\nThe action does not send these backups again by itself, and records nothing in the state\..*data "cbr_operation_log" "check"`)
 		if n := fake.Count(cbrfake.KindSync); n != 2 {
@@ -328,7 +328,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		srv, schemas := actionServer(t, url)
 		_, diags := invokeAction(t, srv, actionConfig(t, schemas, backups[:2], true, "300ms"))
 		expectOneError(t, diags, "Timed Out Waiting for CBR Backup Sync",
-			`(?s)^CBR accepted all 2 backups \(1 request\)\. The action's timeout ran out before every import task finished; the tasks go on in CBR\. .*still running: 2.*`+
+			`(?s)^CBR accepted 2 backups \(1 request\)\. The action's timeout ran out before every import task finished; the tasks go on in CBR\. .*still running: 2.*`+
 				`- operation log [0-9a-f-]{36} \(1f9e6b47-7655-4a19-b563-000000000000\): still running\n`)
 		if n := fake.Count(cbrfake.KindSync); n != 1 {
 			t.Errorf("%d sync requests, want 1", n)
