@@ -401,7 +401,8 @@ func actionSyncErrorDiagnostic(batches []cbr.Batch, unsent []model.BackupSync, r
 		for i, id := range accepted {
 			pairs[i] = id + " (operation log " + opIDs[id] + ")"
 		}
-		fmt.Fprintf(&b, "- accepted by CBR, which imports them: %d: %s\n", len(accepted), listIDs(pairs, 10))
+		// Pairs are twice as long as IDs: five of them.
+		fmt.Fprintf(&b, "- accepted by CBR, which imports them: %d: %s\n", len(accepted), listIDs(pairs, 5))
 	}
 	if len(unknown) > 0 {
 		fmt.Fprintf(&b, "- outcome unknown (may or may not be imported): %d: %s\n", len(unknown), listIDs(unknown, 10))

@@ -245,7 +245,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		expectOneError(t, diags, "Unable to Synchronize CBR Backups",
 			`(?s)^CBR did not accept request 2 of 3 \(50 backups\)\.\n\nHTTP status: 400\nerror_code: BackupService.9900\nerror_msg: Invalid parameter: bucket_name\n.*request id: `+rid+`\n`+
 				`.*Of the 120 backups of this invocation:\n`+
-				`- accepted by CBR, which imports them: 50: 1f9e6b47-7655-4a19-b563-000000000000 \(operation log [0-9a-f-]{36}\), .* and 40 more\n`+
+				`- accepted by CBR, which imports them: 50: 1f9e6b47-7655-4a19-b563-000000000000 \(operation log [0-9a-f-]{36}\), .* and 45 more\n`+
 				`- not synchronized \(not sent, or refused by CBR\): 70: 1f9e6b47-7655-4a19-b563-000000000050, .* and 60 more\n`+
 				`\nThe action does not send a sync request again by itself.*Nothing is recorded in the state\. Fix the cause, then invoke the action again with only the backups that were not synchronized\.$`)
 		if len(progress) != 2 {
