@@ -159,6 +159,10 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		}
 		timeout = d
 	}
+	if len(entries) == 0 && !resp.Diagnostics.HasError() {
+		// The list's validators reject this before Terraform invokes the action.
+		resp.Diagnostics.AddAttributeError(path.Root("backups"), "No Backups", "backups is empty: there is nothing to synchronize.")
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -212,8 +216,12 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 	poll := a.poll
 	poll.progress = func(waits []*opLogWait, next time.Duration) {
 		c := countWaits(waits)
-		progress(fmt.Sprintf("Waiting for CBR: %d of %d backups imported, %d failed, %d still running; next check in %s.",
-			c.imported, len(entries), c.failed, c.running+c.unreadable, next))
+		unchecked := ""
+		if c.unreadable > 0 {
+			unchecked = fmt.Sprintf(", %d not checked (their operation logs cannot be read)", c.unreadable)
+		}
+		progress(fmt.Sprintf("Waiting for CBR: %d of %d backups imported, %d failed, %d still running%s; next check in %s.",
+			c.imported, len(entries), c.failed, c.running, unchecked, next))
 	}
 	waitErr := waitForOperationLogs(ctx, a.client.GetOperationLog, waits, poll)
 	c := countWaits(waits)

@@ -322,6 +322,44 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		}
 	})
 
+	t.Run("operation log not found", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		fake.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 404, ErrorCode: "BackupService.0404", ErrorMsg: "The operation log does not exist"})
+		srv, schemas := actionServer(t, url)
+		progress, diags := invokeAction(t, srv, actionConfig(t, schemas, backups[:2], true, "1m"))
+		expectOneError(t, diags, "Unable to Check CBR Backup Sync",
+			`(?s)^CBR accepted 2 backups \(1 request\)\. Some import tasks could not be checked\. Imported \(status success or skipped\): 1 of 2; failed: 0; still running: 0; not checked: 1\.\n\n`+
+				`- operation log [0-9a-f-]{36} \(1f9e6b47-7655-4a19-b563-000000000000\): could not be read, CBR has no such operation log: .*HTTP 404.*BackupService.0404`)
+		want := regexp.MustCompile(`^Waiting for CBR: 0 of 2 backups imported, 0 failed, 1 still running, 1 not checked \(their operation logs cannot be read\); next check in 5ms\.$`)
+		if len(progress) < 3 || !want.MatchString(progress[2]) {
+			t.Errorf("progress %q, want the third to match %s", progress, want)
+		}
+		if n := fake.Count(cbrfake.KindSync); n != 1 {
+			t.Errorf("%d sync requests, want 1", n)
+		}
+	})
+
+	t.Run("token refused", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}})
+		srv, schemas := actionServer(t, url)
+		_, diags := invokeAction(t, srv, actionConfig(t, schemas, backups[:2], false, ""))
+		expectOneError(t, diags, "Unable to Synchronize CBR Backups",
+			`(?s)^CBR did not accept request 1 of 1 \(2 backups\)\..*HTTP status: 401.*request id: [0-9a-f]{32}.*token.*refused.*not synchronized \(not sent, or refused by CBR\): 2:`)
+		if n := len(fake.Synced()); n != 0 {
+			t.Errorf("%d backups imported with a refused token", n)
+		}
+	})
+
+	t.Run("no backups", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		srv, schemas := actionServer(t, url)
+		progress, diags := invokeAction(t, srv, actionConfig(t, schemas, nil, false, ""))
+		expectOneError(t, diags, "No Backups", `^backups is empty: there is nothing to synchronize\.$`)
+		if len(progress) != 0 || len(fake.Requests()) != 0 {
+			t.Errorf("progress %q and %d requests for an empty list", progress, len(fake.Requests()))
+		}
+	})
+
 	t.Run("wait times out", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
 		fake.SetDefaultScript(cbrfake.Step{Status: cbrfake.StatusRunning})
