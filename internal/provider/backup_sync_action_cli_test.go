@@ -14,12 +14,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -290,6 +295,39 @@ func (r *cliRun) run(args ...string) (string, bool) {
 	return out.String(), err == nil
 }
 
+// bulkSize is the number of backups of the CLI test of requests of 50: 120
+// when the action takes that many (the resource's bound on list size), else
+// the most one request carries.
+func bulkSize(t *testing.T) int {
+	t.Helper()
+	ctx := context.Background()
+	backups, diags := actionBackupsAttribute(ctx)
+	if diags.HasError() {
+		t.Fatalf("the action's backups attribute: %v", diags)
+	}
+	listType, ok := backups.GetType().(types.ListType)
+	if !ok {
+		t.Fatalf("backups is a %T", backups.GetType())
+	}
+	objType, ok := listType.ElemType.(types.ObjectType)
+	if !ok {
+		t.Fatalf("backups' elements are %T", listType.ElemType)
+	}
+	elems := make([]attr.Value, 120)
+	for i := range elems {
+		elems[i] = types.ObjectNull(objType.AttrTypes)
+	}
+	list := types.ListValueMust(objType, elems)
+	for _, v := range backups.Validators {
+		var resp validator.ListResponse
+		v.ValidateList(ctx, validator.ListRequest{Path: path.Root("backups"), ConfigValue: list}, &resp)
+		if resp.Diagnostics.HasError() {
+			return cbr.MaxSyncEntries
+		}
+	}
+	return len(elems)
+}
+
 const requiredProviders = `
 terraform {
   required_providers {
@@ -307,8 +345,9 @@ func TestAccBackupSyncAction_invoke(t *testing.T) {
 	cli := actionsCLI(t)
 	fake, url := startFake(t, cbrfake.Options{})
 	r := newCLIRun(t, cli)
-	backups := makeBackups(3)
-	r.write("main.tf", requiredProviders+providerConfig(url)+actionBlock("tonight", backups, "    wait_for_completion = true\n"))
+	all := makeBackups(3 + bulkSize(t))
+	backups, bulk := all[:3], all[3:]
+	r.write("main.tf", requiredProviders+providerConfig(url)+actionBlock("tonight", backups, "    wait_for_completion = true\n")+actionBlock("bulk", bulk, ""))
 
 	out, ok := r.run("providers", "schema", "-json")
 	if !ok {
@@ -369,6 +408,28 @@ func TestAccBackupSyncAction_invoke(t *testing.T) {
 		t.Errorf("terraform state list after apply -invoke: %q, want nothing", out)
 	}
 
+	// Many backups: requests of at most 50, in order.
+	out, ok = r.run("apply", "-invoke=action.cbr_backup_sync.bulk", "-auto-approve", "-no-color")
+	if !ok {
+		t.Fatalf("apply -invoke of %d backups failed:\n%s", len(bulk), out)
+	}
+	var sizes []int
+	for n := len(bulk); n > 0; n -= 50 {
+		sizes = append(sizes, min(n, 50))
+	}
+	if got := syncRequestSizes(t, fake); fmt.Sprint(got) != fmt.Sprint(append([]int{3}, sizes...)) {
+		t.Errorf("sync request sizes %v, want 3 then %v", got, sizes)
+	}
+	if err := importsPerBackup(fake, all, 1)(); err != nil {
+		t.Error(err)
+	}
+	for i := range sizes {
+		want := fmt.Sprintf("CBR accepted request %d of %d (request id %s)", i+1, len(sizes), requestsOf(fake, cbrfake.KindSync)[i+1].RequestID)
+		if !strings.Contains(out, want) {
+			t.Errorf("the output of apply -invoke lacks %q:\n%s", want, out)
+		}
+	}
+
 	// Invoking again sends again; an API error fails with CBR's error and
 	// request ID, and is not retried.
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 403, ErrorCode: "BackupService.9901", ErrorMsg: "The project is not authorized"})
@@ -376,12 +437,12 @@ func TestAccBackupSyncAction_invoke(t *testing.T) {
 	if ok {
 		t.Fatalf("apply -invoke succeeded despite a 403:\n%s", out)
 	}
-	rid = requestsOf(fake, cbrfake.KindSync)[1].RequestID
+	rid = requestsOf(fake, cbrfake.KindSync)[1+len(sizes)].RequestID
 	if !errorLike(`(?s)Error when invoking action.*Unable to Synchronize CBR Backups: CBR did not accept request 1 of 1 \(3 backups\).*HTTP status: 403.*error_code: BackupService.9901.*` +
 		`error_msg: The project is not authorized.*request id: ` + rid).MatchString(out) {
 		t.Errorf("the output of a refused apply -invoke:\n%s", out)
 	}
-	if err := expectCalls(fake, cbrfake.KindSync, 2)(); err != nil {
+	if err := expectCalls(fake, cbrfake.KindSync, 2+len(sizes))(); err != nil {
 		t.Error(err)
 	}
 	if out, _ := r.run("state", "list"); strings.TrimSpace(out) != "" {
