@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -410,5 +412,31 @@ func TestBackupSyncActionSchema(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "backups timeout wait_for_completion" {
 		t.Errorf("attributes: %s", got)
+	}
+}
+
+// TestWholeSeconds: created_at is read from an Int64 or a Number attribute,
+// and only whole numbers are taken.
+func TestWholeSeconds(t *testing.T) {
+	cases := []struct {
+		v    attr.Value
+		want int64
+		ok   bool
+	}{
+		{types.Int64Value(1714521600), 1714521600, true},
+		{types.Int64Null(), 0, false},
+		{types.Int64Unknown(), 0, false},
+		{types.NumberValue(big.NewFloat(1714521600)), 1714521600, true},
+		{types.NumberValue(big.NewFloat(1714521600.5)), 0, false},
+		{types.NumberValue(new(big.Float).SetFloat64(1e30)), 0, false},
+		{types.NumberNull(), 0, false},
+		{types.NumberUnknown(), 0, false},
+		{types.StringValue("1714521600"), 0, false},
+	}
+	for _, tc := range cases {
+		got, ok := wholeSeconds(tc.v)
+		if ok != tc.ok || ok && got != tc.want {
+			t.Errorf("wholeSeconds(%s) = %d, %v; want %d, %v", tc.v, got, ok, tc.want, tc.ok)
+		}
 	}
 }
