@@ -47,8 +47,13 @@ func actionsCLI(t *testing.T) string {
 			t.Skip("no terraform on PATH and TF_ACC_TERRAFORM_PATH is not set")
 		}
 	}
+	// An empty CLI configuration: nothing but the version is printed.
+	rc := filepath.Join(t.TempDir(), "empty.tfrc")
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(cli, "version")
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_CLI_CONFIG_FILE="+rc)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s version: %v", cli, err)
@@ -58,7 +63,7 @@ func actionsCLI(t *testing.T) string {
 		"(for example ../shared/tools/install.sh .cache/cli, then TF_ACC_TERRAFORM_PATH=$PWD/.cache/cli/terraform-1.15.9)."
 	m := regexp.MustCompile(`^(Terraform|OpenTofu) v(\d+)\.(\d+)\.`).FindStringSubmatch(first)
 	if m == nil {
-		t.Fatalf("%s version printed %q, which names neither Terraform nor OpenTofu (is TF_CLI_CONFIG_FILE an existing file?)", cli, first)
+		t.Fatalf("%s version printed %q, which names neither Terraform nor OpenTofu", cli, first)
 	}
 	if m[1] == "OpenTofu" {
 		t.Skipf("%s has no action blocks: cbr_backup_sync as an action needs Terraform 1.14 or later.%s", first, howTo)
