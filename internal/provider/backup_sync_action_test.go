@@ -124,7 +124,14 @@ func actionConfig(t *testing.T, schemas *tfprotov6.GetProviderSchemaResponse, ba
 // the diagnostics of its completed event.
 func invokeAction(t *testing.T, srv actionProviderServer, cfg *tfprotov6.DynamicValue) (progress []string, diags []*tfprotov6.Diagnostic) {
 	t.Helper()
-	stream, err := srv.InvokeAction(context.Background(), &tfprotov6.InvokeActionRequest{ActionType: "cbr_backup_sync", Config: cfg})
+	return invokeActionWith(t, context.Background(), srv, cfg, nil)
+}
+
+// invokeActionWith is invokeAction with a context, and a function called
+// with each progress message as it arrives.
+func invokeActionWith(t *testing.T, ctx context.Context, srv actionProviderServer, cfg *tfprotov6.DynamicValue, onProgress func(string)) (progress []string, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	stream, err := srv.InvokeAction(ctx, &tfprotov6.InvokeActionRequest{ActionType: "cbr_backup_sync", Config: cfg})
 	if err != nil {
 		t.Fatalf("InvokeAction: %v", err)
 	}
@@ -133,6 +140,9 @@ func invokeAction(t *testing.T, srv actionProviderServer, cfg *tfprotov6.Dynamic
 		switch e := ev.Type.(type) {
 		case tfprotov6.ProgressInvokeActionEventType:
 			progress = append(progress, e.Message)
+			if onProgress != nil {
+				onProgress(e.Message)
+			}
 		case tfprotov6.CompletedInvokeActionEventType:
 			completed++
 			diags = e.Diagnostics
@@ -349,6 +359,40 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 			`(?s)^CBR did not accept request 1 of 1 \(2 backups\)\..*HTTP status: 401.*request id: [0-9a-f]{32}.*token.*refused.*not synchronized \(not sent, or refused by CBR\): 2:`)
 		if n := len(fake.Synced()); n != 0 {
 			t.Errorf("%d backups imported with a refused token", n)
+		}
+	})
+
+	t.Run("interrupted while waiting", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		fake.SetDefaultScript(cbrfake.Step{Status: cbrfake.StatusRunning})
+		srv, schemas := actionServer(t, url)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		// Ctrl-C once waiting has begun (the operation logs stay running,
+		// so the outcome does not depend on when the cancellation lands).
+		_, diags := invokeActionWith(t, ctx, srv, actionConfig(t, schemas, backups[:2], true, "1m"), func(msg string) {
+			if strings.HasPrefix(msg, "Waiting for CBR: ") {
+				cancel()
+			}
+		})
+		expectOneError(t, diags, "Waiting for CBR Backup Sync Interrupted",
+			`(?s)^CBR accepted 2 backups \(1 request\)\. Waiting was interrupted before every import task finished; the tasks go on in CBR\..*still running: 2`)
+		if n := fake.Count(cbrfake.KindSync); n != 1 {
+			t.Errorf("%d sync requests, want 1", n)
+		}
+	})
+
+	t.Run("interrupted before sending", func(t *testing.T) {
+		fake, url := startFake(t, cbrfake.Options{})
+		srv, schemas := actionServer(t, url)
+		// Ctrl-C before anything is sent.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, diags := invokeActionWith(t, ctx, srv, actionConfig(t, schemas, backups[:2], false, ""), nil)
+		expectOneError(t, diags, "Unable to Synchronize CBR Backups",
+			`(?s)^The invocation was interrupted before request 1 of 1 \(2 backups\) was sent\..*not synchronized \(not sent, or refused by CBR\): 2:`)
+		if n := fake.Count(cbrfake.KindSync); n != 0 {
+			t.Errorf("%d sync requests, want 0", n)
 		}
 	})
 
