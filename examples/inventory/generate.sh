@@ -3,7 +3,8 @@
 # backup appliance could export it, in the shape cbr_backup_sync's
 # "backups" takes. Usage: ./generate.sh [count] > backups.json
 # The committed file was made with the default count (500): 125 VMs with
-# four nightly backups each; every tenth VM is a volume.
+# four nightly backups each; every tenth VM is a volume (OS::Cinder::Volume,
+# an EVS disk in CBR's terms), the others get the default OS::Native::Server.
 set -eu
 count=${1:-500}
 awk -v count="$count" 'BEGIN {

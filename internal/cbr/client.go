@@ -41,6 +41,9 @@ const (
 	maxResponseBytes = 4 << 20
 )
 
+// errAnswerTooLarge is the error of an answer over maxResponseBytes.
+var errAnswerTooLarge = fmt.Errorf("the answer is larger than the %d MiB read limit and was not read", maxResponseBytes>>20)
+
 // Authenticator adds credentials to a request that is about to be sent. body is
 // the exact request body (nil for none), for signers that hash it.
 type Authenticator interface {
@@ -104,6 +107,10 @@ type Client struct {
 	retryMax   time.Duration
 	secrets    []string
 
+	// issued are the IAM tokens obtained with a password, masked like secrets.
+	secretsMu sync.Mutex
+	issued    []string
+
 	// project is the project ID, configured or found on the first call.
 	projectMu     sync.Mutex
 	project       string
@@ -148,6 +155,9 @@ func parseEndpoint(what, endpoint, example string) (*url.URL, error) {
 	}
 	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
 		return nil, fmt.Errorf("invalid %s %q: empty port", what, shown)
+	}
+	if h := strings.ToLower(u.Host); (h == "http" || h == "https") && strings.HasPrefix(u.Path, "//") {
+		return nil, fmt.Errorf("invalid %s %q: the host is %q, followed by \"//\": the colon of %q is missing", what, shown, u.Host, h+"://")
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -231,7 +241,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	if pa, ok := passwordCredentials(cfg.Auth); ok {
 		c.auth = &passwordAuth{tokens: newTokenSource(func(ctx context.Context) (*iamToken, error) {
-			return c.issueToken(ctx, pa, cfg.ProjectID)
+			t, err := c.issueToken(ctx, pa, cfg.ProjectID)
+			if err == nil {
+				c.addSecret(t.value)
+			}
+			return t, err
 		}, pa.Now)}
 	}
 	return c, nil
@@ -293,7 +307,7 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 		return "", ctx.Err()
 	case r := <-ch:
 		if r.Err != nil {
-			return "", r.Err
+			return "", c.maskError(r.Err)
 		}
 		id, ok := r.Val.(string)
 		if !ok {
@@ -343,7 +357,8 @@ func (c *Client) Sync(ctx context.Context, backups []model.BackupSync) (SyncAnsw
 	if err != nil {
 		return SyncAnswer{}, err
 	}
-	return decodeSyncAnswer(backups, raw)
+	ids, err := decodeSyncAnswer(backups, raw)
+	return ids, c.maskError(err)
 }
 
 // decodeSyncAnswer reads a 2xx sync answer and matches it with the request.
@@ -470,6 +485,8 @@ func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
 		if err == nil {
 			return raw, nil
 		}
+		// From here on, the error is logged and returned: without secrets.
+		err = c.maskError(err)
 		var apiErr *APIError
 		if o.auth != nil && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
 			if r, ok := o.auth.(interface{ invalidate(*http.Request) }); ok && !renewed {
@@ -535,6 +552,10 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 		}
 	}
 
+	// An IAM token obtained while authenticating is masked in the logs of
+	// this exchange too.
+	ctx = c.maskSecrets(ctx)
+
 	// Whether the request reached the server decides what a failure means
 	// for a call that is not idempotent.
 	var wrote atomic.Bool
@@ -546,14 +567,27 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 		return req, nil, &TransportError{Method: method, URL: target, Err: err, Sent: wrote.Load()}
 	}
 	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	// One byte more than the limit tells an answer at the limit from a
+	// larger one, which would otherwise be read cut short.
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	requestID := resp.Header.Get("X-Request-Id")
+	tooLarge := len(data) > maxResponseBytes
+	if tooLarge {
+		data = data[:maxResponseBytes]
+		readErr = errAnswerTooLarge
+	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := ParseAPIError(resp.StatusCode, data, requestID)
+		if tooLarge {
+			apiErr = &APIError{StatusCode: resp.StatusCode, RequestID: requestID, Body: "(" + errAnswerTooLarge.Error() + ")"}
+		}
 		apiErr.Method, apiErr.URL = method, target
 		apiErr.RetryAfter = resp.Header.Get("Retry-After")
 		return req, nil, apiErr
+	}
+	if tooLarge {
+		return req, nil, &ResponseError{Method: method, URL: target, StatusCode: resp.StatusCode, RequestID: requestID, Body: snippet(data), Err: readErr}
 	}
 	if readErr != nil {
 		return req, nil, &ResponseError{Method: method, URL: target, StatusCode: resp.StatusCode, RequestID: requestID, Body: snippet(data), Err: fmt.Errorf("reading the answer: %w", readErr)}
@@ -564,11 +598,12 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 // maskSecrets registers the configured secrets as masks on ctx's logger, a
 // second line of defence behind the redaction in the logging transport.
 func (c *Client) maskSecrets(ctx context.Context) context.Context {
-	if len(c.secrets) == 0 {
+	secrets := c.secretValues()
+	if len(secrets) == 0 {
 		return ctx
 	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, c.secrets...)
-	return tflog.MaskMessageStrings(ctx, c.secrets...)
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+	return tflog.MaskMessageStrings(ctx, secrets...)
 }
 
 // snippet returns at most 512 bytes of an answer, for error messages, cut

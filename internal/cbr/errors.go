@@ -150,7 +150,11 @@ type IncompleteSyncError struct {
 }
 
 func (e *IncompleteSyncError) Error() string {
-	msg := fmt.Sprintf("the sync answer covers %d of %d backups; missing: %s", e.Requested-len(e.Missing), e.Requested, strings.Join(e.Missing, ", "))
+	of := "backups"
+	if e.Requested == 1 {
+		of = "backup"
+	}
+	msg := fmt.Sprintf("the sync answer covers %d of %d %s; missing: %s", e.Requested-len(e.Missing), e.Requested, of, strings.Join(e.Missing, ", "))
 	if len(e.Conflicting) > 0 {
 		msg += "; answered more than once with different operation log IDs: " + strings.Join(e.Conflicting, ", ")
 	}

@@ -104,7 +104,7 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 		return nil, err
 	}
 	bad := func(format string, args ...any) error {
-		return &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)}
+		return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
 	}
 	var answer opLogAnswer
 	if err := json.Unmarshal(raw.body, &answer); err != nil {

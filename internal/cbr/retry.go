@@ -107,7 +107,8 @@ func retryable(method string, err error) bool {
 	}
 	var respErr *ResponseError
 	if errors.As(err, &respErr) {
-		return idempotent(method)
+		// An answer too large to read will be as large the next time.
+		return idempotent(method) && !errors.Is(err, errAnswerTooLarge)
 	}
 	return false
 }

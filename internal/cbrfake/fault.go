@@ -32,6 +32,14 @@ type Fault struct {
 	// Reset hijacks and closes the TCP connection without any answer (Apply
 	// decides whether the request was applied first).
 	Reset bool
+	// EchoAuthToken, with Status, repeats the X-Auth-Token the request
+	// carried at the end of error_msg, as some gateways do with the
+	// credentials they refuse.
+	EchoAuthToken bool
+	// OversizeBody answers as usual (after applying) with the JSON body
+	// preceded by white space up to this many bytes in all: valid JSON
+	// that is larger than a client may be willing to read.
+	OversizeBody int
 }
 
 // InjectFault queues faults for requests of the given kind ("sync",
@@ -75,7 +83,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) int {
 	}
 
 	var res *response
-	if f.Apply || f.BrokenJSON || f.DropItems > 0 {
+	if f.Apply || f.BrokenJSON || f.DropItems > 0 || f.OversizeBody > 0 {
 		res = s.process(c)
 	}
 	if f.Delay > 0 {
@@ -105,6 +113,9 @@ func (s *Server) serve(w http.ResponseWriter, c *call) int {
 		case f.DropItems > 0 && c.kind == KindSync:
 			res = dropItems(res, f.DropItems)
 		}
+		if f.OversizeBody > len(res.body) {
+			res = oversize(res, f.OversizeBody)
+		}
 	}
 	if f.RetryAfter != "" {
 		if res.header == nil {
@@ -124,6 +135,9 @@ func faultResponse(c *call, f Fault) *response {
 	}
 	if msg == "" {
 		msg = dm
+	}
+	if f.EchoAuthToken {
+		msg += ": token " + c.r.Header.Get("X-Auth-Token")
 	}
 	resp := apiError(c, f.Status, code, msg)
 	if f.RetryAfter != "" {
@@ -189,6 +203,17 @@ func dropItems(res *response, n int) *response {
 		}
 	}
 	return out
+}
+
+// oversize pads a body with leading white space to n bytes.
+func oversize(res *response, n int) *response {
+	out := make([]byte, n)
+	pad := n - len(res.body)
+	for i := 0; i < pad; i++ {
+		out[i] = ' '
+	}
+	copy(out[pad:], res.body)
+	return &response{status: res.status, header: res.header.Clone(), body: out}
 }
 
 // resetConnection closes the client connection without answering, with an

@@ -10,7 +10,9 @@
 // (X-Auth-Token or a real SDK-HMAC-SHA256 signature check), bodies are decoded
 // strictly and every rejection carries a Huawei-style error body and an
 // X-Request-Id header. Faults (throttling, 5xx, lost answers, connection
-// resets, slow answers, broken bodies) can be queued per request kind.
+// resets, slow answers, broken bodies, answers padded past a client's read
+// limit, error messages that repeat the refused token) can be queued per
+// request kind.
 //
 // The package is an independent implementation of the API contract: it does
 // not share code with the provider's client.

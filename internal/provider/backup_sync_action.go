@@ -27,8 +27,9 @@ import (
 )
 
 var (
-	_ provider.ProviderWithActions = (*cbrProvider)(nil)
-	_ action.ActionWithConfigure   = (*backupSyncAction)(nil)
+	_ provider.ProviderWithActions      = (*cbrProvider)(nil)
+	_ action.ActionWithConfigure        = (*backupSyncAction)(nil)
+	_ action.ActionWithConfigValidators = (*backupSyncAction)(nil)
 )
 
 // Actions lists the provider's actions (Terraform 1.14 and later; older CLIs
@@ -90,7 +91,7 @@ func (a *backupSyncAction) Schema(ctx context.Context, _ action.SchemaRequest, r
 
 // actionBackupsAttribute is the resource's backups attribute, as an action
 // attribute: the same arguments, descriptions and validators (list size,
-// unique backup IDs, blank strings, name length, created_at range), without
+// blank strings, name length, created_at), without
 // the attributes the resource computes. resource_type's default is applied
 // by Invoke.
 func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, diag.Diagnostics) {
@@ -130,6 +131,31 @@ func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, di
 		Validators:   list.Validators,
 		NestedObject: schema.NestedAttributeObject{Attributes: attrs},
 	}, diags
+}
+
+// ConfigValidators checks what concerns several entries, as the resource's
+// config validators do: each backup_id at most once.
+func (a *backupSyncAction) ConfigValidators(context.Context) []action.ConfigValidator {
+	return []action.ConfigValidator{actionUniqueBackupIDs{}}
+}
+
+// actionUniqueBackupIDs reports duplicate backup IDs with the resource's check.
+type actionUniqueBackupIDs struct{}
+
+func (actionUniqueBackupIDs) Description(context.Context) string {
+	return "each backup_id may appear only once"
+}
+
+func (v actionUniqueBackupIDs) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (actionUniqueBackupIDs) ValidateAction(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
+	var list types.List
+	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &list); diags.HasError() {
+		return // the schema validation reports what is wrong with the list
+	}
+	checkUniqueBackupIDs(path.Root("backups"), list, &resp.Diagnostics)
 }
 
 func (a *backupSyncAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {

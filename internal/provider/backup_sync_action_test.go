@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -483,4 +484,114 @@ func TestWholeSeconds(t *testing.T) {
 			t.Errorf("wholeSeconds(%s) = %d, %v; want %d, %v", tc.v, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// objectWith is a value of typ with the given attributes, the others null.
+func objectWith(typ tftypes.Object, vals map[string]tftypes.Value) tftypes.Value {
+	all := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		if v, ok := vals[name]; ok {
+			all[name] = v
+		} else {
+			all[name] = tftypes.NewValue(at, nil)
+		}
+	}
+	return tftypes.NewValue(typ, all)
+}
+
+// backupsValue is a backups list of typ (the resource's or the action's) holding these backups.
+func backupsValue(t *testing.T, typ tftypes.Object, backups []testBackup) tftypes.Value {
+	t.Helper()
+	listType, ok := typ.AttributeTypes["backups"].(tftypes.List)
+	if !ok {
+		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
+	}
+	elemType, ok := listType.ElementType.(tftypes.Object)
+	if !ok {
+		t.Fatalf("backups' elements are %s", listType.ElementType)
+	}
+	elems := make([]tftypes.Value, len(backups))
+	for i, b := range backups {
+		vals := map[string]tftypes.Value{
+			"backup_id":     tftypes.NewValue(tftypes.String, b.BackupID),
+			"backup_name":   tftypes.NewValue(tftypes.String, b.BackupName),
+			"bucket_name":   tftypes.NewValue(tftypes.String, b.BucketName),
+			"image_path":    tftypes.NewValue(tftypes.String, b.ImagePath),
+			"resource_id":   tftypes.NewValue(tftypes.String, b.ResourceID),
+			"resource_name": tftypes.NewValue(tftypes.String, b.ResourceName),
+			"created_at":    tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(b.CreatedAt)),
+		}
+		if b.ResourceType != "" {
+			vals["resource_type"] = tftypes.NewValue(tftypes.String, b.ResourceType)
+		}
+		elems[i] = objectWith(elemType, vals)
+	}
+	return tftypes.NewValue(listType, elems)
+}
+
+// TestBackupSyncActionValidatesLikeTheResource: the action's backups are
+// checked as the resource's are, with the same diagnostics on the same
+// paths, whatever check the resource gains.
+func TestBackupSyncActionValidatesLikeTheResource(t *testing.T) {
+	_, url := startFake(t, cbrfake.Options{})
+	srv, schemas := actionServer(t, url)
+	ctx := context.Background()
+	rtyp, ok := schemas.ResourceSchemas["cbr_backup_sync"].ValueType().(tftypes.Object)
+	if !ok {
+		t.Fatal("the resource schema is not an object")
+	}
+	atyp, ok := schemas.ActionSchemas["cbr_backup_sync"].Schema.ValueType().(tftypes.Object)
+	if !ok {
+		t.Fatal("the action schema is not an object")
+	}
+	bad := makeBackups(4)
+	bad[1].BackupID = bad[0].BackupID
+	bad[1].BackupName = strings.Repeat("名", 65)
+	bad[2].BucketName = "  "
+	bad[2].CreatedAt = 1714521600000 // milliseconds
+	bad[3].ResourceType = "OS::Unknown::Thing"
+	cases := map[string][]testBackup{
+		"mistakes":  bad,
+		"empty":     nil,
+		"too many":  makeBackups(120),
+		"valid":     makeBackups(2),
+		"valid big": makeBackups(51),
+	}
+	for name, backups := range cases {
+		t.Run(name, func(t *testing.T) {
+			rcfg, err := tfprotov6.NewDynamicValue(rtyp, objectWith(rtyp, map[string]tftypes.Value{"backups": backupsValue(t, rtyp, backups)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			acfg, err := tfprotov6.NewDynamicValue(atyp, objectWith(atyp, map[string]tftypes.Value{"backups": backupsValue(t, atyp, backups)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rresp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: &rcfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			aresp, err := srv.ValidateActionConfig(ctx, &tfprotov6.ValidateActionConfigRequest{ActionType: "cbr_backup_sync", Config: &acfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, ad := diagKeys(rresp.Diagnostics), diagKeys(aresp.Diagnostics)
+			if rd != ad {
+				t.Errorf("the resource's validation:\n%s\nthe action's:\n%s", rd, ad)
+			}
+			if name == "mistakes" && strings.Count(ad, "\n") < 5 {
+				t.Errorf("want at least 5 diagnostics for the mistakes, got:\n%s", ad)
+			}
+		})
+	}
+}
+
+// diagKeys lists diagnostics as severity, summary, path and detail, sorted.
+func diagKeys(diags []*tfprotov6.Diagnostic) string {
+	keys := make([]string, len(diags))
+	for i, d := range diags {
+		keys[i] = fmt.Sprintf("%v %s at %v: %s", d.Severity, d.Summary, d.Attribute, d.Detail)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "\n") + "\n"
 }

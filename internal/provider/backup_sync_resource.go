@@ -11,9 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -66,7 +64,7 @@ type backupModel struct {
 	ResourceID     types.String `tfsdk:"resource_id"`
 	ResourceName   types.String `tfsdk:"resource_name"`
 	ResourceType   types.String `tfsdk:"resource_type"`
-	CreatedAt      types.Int64  `tfsdk:"created_at"`
+	CreatedAt      types.Number `tfsdk:"created_at"`
 	OperationLogID types.String `tfsdk:"operation_log_id"`
 	Status         types.String `tfsdk:"status"`
 }
@@ -102,28 +100,27 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Required:            true,
 				Validators: []validator.List{
 					listvalidator.SizeBetween(1, cbr.MaxSyncEntries),
-					uniqueBackupIDs(),
 				},
 				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"backup_id":     required("The ID of the backup, as written by the backup appliance."),
-						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), stringvalidator.UTF8LengthAtMost(cbr.MaxBackupNameLength)),
+						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), backupNameLength()),
 						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
 						"image_path":    required("The path of the backup chain in the bucket."),
 						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),
 						"resource_name": required("The name of the backed-up object."),
 						"resource_type": schema.StringAttribute{
-							MarkdownDescription: "The resource type of the backed-up object. Defaults to `" + cbr.DefaultResourceType + "`.",
+							MarkdownDescription: "The resource type of the backed-up object. CBR documents these types: " + resourceTypesMarkdown() + ". Another value is sent as written, with a warning at plan time. Defaults to `" + cbr.DefaultResourceType + "`.",
 							Optional:            true,
 							Computed:            true,
 							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
-							Validators:          []validator.String{notBlank()},
+							Validators:          []validator.String{notBlank(), knownResourceType()},
 						},
-						"created_at": schema.Int64Attribute{
-							MarkdownDescription: fmt.Sprintf("When the backup was taken, in seconds since the Unix epoch, for example `1548898428`. The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
+						"created_at": schema.NumberAttribute{
+							MarkdownDescription: fmt.Sprintf("When the backup was taken, in whole seconds since the Unix epoch, for example `1548898428` (not milliseconds). The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
 							Required:            true,
-							Validators:          []validator.Int64{int64validator.Between(1, cbr.MaxCreatedAt)},
+							Validators:          []validator.Number{createdAt()},
 						},
 						"operation_log_id": schema.StringAttribute{
 							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Null when CBR's answer did not cover this backup. " +
@@ -188,7 +185,7 @@ func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 	}
 	create.Description = ""
 	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
-		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+
+		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (a number and a unit, several in a row: units `h`, `m`, `s`, `ms`, `us`, `ns`). Defaults to `\"%s\"`. "+
 		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
 	create.Validators = append(create.Validators, positiveDuration())
 	attr.Attributes["create"] = create
@@ -255,7 +252,7 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 			ResourceId:   b.ResourceID.ValueString(),
 			ResourceName: b.ResourceName.ValueString(),
 			ResourceType: b.ResourceType.ValueString(),
-			CreatedAt:    int32(b.CreatedAt.ValueInt64()), // validated to fit at plan time
+			CreatedAt:    createdAtSeconds(b.CreatedAt), // validated to fit at plan time
 		}
 	}
 	id, err := uuid.NewRandom()
@@ -269,8 +266,8 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 	var authErr *cbr.AuthError
 	if errors.As(err, &authErr) {
 		resp.Diagnostics.AddError("Unable to Authenticate",
-			fmt.Sprintf("The provider was unable to %s, so the request to synchronize %d backups was not sent. Nothing was synchronized and nothing was saved in the state.\n\n%s",
-				authErr.What, len(entries), describeError(err)))
+			fmt.Sprintf("The provider was unable to %s, so the request to synchronize %s was not sent. Nothing was synchronized and nothing was saved in the state.\n\n%s",
+				authErr.What, backupCount(len(entries)), describeError(err)))
 		return
 	}
 	if err != nil && !cbr.MaybeApplied(err) {
@@ -332,13 +329,13 @@ func notAppliedDetail(err error, requested int) string {
 	var tErr *cbr.TransportError
 	switch {
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(&b, "CBR did not accept the request to synchronize %d backups.", requested)
+		fmt.Fprintf(&b, "CBR did not accept the request to synchronize %s.", backupCount(requested))
 	case errors.As(err, &tErr) && errors.Is(err, context.Canceled):
-		fmt.Fprintf(&b, "The apply was interrupted before the request to synchronize %d backups was sent.", requested)
+		fmt.Fprintf(&b, "The apply was interrupted before the request to synchronize %s was sent.", backupCount(requested))
 	case errors.As(err, &tErr):
-		fmt.Fprintf(&b, "The request to synchronize %d backups could not be sent to CBR.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s could not be sent to CBR.", backupCount(requested))
 	default:
-		fmt.Fprintf(&b, "The request to synchronize %d backups was not sent.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was not sent.", backupCount(requested))
 	}
 	b.WriteString(" Nothing was synchronized and nothing was saved in the state.")
 	var retryErr *cbr.RetryError
@@ -370,9 +367,9 @@ func appliedErrorDiagnostic(err error, backupIDs []string, confirmed int) diag.D
 			"which may import the same backups twice. Check the backups in CBR first. If they were all imported, keep this record with " +
 			"`terraform untaint`; otherwise, remove the imported ones from this resource's list before applying again."
 		return diag.NewErrorDiagnostic("Incomplete CBR Backup Sync Answer",
-			fmt.Sprintf("CBR accepted the request to synchronize %d backups, but its answer gives no operation log ID for %d of them: %s. "+
+			fmt.Sprintf("CBR accepted the request to synchronize %s, but its answer gives no operation log ID for %d of them: %s. "+
 				"The operation log IDs of the other %d are saved in the state; operation_log_id is null for the missing ones.\n\n%s\n\n%s",
-				requested, len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
+				backupCount(requested), len(incomplete.Missing), strings.Join(incomplete.Missing, ", "), confirmed, describeError(err), next))
 	}
 
 	var b strings.Builder
@@ -381,18 +378,18 @@ func appliedErrorDiagnostic(err error, backupIDs []string, confirmed int) diag.D
 	var netErr net.Error
 	switch {
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d %s. That answer does not tell whether CBR applied the request before failing: "+
-			"it may have started importing some or all of the backups.", requested, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %s with HTTP %d %s. That answer does not tell whether CBR applied the request before failing: "+
+			"it may have started importing some or all of the backups.", backupCount(requested), apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
 	case errors.As(err, &respErr):
-		fmt.Fprintf(&b, "CBR answered the request to synchronize %d backups with HTTP %d, so it most likely applied it, but the answer cannot be read: "+
-			"the operation log IDs are unknown.", requested, respErr.StatusCode)
+		fmt.Fprintf(&b, "CBR answered the request to synchronize %s with HTTP %d, so it most likely applied it, but the answer cannot be read: "+
+			"the operation log IDs are unknown.", backupCount(requested), respErr.StatusCode)
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the apply was interrupted before the answer came back, so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but the apply was interrupted before the answer came back, so CBR may or may not have applied it.", backupCount(requested))
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but no answer came back in time (the provider's request timeout or the resource's create timeout), "+
-			"so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but no answer came back in time (the provider's request timeout or the resource's create timeout), "+
+			"so CBR may or may not have applied it.", backupCount(requested))
 	default:
-		fmt.Fprintf(&b, "The request to synchronize %d backups was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", requested)
+		fmt.Fprintf(&b, "The request to synchronize %s was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", backupCount(requested))
 	}
 	b.WriteString(" The provider does not send a sync request again in this case: the sync API is not idempotent, and a second request could import the same backups twice. " +
 		"No operation log IDs are known; they are null in the state.\n\n")

@@ -306,7 +306,7 @@ func TestAccBackupSync_validation(t *testing.T) {
 		{"blank resource_type", with(func(b []testBackup) []testBackup { b[0].ResourceType = " "; return b }), `(?s)backups\[0\].resource_type must not be empty`},
 		{"empty backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = ""; return b }), `(?s)backups\[1\].backup_name must not be empty`},
 		{"blank backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = "   "; return b }), `(?s)backups\[1\].backup_name must not be empty`},
-		{"long backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = strings.Repeat("x", 65); return b }), `(?s)backups\[1\].backup_name UTF-8 character count must be at most 64, got: 65`},
+		{"long backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = strings.Repeat("x", 65); return b }), `(?s)backups\[1\].backup_name is 65 characters long, more than the 64 CBR accepts: "x{32}…" \(backup_id "1f9e6b47-7655-4a19-b563-000000000001"\)`},
 		{"created_at zero", with(func(b []testBackup) []testBackup { b[0].CreatedAt = 0; return b }), `(?s)backups\[0\].created_at value must be between 1 and 2147483647, got: 0`},
 		{"created_at past int32", with(func(b []testBackup) []testBackup { b[2].CreatedAt = 2147483648; return b }), `(?s)backups\[2\].created_at value must be between 1 and 2147483647, got:.*2147483648`},
 	}

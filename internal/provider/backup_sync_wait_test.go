@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"reflect"
 	"strings"
@@ -542,7 +543,7 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		m.Backups = append(m.Backups, backupModel{
 			BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName), BucketName: types.StringValue(b.BucketName),
 			ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID), ResourceName: types.StringValue(b.ResourceName),
-			ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.Int64Value(b.CreatedAt),
+			ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
 			OperationLogID: types.StringUnknown(), Status: types.StringUnknown(),
 		})
 	}

@@ -153,6 +153,8 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 			want: `(?s)CBR Backup Sync Outcome Unknown.*with HTTP 504 Gateway Timeout.*HTTP status: 504.*error_code: APIGW.0203`},
 		{name: "broken json", fault: cbrfake.Fault{BrokenJSON: true}, applied: true,
 			want: `(?s)CBR Backup Sync Outcome Unknown.*with HTTP 200, so it most likely applied it, but the answer cannot be read` + resend + `.*HTTP 200 with an answer that cannot be read \(request id [0-9a-f]{32}\)` + tail},
+		{name: "answer over the read limit", fault: cbrfake.Fault{OversizeBody: 5 << 20}, applied: true,
+			want: `(?s)CBR Backup Sync Outcome Unknown.*with HTTP 200, so it most likely applied it, but the answer cannot be read` + resend + `.*the answer is larger than the 4 MiB read limit and was not read` + tail},
 		{name: "reset before applying", fault: cbrfake.Fault{Reset: true},
 			want: `(?s)CBR Backup Sync Outcome Unknown.*was sent, but the connection failed before an answer came back` + resend + `.*POST http://127.0.0.1:\d+/v3/` + cbrfake.DefaultProjectID + `/backups/sync: no answer` + tail},
 		{name: "reset after applying", fault: cbrfake.Fault{Reset: true, Apply: true}, applied: true,
@@ -229,7 +231,7 @@ func TestAccBackupSync_notSent(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config: withRetries(closed) + res,
-				ExpectError: errorLike(`(?s)Unable to Synchronize CBR Backups.*The request to synchronize 1 backups could not be sent to CBR. Nothing was synchronized and nothing was saved in the state. ` +
+				ExpectError: errorLike(`(?s)Unable to Synchronize CBR Backups.*The request to synchronize 1 backup could not be sent to CBR. Nothing was synchronized and nothing was saved in the state. ` +
 					`The provider tried 2 times and gave up: max_retries \(1\) reached.*connection refused`),
 			},
 			{

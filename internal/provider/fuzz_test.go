@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -95,9 +96,9 @@ func FuzzUniqueBackupIDs(f *testing.F) {
 			elems[i] = types.ObjectValueMust(elemType.AttrTypes, values)
 		}
 		list := types.ListValueMust(elemType, elems)
-		var resp validator.ListResponse
-		uniqueBackupIDs().ValidateList(context.Background(), validator.ListRequest{Path: path.Root("backups"), ConfigValue: list}, &resp)
-		errs := resp.Diagnostics.Errors()
+		var diags diag.Diagnostics
+		checkUniqueBackupIDs(path.Root("backups"), list, &diags)
+		errs := diags.Errors()
 		if len(errs) != len(wantPaths) {
 			t.Fatalf("%q: %d errors, want %d (%v)", spec, len(errs), len(wantPaths), wantPaths)
 		}
@@ -119,6 +120,8 @@ func nullOf(typ attr.Type) attr.Value {
 		return types.StringNull()
 	case types.Int64Type:
 		return types.Int64Null()
+	case types.NumberType:
+		return types.NumberNull()
 	}
 	return basetypes.NewDynamicNull()
 }

@@ -169,7 +169,7 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"Can also be set with `" + envAuthURL + "`. Defaults to `https://iam.{region}.{cloud}/v3`. A URL without a path gets `/v3`. " +
 					"`endpoints.iam` takes precedence over it.",
 				Optional:   true,
-				Validators: []validator.String{notBlank()},
+				Validators: []validator.String{notBlank(), endpointValue()},
 			},
 			"cloud": schema.StringAttribute{
 				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + envCloud + "`. " +
@@ -185,7 +185,7 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				ElementType: types.StringType,
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(stringvalidator.OneOf(endpointKeys...)),
-					mapvalidator.ValueStringsAre(notBlank()),
+					mapvalidator.ValueStringsAre(notBlank(), endpointValue()),
 				},
 			},
 			"insecure": schema.BoolAttribute{
@@ -642,21 +642,7 @@ func withDefaultPath(u, p string) string {
 // scheme, and checks it as the client will, so that a bad value is reported
 // at plan time on its attribute.
 func normalizeEndpoint(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", fmt.Errorf("the endpoint is empty")
-	}
-	if !strings.Contains(v, "://") {
-		v = "https://" + v
-	}
-	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
-		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", cbr.RedactEndpoint(v))
-	}
-	v = strings.TrimRight(v, "/")
-	if _, err := cbr.ParseEndpoint(v); err != nil {
-		return "", err
-	}
-	return v, nil
+	return checkEndpoint(v)
 }
 
 // configuredClient is the client the provider's Configure made, as resources

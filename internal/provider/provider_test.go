@@ -314,7 +314,7 @@ func TestResolveSettings(t *testing.T) {
 		{name: "max retries env negative", model: null, env: plus(tok, envMaxRetries, "-1"), wantErr: `HW_MAX_RETRIES is "-1"`},
 		{name: "unknown max retries", model: with(func(m *providerModel) { m.MaxRetries = types.Int64Unknown() }), env: tok, wantErr: "max_retries is not known until apply"},
 		{name: "unknown cacert", model: with(func(m *providerModel) { m.CACertFile = types.StringUnknown() }), env: tok, wantErr: "cacert_file is not known until apply"},
-		{name: "endpoint without host", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "https://") }), env: tok, wantErr: `endpoints.cbr: invalid endpoint "https:": want an http(s) URL`},
+		{name: "endpoint without host", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "https://") }), env: tok, wantErr: `endpoints.cbr: invalid endpoint "https://": want an http(s) URL`},
 		{name: "endpoint with fragment", model: with(func(m *providerModel) { m.Endpoints = endpoints("cbr", "cbr.example.com#top") }), env: tok, wantErr: "a query or fragment is not allowed"},
 		{name: "endpoint with credentials", model: with(func(m *providerModel) { m.Endpoints = endpoints("iam", "https://admin:pw-9f3@iam.example.com/v3") }), env: tok, wantErr: `endpoints.iam: invalid endpoint "https://***@iam.example.com/v3": credentials in the URL are not allowed`},
 		{name: "auth_url with credentials, ftp", model: null, env: plus(tok, envAuthURL, "ftp://admin:pw-9f3@iam.example.com"), wantErr: `"ftp://***@iam.example.com": only http:// and https://`},

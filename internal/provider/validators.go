@@ -2,14 +2,21 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/big"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -26,19 +33,40 @@ func (notBlankValidator) Description(context.Context) string {
 
 func (v notBlankValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (notBlankValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (notBlankValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
 	if strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Blank Value",
-			fmt.Sprintf("%s must not be empty or only white space, got %q.", req.Path, req.ConfigValue.ValueString()))
+			fmt.Sprintf("%s must not be empty or only white space, got %q%s.", req.Path, req.ConfigValue.ValueString(), entryOf(ctx, req.Config, req.Path)))
 	}
 }
 
+// entryOf names the backups entry an attribute path is in by its backup_id,
+// as " (backup_id \"...\")", so that a message about one entry of a long
+// list says which backup it is about (the path gives the index). It is ""
+// outside backups, for backup_id itself, and when backup_id is not known.
+func entryOf(ctx context.Context, config tfsdk.Config, p path.Path) string {
+	steps := p.Steps()
+	if config.Schema == nil || len(steps) != 3 || steps[0] != path.PathStepAttributeName("backups") || steps[2] == path.PathStepAttributeName("backup_id") {
+		return ""
+	}
+	if _, ok := steps[1].(path.PathStepElementKeyInt); !ok {
+		return ""
+	}
+	var id types.String
+	if diags := config.GetAttribute(ctx, p.ParentPath().AtName("backup_id"), &id); diags.HasError() || id.IsNull() || id.IsUnknown() || strings.TrimSpace(id.ValueString()) == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (backup_id %q)", id.ValueString())
+}
+
 // uniqueBackupIDs rejects a backups list in which two entries have the same
-// backup_id, naming both indexes.
-func uniqueBackupIDs() validator.List { return uniqueBackupIDsValidator{} }
+// backup_id, naming both indexes. It checks the whole resource rather than
+// the list attribute: an error of a list attribute's validator stops the
+// validation of its entries, which would hide every other mistake in them.
+func uniqueBackupIDs() resource.ConfigValidator { return uniqueBackupIDsValidator{} }
 
 type uniqueBackupIDsValidator struct{}
 
@@ -50,23 +78,189 @@ func (v uniqueBackupIDsValidator) MarkdownDescription(ctx context.Context) strin
 	return v.Description(ctx)
 }
 
-func (uniqueBackupIDsValidator) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+func (uniqueBackupIDsValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var list types.List
+	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &list); diags.HasError() {
+		return // the schema validation reports what is wrong with the list
+	}
+	checkUniqueBackupIDs(path.Root("backups"), list, &resp.Diagnostics)
+}
+
+// checkUniqueBackupIDs reports each entry of list whose backup_id an earlier
+// entry already gives.
+func checkUniqueBackupIDs(p path.Path, list types.List, diags *diag.Diagnostics) {
+	if list.IsNull() || list.IsUnknown() {
 		return
 	}
 	first := map[string]int{}
-	for i, elem := range req.ConfigValue.Elements() {
+	for i, elem := range list.Elements() {
 		id, ok := objectString(elem, "backup_id")
 		if !ok {
 			continue
 		}
 		if j, seen := first[id]; seen {
-			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i).AtName("backup_id"), "Duplicate Backup ID",
+			diags.AddAttributeError(p.AtListIndex(i).AtName("backup_id"), "Duplicate Backup ID",
 				fmt.Sprintf("backups[%d].backup_id %q is already given by backups[%d]; each backup can be synchronized only once per request.", i, id, j))
 			continue
 		}
 		first[id] = i
 	}
+}
+
+var _ resource.ResourceWithConfigValidators = (*backupSyncResource)(nil)
+
+// ConfigValidators checks what concerns several attributes of the resource.
+func (r *backupSyncResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{uniqueBackupIDs()}
+}
+
+// backupNameLength rejects a backup_name longer than the API accepts, in
+// characters, showing the length and the start of the name.
+func backupNameLength() validator.String { return backupNameLengthValidator{} }
+
+type backupNameLengthValidator struct{}
+
+func (backupNameLengthValidator) Description(context.Context) string {
+	return fmt.Sprintf("value must be at most %d characters long", cbr.MaxBackupNameLength)
+}
+
+func (v backupNameLengthValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (backupNameLengthValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	name := req.ConfigValue.ValueString()
+	n := utf8.RuneCountInString(name)
+	if n <= cbr.MaxBackupNameLength {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Backup Name Too Long",
+		fmt.Sprintf("%s is %d characters long, more than the %d CBR accepts: %q%s.", req.Path, n, cbr.MaxBackupNameLength, shorten(name, 32), entryOf(ctx, req.Config, req.Path)))
+}
+
+// shorten cuts s after n characters, marking the cut with "…".
+func shorten(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// createdAt checks a created_at value: a whole number of seconds since the
+// Unix epoch that fits the API's 32-bit integer. A fraction is refused with
+// the reminder that whole seconds are expected, and a value that reads as
+// milliseconds gets a hint.
+func createdAt() validator.Number { return createdAtValidator{} }
+
+type createdAtValidator struct{}
+
+func (createdAtValidator) Description(context.Context) string {
+	return fmt.Sprintf("value must be a whole number of seconds since the Unix epoch, between 1 and %d", cbr.MaxCreatedAt)
+}
+
+func (v createdAtValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	f := req.ConfigValue.ValueBigFloat()
+	if f == nil {
+		return
+	}
+	valid := f.IsInt() && f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0
+	if valid {
+		return
+	}
+	shown := f.Text('f', -1)
+	entry := entryOf(ctx, req.Config, req.Path)
+	if !f.IsInt() {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time",
+			fmt.Sprintf("%s must be a whole number of seconds since the Unix epoch, got %s%s. CBR takes whole seconds, for example 1548898428.", req.Path, shown, entry))
+		return
+	}
+	detail := fmt.Sprintf("%s value must be between 1 and %d, got: %s%s. created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer.", req.Path, cbr.MaxCreatedAt, shown, entry)
+	// Milliseconds since the epoch are 1000 times a time in range.
+	ms := new(big.Float).Quo(f, big.NewFloat(1000))
+	if ms.IsInt() && ms.Cmp(big.NewFloat(1e9)) >= 0 && ms.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0 {
+		secs, _ := ms.Int64()
+		detail += fmt.Sprintf(" This looks like milliseconds: in seconds it is %d (%s).", secs, time.Unix(secs, 0).UTC().Format(time.RFC3339))
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time", detail)
+}
+
+// createdAtSeconds is the created_at value to send, validated at plan time
+// to be a whole number that fits.
+func createdAtSeconds(v types.Number) int32 {
+	f := v.ValueBigFloat()
+	if f == nil {
+		return 0
+	}
+	n, _ := f.Int64()
+	return int32(min(max(n, 0), cbr.MaxCreatedAt))
+}
+
+// resourceTypes are the resource types CBR documents for the objects it
+// backs up (huaweicloud-sdk-go-v3, services/cbr/v1/model, Resource.Type).
+var resourceTypes = []struct{ name, what string }{
+	{cbr.DefaultResourceType, "servers outside Huawei Cloud, such as on-premises VMware VMs (the default)"},
+	{"OS::Nova::Server", "ECS cloud servers"},
+	{"OS::Cinder::Volume", "EVS disks"},
+	{"OS::Ironic::BareMetalServer", "bare metal servers (BMS)"},
+	{"OS::Sfs::Turbo", "SFS Turbo file systems"},
+	{"OS::Workspace::DesktopV2", "Workspace desktops"},
+}
+
+// resourceTypesMarkdown lists resourceTypes for the docs.
+func resourceTypesMarkdown() string {
+	parts := make([]string, len(resourceTypes))
+	for i, t := range resourceTypes {
+		parts[i] = fmt.Sprintf("`%s` for %s", t.name, t.what)
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// knownResourceType warns, without refusing it, about a resource_type that
+// is not one CBR documents, so that a typo shows before CBR sees it.
+func knownResourceType() validator.String { return knownResourceTypeValidator{} }
+
+type knownResourceTypeValidator struct{}
+
+func (knownResourceTypeValidator) Description(context.Context) string {
+	return "value should be one of the resource types CBR documents"
+}
+
+func (v knownResourceTypeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (knownResourceTypeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	v := req.ConfigValue.ValueString()
+	if strings.TrimSpace(v) == "" {
+		return // notBlank reports it
+	}
+	names := make([]string, len(resourceTypes))
+	for i, t := range resourceTypes {
+		if t.name == v {
+			return
+		}
+		names[i] = t.name
+	}
+	resp.Diagnostics.AddAttributeWarning(req.Path, "Unknown Resource Type",
+		fmt.Sprintf("%s %q%s is not one of the resource types CBR documents: %s. It is sent as written, and CBR may refuse it or record the backup with a wrong type; "+
+			"on-premises VMware backups use %s, the default.", req.Path, v, entryOf(ctx, req.Config, req.Path), strings.Join(names, ", "), cbr.DefaultResourceType))
 }
 
 // objectString returns a known string attribute of an object value.
@@ -184,4 +378,61 @@ func (operationLogIDValidator) ValidateString(_ context.Context, req validator.S
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Operation Log ID",
 		fmt.Sprintf("%s %q is not an operation log ID. Operation log IDs are UUIDs such as 154f0a9d-ba53-4e91-a3e2-a918710a9e0d; only letters, digits, '-', '_', '.' and '~' are allowed.", req.Path, v))
+}
+
+// schemeTypo matches an endpoint that starts with a scheme whose "://" is
+// mistyped, such as "http//host", "https:/host" or "http:host".
+var schemeTypo = regexp.MustCompile(`(?i)^(https?)(//|:/?)([^/].*)?$`)
+
+// checkEndpoint trims an endpoint, gives it https:// when it has no scheme,
+// and checks it as the client will. Errors quote the value as written.
+func checkEndpoint(written string) (string, error) {
+	v := strings.TrimSpace(written)
+	if v == "" {
+		return "", fmt.Errorf("the endpoint is empty")
+	}
+	shown := cbr.RedactEndpoint(v)
+	added := false
+	if !strings.Contains(v, "://") {
+		if m := schemeTypo.FindStringSubmatch(v); m != nil {
+			return "", fmt.Errorf("invalid endpoint %q: the scheme %s is not followed by \"://\"; write %q", shown, m[1], cbr.RedactEndpoint(strings.ToLower(m[1])+"://"+m[3]))
+		}
+		v, added = "https://"+v, true
+	}
+	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", shown)
+	}
+	// Checked before the trailing slashes go, so that "http://" is quoted
+	// as such, not as "http:".
+	if _, err := cbr.ParseEndpoint(v); err != nil {
+		if added {
+			// The client's error quotes the value with https:// added.
+			return "", errors.New(strings.Replace(err.Error(), fmt.Sprintf("%q", cbr.RedactEndpoint(v)), fmt.Sprintf("%q", shown), 1))
+		}
+		return "", err
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+// endpointValue rejects, at plan time, an endpoint the provider could not
+// use, quoting it as written.
+func endpointValue() validator.String { return endpointValueValidator{} }
+
+type endpointValueValidator struct{}
+
+func (endpointValueValidator) Description(context.Context) string {
+	return "value must be an http(s) URL, or a host name to which https:// is added"
+}
+
+func (v endpointValueValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (endpointValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
+		return // notBlank reports blank values
+	}
+	if _, err := checkEndpoint(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint", fmt.Sprintf("%s: %s.", req.Path, err))
+	}
 }

@@ -10,9 +10,11 @@ terraform {
 # 24 hours and the provider cannot renew it: prefer AK/SK or a password for
 # anything that runs unattended.
 variable "iam_token" {
-  description = "An IAM token scoped to the project of the region (or set HW_AUTH_TOKEN and leave auth_token out)."
+  description = "An IAM token scoped to the project of the region. Leave it unset to use HW_AUTH_TOKEN instead."
   type        = string
   sensitive   = true
+  # null leaves auth_token unset, so the provider reads HW_AUTH_TOKEN.
+  default = null
 }
 
 provider "cbr" {
