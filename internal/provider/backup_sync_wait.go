@@ -23,6 +23,9 @@ type pollPolicy struct {
 	Initial, Max time.Duration
 	// sleep waits for d or until ctx is done; nil means a timer.
 	sleep func(ctx context.Context, d time.Duration) error
+	// progress, when not nil, is called after each round of reads that
+	// leaves operation logs pending, before waiting next.
+	progress func(waits []*opLogWait, next time.Duration)
 }
 
 // How often operation logs are read by default.
@@ -122,6 +125,9 @@ func waitForOperationLogs(ctx context.Context, get func(context.Context, string)
 			return nil
 		}
 		tflog.Debug(ctx, "waiting for CBR operation logs", map[string]any{"round": round, "pending": pending, "of": len(waits), "next_read_in": interval.String()})
+		if p.progress != nil {
+			p.progress(waits, interval)
+		}
 		if err := p.wait(ctx, interval); err != nil {
 			return err
 		}

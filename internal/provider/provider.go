@@ -396,6 +396,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	})
 	resp.ResourceData = client
 	resp.DataSourceData = client
+	resp.ActionData = client
 }
 
 // loadCACert reads and checks a CA bundle, reporting problems on the
