@@ -7,7 +7,10 @@
 # has_actions CLI: true when CLI is Terraform 1.14 or later (not OpenTofu).
 has_actions() {
   local v
-  v=$("$1" version 2>/dev/null | head -n1) || return 1
+  # The whole output, then its first line: `| head -n1` could end the CLI
+  # with SIGPIPE, which pipefail turns into a failure.
+  v=$("$1" version 2>/dev/null) || return 1
+  v=${v%%$'\n'*}
   [[ $v =~ ^Terraform\ v([0-9]+)\.([0-9]+)\. ]] || return 1
   ((BASH_REMATCH[1] > 1 || BASH_REMATCH[2] >= 14))
 }
@@ -37,6 +40,6 @@ actions_cli() {
 # actions_cli_missing: explains how to get one.
 actions_cli_missing() {
   echo "$1 needs Terraform 1.14 or later (for the cbr_backup_sync action), and none was found:" \
-    "terraform on PATH is $(terraform version 2>/dev/null | head -n1 || echo missing)." \
+    "terraform on PATH is $(v=$(terraform version 2>/dev/null) && echo "${v%%$'\n'*}" || echo "missing")." \
     "Set ACTIONS_TERRAFORM=/path/to/terraform, or unpack one into .cache/cli (../shared/tools/install.sh .cache/cli)." >&2
 }
