@@ -406,7 +406,7 @@ func TestAccAuthRefused(t *testing.T) {
 				return authProvider(url, "user_name", testUser, "password", "not-the-password", "domain_name", testDomain)
 			},
 			want: `(?s)Unable to Authenticate.*unable to get an IAM token for user "deployer" of domain "acme" scoped to project "cn-north-4".*` +
-				`request to synchronize 1 backups was not sent.*HTTP status: 401.*error_code: IAM.0401.*error_msg: The username or password is wrong.*` + rid +
+				`request to synchronize 1 backup was not sent.*HTTP status: 401.*error_code: IAM.0401.*error_msg: The username or password is wrong.*` + rid +
 				`.*IAM refused the password. Check user_name, password and domain_name`,
 			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 0},
 		},
