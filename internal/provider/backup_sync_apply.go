@@ -179,40 +179,42 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 				backupCount(len(out.unrequested)), listIDs(out.unrequested, failureIDLimit)))
 	}
 
-	if out.failed != nil {
-		if creating && len(out.accepted)+len(out.unknown) == 0 {
-			// Nothing may have been applied: nothing to keep.
-			diags.Append(notAppliedDiagnostic(out.failed.Err, len(entries)))
-			return
-		}
-		diags.Append(state.Set(ctx, &plan)...)
-		diags.Append(syncFailureDiagnostic(creating, out))
+	if out.failed != nil && creating && len(out.accepted)+len(out.unknown) == 0 {
+		// Nothing may have been applied: nothing to keep.
+		diags.Append(notAppliedDiagnostic(out.failed.Err, len(entries)))
 		return
 	}
-	if !plan.WaitForCompletion.ValueBool() {
-		diags.Append(state.Set(ctx, &plan)...)
-		return
-	}
-
-	sentIDs := make([]string, len(entries))
-	for k, e := range entries {
-		sentIDs[k] = e.BackupId
-	}
-	waits := distinctOperationLogs(sentIDs, sentOK)
-	tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": plan.ID.ValueString(), "operation_logs": len(waits)})
-	waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
-	for _, w := range waits {
-		if w.Last == nil {
-			continue
+	var waitProblems *waitFindings
+	if plan.WaitForCompletion.ValueBool() && len(sentOK) > 0 {
+		// Even after a failed request, the backups CBR accepted are waited
+		// for, so that their status is known.
+		sentIDs := make([]string, len(entries))
+		for k, e := range entries {
+			sentIDs[k] = e.BackupId
 		}
-		for _, b := range w.BackupIDs {
-			plan.Backups[index[b]].Status = types.StringValue(w.Last.Status)
+		waits := distinctOperationLogs(sentIDs, sentOK)
+		tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": plan.ID.ValueString(), "operation_logs": len(waits)})
+		waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
+		for _, w := range waits {
+			if w.Last == nil {
+				continue
+			}
+			for _, b := range w.BackupIDs {
+				plan.Backups[index[b]].Status = types.StringValue(w.Last.Status)
+			}
+		}
+		if f, bad := findWaitProblems(waitErr, waits, len(sentOK)); bad {
+			waitProblems = &f
 		}
 	}
-	// Saved whatever the outcome: the requests were sent.
+	// Saved whatever the outcome: requests were sent.
 	diags.Append(state.Set(ctx, &plan)...)
-	if f, bad := findWaitProblems(waitErr, waits, len(entries)); bad {
-		diags.AddError(f.Summary, f.Detail+waitAdvice(creating, f))
+	if out.failed != nil {
+		diags.Append(syncFailureDiagnostic(creating, out))
+	}
+	if waitProblems != nil {
+		advice := waitAdvice(creating && out.failed == nil, *waitProblems)
+		diags.AddError(waitProblems.Summary, waitProblems.Detail+advice)
 	}
 }
 
