@@ -1,12 +1,19 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -14,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -488,4 +496,55 @@ import {
 	})
 }
 
-var _ = strings.Contains
+
+// TestBackupSyncUnrequestedWarning calls Create directly, since
+// plugin-testing cannot see warnings: an answer that also names a backup
+// that was not requested is accepted for the requested ones, and a warning
+// names the stranger, which is recorded nowhere.
+func TestBackupSyncUnrequestedWarning(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{UnrequestedItem: "not-requested-backup"})
+	client, err := cbr.New(cbr.Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: cbr.TokenAuth(cbrfake.DefaultToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := &backupSyncResource{client: client, poll: opLogPolling}
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx)
+	m := backupSyncModel{ID: types.StringUnknown(), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
+		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
+	for _, b := range makeBackups(2) {
+		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
+			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
+			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.Int64Value(b.CreatedAt),
+			OperationLogID: types.StringUnknown(), Status: types.StringNull(), SyncState: types.StringUnknown()})
+	}
+	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	if diags := plan.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+	r.Create(ctx, resource.CreateRequest{Plan: plan, Config: tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}}, &resp)
+	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
+		t.Fatalf("diagnostics %v", resp.Diagnostics)
+	}
+	w := resp.Diagnostics.Warnings()[0]
+	if w.Summary() != "CBR Answered for Backups Not Requested" || !strings.Contains(w.Detail(), "named 1 backup that the request did not carry: not-requested-backup.") {
+		t.Errorf("warning %q: %s", w.Summary(), w.Detail())
+	}
+	var got backupSyncModel
+	if diags := resp.State.Get(ctx, &got); diags.HasError() {
+		t.Fatal(diags)
+	}
+	synced := fake.Synced()
+	if len(got.Backups) != 2 || len(synced) != 2 {
+		t.Fatalf("state %+v", got)
+	}
+	for i, b := range got.Backups {
+		if b.OperationLogID.ValueString() != synced[i].OperationLogID || b.SyncState.ValueString() != syncAccepted {
+			t.Errorf("backups[%d] = %+v", i, b)
+		}
+	}
+}

@@ -120,6 +120,27 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 
+	if prior != nil && req.Plan.Raw.Equal(req.State.Raw) {
+		// Nothing changed (the usual plan of an applied resource): only
+		// backups never sent would be sent, and unknown outcomes are
+		// recalled. This skips decoding and re-encoding the plan, which
+		// costs seconds for thousands of backups.
+		var unknown []string
+		notSent := false
+		for _, b := range prior.Backups {
+			switch b.SyncState.ValueString() {
+			case syncUnknown:
+				unknown = append(unknown, b.BackupID.ValueString())
+			case syncNotSent:
+				notSent = true
+			}
+		}
+		if !notSent {
+			warnUnknown(resp, unknown)
+			return
+		}
+	}
+
 	var planList, configList types.List
 	var wait types.Bool
 	var triggers types.Map
@@ -205,14 +226,21 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 					capitalize(backupCount(len(removed))), listIDs(removed, planIDLimit)))
 		}
 	}
-	if len(unknown) > 0 {
-		resp.Diagnostics.AddWarning("CBR Backup Sync Outcome Unknown",
-			fmt.Sprintf("A request carrying %s was sent, but whether CBR imported them is unknown (their sync_state is \"unknown\"): %s. "+
-				"The provider never sends them again by itself. Check in CBR (the backups, or the operation logs of the project) whether they were imported, then: "+
-				"if one was, adopt it by setting its operation_log_id in the configuration (or leave it as it is); "+
-				"if one was not, send it again explicitly: remove its entry, apply, then add it back (or change triggers to send the whole list again).",
-				backupCount(len(unknown)), listIDs(unknown, planIDLimit)))
+	warnUnknown(resp, unknown)
+}
+
+// warnUnknown recalls, on every plan, the backups whose sync outcome is
+// unknown and how to settle them.
+func warnUnknown(resp *resource.ModifyPlanResponse, unknown []string) {
+	if len(unknown) == 0 {
+		return
 	}
+	resp.Diagnostics.AddWarning("CBR Backup Sync Outcome Unknown",
+		fmt.Sprintf("A request carrying %s was sent, but whether CBR imported them is unknown (their sync_state is \"unknown\"): %s. "+
+			"The provider never sends them again by itself. Check in CBR (the backups, or the operation logs of the project) whether they were imported, then: "+
+			"if one was, adopt it by setting its operation_log_id in the configuration (or leave it as it is); "+
+			"if one was not, send it again explicitly: remove its entry, apply, then add it back (or change triggers to send the whole list again).",
+			backupCount(len(unknown)), listIDs(unknown, planIDLimit)))
 }
 
 // allKnownBackupIDs reports whether every element of a backups list and its
