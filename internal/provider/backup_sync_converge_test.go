@@ -134,7 +134,7 @@ func TestAccBackupSync_converge(t *testing.T) {
 				plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
 				plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.NotNull()),
 			}, planOps(known, unknown)...)},
-			ConfigStateChecks: append(stateMatchesFake(fake, len(bs)), checkFunc(expectSent(fake, from, sends...))),
+			ConfigStateChecks: append(stateMatchesFake(fake, len(bs)), expectSent(fake, from, sends...)),
 		}
 	}
 	tfresource.ParallelTest(t, tfresource.TestCase{
@@ -142,7 +142,7 @@ func TestAccBackupSync_converge(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config:            cfg(pick(all, 0, 1, 2)),
-				ConfigStateChecks: append(stateMatchesFake(fake, 3), checkFunc(expectSent(fake, 0, pick(all, 0, 1, 2)))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 0, pick(all, 0, 1, 2))),
 			},
 			// Reorder: no call, order follows the configuration.
 			update(pick(all, 2, 0, 1), []int{0, 1, 2}, nil, 1),
@@ -187,7 +187,7 @@ func TestAccBackupSync_changeFields(t *testing.T) {
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{
 				PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0}, []int{1})...),
 			},
-			ConfigStateChecks: append(stateMatchesFake(fake, 2), checkFunc(expectSent(fake, i+1, next[1:]))),
+			ConfigStateChecks: append(stateMatchesFake(fake, 2), expectSent(fake, i+1, next[1:])),
 			Check:             func(*terraform.State) error { return expectSyncBody(fake, next[1:])() },
 		})
 		current = next
@@ -208,13 +208,13 @@ func TestAccBackupSync_manyBackups(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config:            providerConfig(url) + backupsConfig(all[:120]),
-				ConfigStateChecks: append(stateMatchesFake(fake, 120), checkFunc(expectSent(fake, 0, all[:50], all[50:100], all[100:120]))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 120), expectSent(fake, 0, all[:50], all[50:100], all[100:120])),
 			},
 			{
 				Config: providerConfig(url) + backupsConfig(all),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0, 119}, []int{120, 179})...)},
-				ConfigStateChecks: append(stateMatchesFake(fake, 180), checkFunc(expectSent(fake, 3, all[120:170], all[170:]))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 180), expectSent(fake, 3, all[120:170], all[170:])),
 			},
 			{Config: providerConfig(url) + backupsConfig(all), PlanOnly: true},
 		},
@@ -268,7 +268,7 @@ func TestAccBackupSync_partialUpdate(t *testing.T) {
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
 					priorSyncStates(map[int]string{0: syncAccepted, 10: syncAccepted, 59: syncAccepted, 60: syncNotSent, 109: syncNotSent, 110: syncNotSent, 129: syncNotSent}),
 				}, planOps([]int{0, 10, 59}, []int{60, 129})...)},
-				ConfigStateChecks: append(stateMatchesFake(fake, 130), checkFunc(expectSent(fake, 0, all[:10], all[10:60], all[60:110], all[60:110], all[110:130]))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 130), expectSent(fake, 0, all[:10], all[10:60], all[60:110], all[60:110], all[110:130])),
 			},
 			{Config: cfg, PlanOnly: true},
 		},
@@ -328,7 +328,7 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0, 1}, []int{3})...)},
 				ConfigStateChecks: []statecheck.StateCheck{
 					opLogCheck{fake: fake, index: 3},
-					checkFunc(expectSent(fake, 3, []testBackup{renamed})),
+					expectSent(fake, 3, []testBackup{renamed}),
 					statecheck.ExpectKnownValue(testAddr, syncStatePath(2), knownvalue.StringExact(syncUnknown)),
 				},
 			},
@@ -461,7 +461,7 @@ func TestAccBackupSync_adopt(t *testing.T) {
 					plancheck.ExpectKnownValue(testAddr, opPath(1), knownvalue.StringExact(ops[all[1].BackupID])),
 					plancheck.ExpectKnownValue(testAddr, syncStatePath(1), knownvalue.StringExact(syncAdopted)),
 				}, planOps(nil, []int{2})...)},
-				ConfigStateChecks: append(stateMatchesFake(fake, 3), checkFunc(expectSent(fake, 1, all[2:]))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 1, all[2:])),
 			},
 			{Config: cfg, PlanOnly: true},
 		},
@@ -489,13 +489,12 @@ import {
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(testAddr, opPath(2), knownvalue.StringExact(ops[all[2].BackupID])),
 				}, planOps([]int{1}, []int{0})...)},
-				ConfigStateChecks: append(stateMatchesFake(fake, 3), checkFunc(expectSent(fake, 1, all[:1]))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 1, all[:1])),
 			},
 			{Config: cfg, PlanOnly: true},
 		},
 	})
 }
-
 
 // TestBackupSyncUnrequestedWarning calls Create directly, since
 // plugin-testing cannot see warnings: an answer that also names a backup

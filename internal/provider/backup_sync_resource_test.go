@@ -383,7 +383,7 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 // backups stay in CBR, naming how many and which; Delete adds nothing.
 func TestBackupSyncDestroyWarning(t *testing.T) {
 	ctx := context.Background()
-	r := newBackupSyncResource()
+	r := &backupSyncResource{}
 	var sr resource.SchemaResponse
 	r.Schema(ctx, resource.SchemaRequest{}, &sr)
 	typ := sr.Schema.Type().TerraformType(ctx)
@@ -401,7 +401,7 @@ func TestBackupSyncDestroyWarning(t *testing.T) {
 	}
 	null := tftypes.NewValue(typ, nil)
 	resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}}
-	r.(*backupSyncResource).ModifyPlan(ctx, resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}, Config: tfsdk.Config{Schema: sr.Schema, Raw: null}}, &resp)
+	r.ModifyPlan(ctx, resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}, Config: tfsdk.Config{Schema: sr.Schema, Raw: null}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
 		t.Fatalf("diagnostics: %v", resp.Diagnostics)
 	}

@@ -265,10 +265,10 @@ func TestInventoryNights(t *testing.T) {
 	for night := 1; night <= nights; night++ {
 		var removed []string
 		count := perNight
-		switch {
-		case night == 1:
+		switch night {
+		case 1:
 			count = first
-		case night == nights:
+		case nights:
 			count = total - next
 		}
 		appended, inserted := add(count)
