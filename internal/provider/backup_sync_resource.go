@@ -82,9 +82,9 @@ func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 		return unexpected("timeouts.create", attr.Attributes["create"], "schema.StringAttribute")
 	}
 	create.Description = ""
-	create.MarkdownDescription = fmt.Sprintf("How long creating may take, for the sync request and, with `wait_for_completion`, the waiting: "+
+	create.MarkdownDescription = fmt.Sprintf("How long an apply that sends backups (a create, or an update that sends some) may take, for the sync requests and, with `wait_for_completion`, the waiting: "+
 		"a positive duration such as `\"30s\"`, `\"30m\"` or `\"2h45m\"` (units `s`, `m`, `h`). Defaults to `\"%s\"`. "+
-		"When it runs out while waiting, the apply fails and the resource is kept in the state as tainted.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
+		"When it runs out, the apply fails: the backups sent are recorded with the last status seen, and the requests not sent yet are left `not_sent` for the next apply.", fmt.Sprintf("%dm", int(defaultCreateTimeout.Minutes())))
 	create.Validators = append(create.Validators, positiveDuration())
 	attr.Attributes["create"] = create
 	return attr
