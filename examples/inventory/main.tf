@@ -55,6 +55,17 @@ resource "cbr_backup_sync" "inventory" {
   }
 }
 
+locals {
+  # The status each backup's import task had when the apply stopped waiting
+  # (wait_for_completion), else its sync_state, from the resource alone.
+  # Terraform does not evaluate outputs that depend on a resource whose apply
+  # failed (for example because an import failed): after a failed apply,
+  # `terraform apply -refresh-only` evaluates them from the state it saved.
+  recorded_status = tomap({
+    for b in cbr_backup_sync.inventory.backups : b.backup_id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "not_waited_for" : b.sync_state)
+  })
+}
+
 # Without waiting, read each backup's import task on every plan and refresh.
 data "cbr_operation_log" "backup" {
   for_each = var.wait_for_completion ? {} : {
@@ -64,33 +75,33 @@ data "cbr_operation_log" "backup" {
   id = each.value
 }
 
-locals {
-  status_by_backup = var.wait_for_completion ? tomap({
-    for b in cbr_backup_sync.inventory.backups : b.backup_id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "unknown" : b.sync_state)
-    }) : tomap({
-    for b in cbr_backup_sync.inventory.backups : b.backup_id => try(data.cbr_operation_log.backup[b.backup_id].status, b.sync_state)
-  })
-}
-
 output "backups" {
   description = "Number of backups in the inventory (and in the resource)."
   value       = length(cbr_backup_sync.inventory.backups)
 }
 
 output "backups_by_status" {
-  description = "Number of backups per import status: success, skipped, failed, timeout, waiting and running while in progress, \"unknown\" when not known, and the sync_state (\"not_sent\" or \"unknown\") of backups without an import task."
+  description = "Number of backups per import status recorded by the apply: success, skipped, failed, timeout, waiting and running when waiting stopped first, not_waited_for without wait_for_completion, and the sync_state (not_sent or unknown) of backups without an import task."
   value = {
-    for status in distinct(values(local.status_by_backup)) :
-    status => length([for id, s in local.status_by_backup : id if s == status])
+    for status in distinct(values(local.recorded_status)) :
+    status => length([for id, s in local.recorded_status : id if s == status])
   }
 }
 
 output "failed_backups" {
-  description = "IDs of the backups whose import failed or timed out."
-  value       = sort([for id, s in local.status_by_backup : id if contains(["failed", "timeout"], s)])
+  description = "IDs of the backups whose import failed or timed out, as recorded by the apply with wait_for_completion (after a failed apply, run terraform apply -refresh-only to see them)."
+  value       = sort([for id, s in local.recorded_status : id if contains(["failed", "timeout"], s)])
 }
 
 output "unsettled_backups" {
   description = "IDs of the backups not imported yet (sync_state not_sent: the next apply sends them) or whose sync outcome is unknown (never sent again by itself; see the resource docs)."
   value       = sort([for b in cbr_backup_sync.inventory.backups : b.backup_id if contains(["not_sent", "unknown"], b.sync_state)])
+}
+
+output "checked_statuses" {
+  description = "Without wait_for_completion: the number of backups per current import status, read with the cbr_operation_log data source on every plan and refresh (terraform apply -refresh-only shows the progress)."
+  value = var.wait_for_completion ? null : {
+    for status in distinct([for op in data.cbr_operation_log.backup : op.status]) :
+    status => length([for op in data.cbr_operation_log.backup : op if op.status == status])
+  }
 }

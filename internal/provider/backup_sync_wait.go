@@ -150,6 +150,10 @@ func transientPollError(err error) bool {
 	return false
 }
 
+// waitListLimit is how many operation logs each section of a wait
+// diagnostic lists before it only counts the others.
+const waitListLimit = 20
+
 // waitFindings is what waiting found out: the summary and a description of
 // every operation log that did not end well, without advice on what to do
 // next. ok is false when all of them succeeded (or were skipped).
@@ -211,12 +215,19 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 			return
 		}
 		fmt.Fprintf(&b, "\n%s:\n", title)
-		for _, w := range list {
+		shown := list
+		if len(shown) > waitListLimit {
+			shown = shown[:waitListLimit]
+		}
+		for _, w := range shown {
 			noun := "backups "
 			if len(w.BackupIDs) == 1 {
 				noun = "backup "
 			}
 			fmt.Fprintf(&b, "- operation log %s (%s%s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
+		}
+		if len(list) > len(shown) {
+			fmt.Fprintf(&b, "- and %d more operation logs\n", len(list)-len(shown))
 		}
 	}
 	section("Failed", failed, func(w *opLogWait) string {

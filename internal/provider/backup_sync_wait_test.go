@@ -683,3 +683,17 @@ func configOf(t *testing.T, ctx context.Context, sr resource.SchemaResponse, m b
 	}
 	return st.Raw
 }
+
+// TestWaitDiagnosticLongLists: each section lists the first operation logs
+// and counts the others.
+func TestWaitDiagnosticLongLists(t *testing.T) {
+	var waits []*opLogWait
+	for i := 0; i < waitListLimit+5; i++ {
+		waits = append(waits, &opLogWait{ID: fmt.Sprintf("op-%02d", i), BackupIDs: []string{fmt.Sprintf("b-%02d", i)}, Last: &cbr.OperationLog{Status: cbr.OpStatusFailed}})
+	}
+	f, bad := findWaitProblems(nil, waits, len(waits))
+	if !bad || !strings.Contains(f.Detail, "- operation log op-19 (backup b-19)") || strings.Contains(f.Detail, "op-20") ||
+		!strings.Contains(f.Detail, "- and 5 more operation logs") {
+		t.Errorf("%s", f.Detail)
+	}
+}
