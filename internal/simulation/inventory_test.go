@@ -80,6 +80,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fake.Stderr = fakeLog
+	dieWithParent(fake)
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)
 	}
