@@ -1,14 +1,19 @@
-# Imports a whole inventory of on-premises VMware backups into CBR: the
-# backups listed in a JSON file are sent in batches of 50 (the most one sync
-# request takes), one cbr_backup_sync per batch, and the outputs count the
-# backups per import status.
+# Imports a whole inventory of on-premises VMware backups into CBR, night
+# after night, each backup exactly once: one cbr_backup_sync holds every
+# backup listed in a JSON file. The provider matches the list with its state
+# by backup_id, so new backups (appended or inserted anywhere), reordered
+# entries and removed entries never send the others again; it sends the new
+# ones in requests of 50.
 #
-# Batches are keyed by their position ("0", "1", ...): append new backups at
-# the end of the file. Inserting or removing one in the middle shifts every
-# later batch, which replaces those resources and imports their backups again.
+# The rule to keep: a backup_id stays in this one resource for as long as it
+# is in the inventory. Never move backups between resources (or split this one
+# by position): a backup that leaves a resource and enters another is sent
+# again by the other. Past 5,000 backups (the most one resource holds), split
+# the inventory by something that never changes for a backup, such as its
+# year, one resource per file.
 
 terraform {
-  required_version = ">= 1.3"
+  required_version = ">= 1.5"
   required_providers {
     cbr = {
       source = "cbr-sync/cbr"
@@ -22,24 +27,14 @@ variable "inventory_file" {
   default     = "backups.json"
 }
 
-variable "batch_size" {
-  description = "Backups per sync request."
-  type        = number
-  default     = 50
-  validation {
-    condition     = var.batch_size >= 1 && var.batch_size <= 50 && floor(var.batch_size) == var.batch_size
-    error_message = "batch_size must be a whole number from 1 to 50: one sync request carries at most 50 backups."
-  }
-}
-
 variable "wait_for_completion" {
-  description = "Wait until CBR has imported every backup, and fail when an import fails. When false, the statuses come from the cbr_operation_log data source, read again on every plan."
+  description = "Wait until CBR has imported the backups sent, and fail when an import fails. When false, the statuses come from the cbr_operation_log data source, read again on every plan."
   type        = bool
   default     = true
 }
 
 variable "create_timeout" {
-  description = "How long each batch may take to be sent and, with wait_for_completion, imported."
+  description = "How long an apply may take to send the new backups and, with wait_for_completion, to wait for their import."
   type        = string
   default     = "30m"
 }
@@ -50,13 +45,10 @@ provider "cbr" {}
 
 locals {
   backups = jsondecode(file("${path.module}/${var.inventory_file}"))
-  batches = { for i, batch in chunklist(local.backups, var.batch_size) : tostring(i) => batch }
 }
 
-resource "cbr_backup_sync" "batch" {
-  for_each = local.batches
-
-  backups             = each.value
+resource "cbr_backup_sync" "inventory" {
+  backups             = local.backups
   wait_for_completion = var.wait_for_completion
   timeouts = {
     create = var.create_timeout
@@ -64,38 +56,52 @@ resource "cbr_backup_sync" "batch" {
 }
 
 locals {
-  synced = flatten([for batch in values(cbr_backup_sync.batch) : batch.backups])
+  # The status each backup's import task had when the apply stopped waiting
+  # (wait_for_completion), else its sync_state, from the resource alone.
+  # Terraform does not evaluate outputs that depend on a resource whose apply
+  # failed (for example because an import failed): after a failed apply,
+  # `terraform apply -refresh-only` evaluates them from the state it saved.
+  recorded_status = tomap({
+    for b in cbr_backup_sync.inventory.backups : b.backup_id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "not_waited_for" : b.sync_state)
+  })
 }
 
 # Without waiting, read each backup's import task on every plan and refresh.
 data "cbr_operation_log" "backup" {
-  for_each = var.wait_for_completion ? {} : { for b in local.synced : b.backup_id => b.operation_log_id }
+  for_each = var.wait_for_completion ? {} : {
+    for b in cbr_backup_sync.inventory.backups : b.backup_id => b.operation_log_id if b.operation_log_id != null
+  }
 
   id = each.value
 }
 
-locals {
-  status_by_backup = var.wait_for_completion ? tomap({
-    for b in local.synced : b.backup_id => coalesce(b.status, "unknown")
-    }) : tomap({
-    for id, op in data.cbr_operation_log.backup : id => op.status
-  })
-}
-
-output "batches" {
-  description = "Number of sync requests (cbr_backup_sync resources)."
-  value       = length(local.batches)
+output "backups" {
+  description = "Number of backups in the inventory (and in the resource)."
+  value       = length(cbr_backup_sync.inventory.backups)
 }
 
 output "backups_by_status" {
-  description = "Number of backups per import status: success, skipped, failed, timeout, or waiting and running while in progress."
+  description = "Number of backups per import status recorded by the apply: success, skipped, failed, timeout, waiting and running when waiting stopped first, not_waited_for without wait_for_completion, and the sync_state (not_sent or unknown) of backups without an import task."
   value = {
-    for status in distinct(values(local.status_by_backup)) :
-    status => length([for id, s in local.status_by_backup : id if s == status])
+    for status in distinct(values(local.recorded_status)) :
+    status => length([for id, s in local.recorded_status : id if s == status])
   }
 }
 
 output "failed_backups" {
-  description = "IDs of the backups whose import failed or timed out."
-  value       = sort([for id, s in local.status_by_backup : id if contains(["failed", "timeout"], s)])
+  description = "IDs of the backups whose import failed or timed out, as recorded by the apply with wait_for_completion (after a failed apply, run terraform apply -refresh-only to see them)."
+  value       = sort([for id, s in local.recorded_status : id if contains(["failed", "timeout"], s)])
+}
+
+output "unsettled_backups" {
+  description = "IDs of the backups not imported yet (sync_state not_sent: the next apply sends them) or whose sync outcome is unknown (never sent again by itself; see the resource docs)."
+  value       = sort([for b in cbr_backup_sync.inventory.backups : b.backup_id if contains(["not_sent", "unknown"], b.sync_state)])
+}
+
+output "checked_statuses" {
+  description = "Without wait_for_completion: the number of backups per current import status, read with the cbr_operation_log data source on every plan and refresh (terraform apply -refresh-only shows the progress)."
+  value = var.wait_for_completion ? null : {
+    for status in distinct([for op in data.cbr_operation_log.backup : op.status]) :
+    status => length([for op in data.cbr_operation_log.backup : op if op.status == status])
+  }
 }

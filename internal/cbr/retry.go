@@ -38,7 +38,7 @@ const RetryRule = "A request is retried, with exponential backoff and full jitte
 	"certificate, which no retry can fix). Read-only (GET) requests are also retried after HTTP 500, 502 and 504 and after " +
 	"a connection lost while waiting for the answer. A sync request is never sent again after an answer that may mean it " +
 	"was applied (HTTP 500, 502 or 504, a connection reset or a timeout after the request was sent, or an unreadable " +
-	"answer), because that could import the same backups twice: the apply fails and the resource is kept as tainted. " +
+	"answer), because that could import the same backups twice: the apply fails and the backups of that request are recorded with `sync_state` `unknown`, never sent again by the provider. " +
 	"Waiting stops at once on Ctrl-C and never runs past the operation's timeout: a `Retry-After` longer than the time " +
 	"left ends the apply at once."
 

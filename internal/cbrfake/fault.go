@@ -2,6 +2,7 @@ package cbrfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -29,6 +30,14 @@ type Fault struct {
 	// DropItems answers 200 but omits the last N entries of "sync" (after
 	// applying all). Only meaningful for kind "sync".
 	DropItems int
+	// ConflictingItem answers 200 but lists the first backup of the request a
+	// second time, with an operation log ID the fake never issued (after
+	// applying all). Only meaningful for kind "sync".
+	ConflictingItem bool
+	// UnrequestedItem, when not empty, answers 200 with one more entry for
+	// this backup ID, which the request did not carry, and an operation log
+	// ID the fake never issued (after applying all). Only for kind "sync".
+	UnrequestedItem string
 	// Reset hijacks and closes the TCP connection without any answer (Apply
 	// decides whether the request was applied first).
 	Reset bool
@@ -41,6 +50,9 @@ type Fault struct {
 	// that is larger than a client may be willing to read.
 	OversizeBody int
 }
+
+// A zero Fault answers normally: queue n of them before a fault to make the
+// (n+1)th request of a kind fail.
 
 // InjectFault queues faults for requests of the given kind ("sync",
 // "operation_log", "iam_token", "iam_projects" or "other"). Every request of
@@ -83,7 +95,8 @@ func (s *Server) serve(w http.ResponseWriter, c *call) int {
 	}
 
 	var res *response
-	if f.Apply || f.BrokenJSON || f.DropItems > 0 || f.OversizeBody > 0 {
+	lies := f.ConflictingItem || f.UnrequestedItem != ""
+	if f.Apply || f.BrokenJSON || f.DropItems > 0 || f.OversizeBody > 0 || lies {
 		res = s.process(c)
 	}
 	if f.Delay > 0 {
@@ -112,6 +125,8 @@ func (s *Server) serve(w http.ResponseWriter, c *call) int {
 			res = brokenJSON(res)
 		case f.DropItems > 0 && c.kind == KindSync:
 			res = dropItems(res, f.DropItems)
+		case lies && c.kind == KindSync:
+			res = lie(res, f)
 		}
 		if f.OversizeBody > len(res.body) {
 			res = oversize(res, f.OversizeBody)
@@ -214,6 +229,29 @@ func oversize(res *response, n int) *response {
 	}
 	copy(out[pad:], res.body)
 	return &response{status: res.status, header: res.header.Clone(), body: out}
+}
+
+// lie adds to a sync answer the entries a Fault asks for: a second,
+// different operation log ID for the first backup, and a backup that was not
+// requested. Neither operation log ID exists in the fake.
+func lie(res *response, f Fault) *response {
+	var body syncResponse
+	if err := json.Unmarshal(res.body, &body); err != nil || len(body.Sync) == 0 {
+		return res
+	}
+	if f.ConflictingItem {
+		body.Sync = append(body.Sync, syncResponseItem{BackupID: body.Sync[0].BackupID, OperationLogID: "ffffffff-0000-4000-8000-" + fmt.Sprintf("%012d", len(body.Sync))})
+	}
+	if f.UnrequestedItem != "" {
+		body.Sync = append(body.Sync, syncResponseItem{BackupID: f.UnrequestedItem, OperationLogID: "eeeeeeee-0000-4000-8000-000000000000"})
+	}
+	out := jsonResponse(res.status, body)
+	for k, v := range res.header {
+		if _, ok := out.header[k]; !ok {
+			out.header[k] = v
+		}
+	}
+	return out
 }
 
 // resetConnection closes the client connection without answering, with an

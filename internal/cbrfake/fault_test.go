@@ -254,3 +254,25 @@ func TestFaultReset(t *testing.T) {
 		decodeSyncAnswer(t, postSync(t, base, syncBody(entry(1))))
 	}
 }
+
+func TestFaultLies(t *testing.T) {
+	s, base := newStarted(t, Options{})
+	s.InjectFault(KindSync, Fault{}, Fault{ConflictingItem: true, UnrequestedItem: "not-requested"})
+	if items := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(0)))); len(items) != 1 {
+		t.Fatalf("a zero Fault answers normally: %+v", items)
+	}
+	items := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(1), entry(2))))
+	if len(items) != 4 || items[2].BackupID != entry(1)["backup_id"] || items[2].OperationLogID == items[0].OperationLogID ||
+		items[3].BackupID != "not-requested" {
+		t.Fatalf("items %+v", items)
+	}
+	synced := s.Synced()
+	if len(synced) != 3 || synced[1].OperationLogID != items[0].OperationLogID {
+		t.Fatalf("synced %+v", synced)
+	}
+	for _, lie := range items[2:] {
+		if _, ok := s.OperationLog(lie.OperationLogID); ok {
+			t.Errorf("the made-up operation log %s exists", lie.OperationLogID)
+		}
+	}
+}

@@ -108,8 +108,14 @@ func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, di
 	}
 	attrs := map[string]schema.Attribute{}
 	for name, ra := range list.NestedObject.Attributes {
-		if !ra.IsRequired() && !ra.IsOptional() {
-			continue // computed by the resource: operation_log_id, status
+		if ra.IsComputed() {
+			// What the resource records (operation_log_id, status,
+			// sync_state), adopting a backup by its operation_log_id
+			// included: the action records nothing and always sends.
+			// resource_type's default is applied by Invoke.
+			if name != "resource_type" {
+				continue
+			}
 		}
 		switch ra := ra.(type) {
 		case rschema.StringAttribute:

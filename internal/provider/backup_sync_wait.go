@@ -156,10 +156,27 @@ func transientPollError(err error) bool {
 	return false
 }
 
-// waitDiagnostic explains, after waiting, every operation log that did not
-// end well. It returns nil when all of them succeeded (or were skipped).
-// waitErr is what waitForOperationLogs returned.
-func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagnostic {
+// waitListLimit is how many operation logs each section of a wait
+// diagnostic lists before it only counts the others.
+const waitListLimit = 20
+
+// waitFindings is what waiting found out: the summary and a description of
+// every operation log that did not end well, without advice on what to do
+// next. ok is false when all of them succeeded (or were skipped).
+type waitFindings struct {
+	Summary string
+	Detail  string
+	// Pending and Unreadable are the operation logs still in progress and
+	// those that could not be read; Imported counts the backups whose import
+	// succeeded or was skipped.
+	Pending, Unreadable []*opLogWait
+	Imported            int
+}
+
+// findWaitProblems describes, after waiting, every operation log that did
+// not end well; it returns false when all of them succeeded (or were
+// skipped). waitErr is what waitForOperationLogs returned.
+func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFindings, bool) {
 	var failed, pending, unreadable, strange []*opLogWait
 	ok := 0
 	for _, w := range waits {
@@ -177,7 +194,7 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		}
 	}
 	if len(failed)+len(pending)+len(unreadable)+len(strange) == 0 {
-		return nil
+		return waitFindings{Imported: ok}, false
 	}
 
 	var summary string
@@ -204,12 +221,19 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 			return
 		}
 		fmt.Fprintf(&b, "\n%s:\n", title)
-		for _, w := range list {
+		shown := list
+		if len(shown) > waitListLimit {
+			shown = shown[:waitListLimit]
+		}
+		for _, w := range shown {
 			noun := "backups "
 			if len(w.BackupIDs) == 1 {
 				noun = "backup "
 			}
 			fmt.Fprintf(&b, "- operation log %s (%s%s): %s\n", w.ID, noun, strings.Join(w.BackupIDs, ", "), line(w))
+		}
+		if len(list) > len(shown) {
+			fmt.Fprintf(&b, "- and %d more operation logs\n", len(list)-len(shown))
 		}
 	}
 	section("Failed", failed, func(w *opLogWait) string {
@@ -245,7 +269,21 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 		}
 		return s
 	})
+	return waitFindings{Summary: summary, Detail: b.String(), Pending: pending, Unreadable: unreadable, Imported: ok}, true
+}
 
+// waitDiagnostic explains, after waiting, every operation log that did not
+// end well, for a sync request whose record is tainted. It returns nil when
+// all of them succeeded (or were skipped). waitErr is what
+// waitForOperationLogs returned.
+func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagnostic {
+	f, bad := findWaitProblems(waitErr, waits, requested)
+	if !bad {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(f.Detail)
+	pending, unreadable, ok := f.Pending, f.Unreadable, f.Imported
 	const tainted = "\nThe resource is saved in the state as tainted, with the last status seen for each backup in backups[*].status, " +
 		"so the next apply replaces it and sends the whole list again"
 	switch {
@@ -270,7 +308,7 @@ func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagn
 			"(changing the list replaces the resource and sends only what is left), "+
 			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, backupCount(ok))
 	}
-	return diag.NewErrorDiagnostic(summary, b.String())
+	return diag.NewErrorDiagnostic(f.Summary, b.String())
 }
 
 // oneLine flattens an error for a list item.

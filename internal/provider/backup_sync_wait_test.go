@@ -175,11 +175,11 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 
 			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*Imported \(status success or skipped\): 2 of 3\..*Failed:.*` +
 				`- operation log [0-9a-f-]{36} \(backup ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
-				`saved in the state as tainted.*which would import the 2 backups that succeeded a second time.*terraform untaint`
+				`none of them is sent again by the next apply.*remove its entry, apply, and add it back.*terraform untaint`
 			prior := []string{"success", "failed", "success"}
 			if shared {
 				want = `(?s)CBR Backup Sync Failed.*Imported \(status success or skipped\): 0 of 3\..*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
-					`\): status failed, error_code BackupService.6302.*sends the whole list again. Fix the cause given by error_msg first.`
+					`\): status failed, error_code BackupService.6302.*none of them is sent again by the next apply.*terraform untaint`
 				prior = []string{"failed", "failed", "failed"}
 			}
 			tfresource.ParallelTest(t, tfresource.TestCase{
@@ -187,8 +187,13 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 				Steps: []tfresource.TestStep{
 					{Config: cfg, ExpectError: errorLike(want)},
 					{
-						PreConfig: func() { fake.ScriptBackup(backups[1].BackupID) }, // the next import succeeds
-						Config:    cfg,
+						// The test does not untaint the resource, as the error
+						// asks: replacing it sends every backup again.
+						PreConfig: func() {
+							fake.ScriptBackup(backups[1].BackupID) // the next import succeeds
+							allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID, backups[2].BackupID)
+						},
+						Config: cfg,
 						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 							priorStatuses(fake, prior...),
@@ -220,8 +225,12 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
 			},
 			{
-				PreConfig: func() { fake.ScriptBackup(backups[0].BackupID) },
-				Config:    cfg,
+				// Not untainted as the error asks: the replacement sends both again.
+				PreConfig: func() {
+					fake.ScriptBackup(backups[0].BackupID)
+					allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID)
+				},
+				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 					priorStatuses(fake, "running", "success"),
@@ -257,7 +266,9 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 						`\): CBR has no such operation log: GET .*/operation-logs/[0-9a-f-]{36}: HTTP 404 Not Found, error_code BackupService.0012, error_msg "The operation log does not exist", request id [0-9a-f]{32}`),
 				},
 				{
-					Config: cfg,
+					// Not untainted as the error asks: the replacement sends it again.
+					PreConfig: func() { allowImports(fake, 2, backups[0].BackupID) },
+					Config:    cfg,
 					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 						priorStatuses(fake, ""),
@@ -352,34 +363,37 @@ func TestAccBackupSync_inPlaceUpdates(t *testing.T) {
 	})
 }
 
-// TestAccBackupSync_triggers: changing triggers replaces the resource and
-// sends the request again.
+// TestAccBackupSync_triggers: changing triggers sends every backup again,
+// in place, exactly once per change.
 func TestAccBackupSync_triggers(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{})
 	backups := makeBackups(2)
-	newID := statecheck.CompareValue(compare.ValuesDiffer())
+	allowImports(fake, 4, backups[0].BackupID, backups[1].BackupID)
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	step := func(triggers string, action plancheck.ResourceActionType, syncs int) tfresource.TestStep {
 		checks := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, action)}
 		if action != plancheck.ResourceActionCreate {
 			checks = append(checks,
-				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
-				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")))
+				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
+				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(1).AtMapKey("sync_state")))
 		}
 		return tfresource.TestStep{
 			Config:           providerConfig(url) + syncConfig(backups, triggers),
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: checks},
 			ConfigStateChecks: append(stateMatchesFake(fake, 2),
-				newID.AddStateValue(testAddr, tfjsonpath.New("id")),
-				checkFunc(expectCalls(fake, cbrfake.KindSync, syncs))),
+				sameID.AddStateValue(testAddr, tfjsonpath.New("id")),
+				checkFunc(expectCalls(fake, cbrfake.KindSync, syncs)),
+				checkFunc(func() error { return expectSynced(fake, 2*syncs)(nil) })),
 		}
 	}
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(nil),
 		Steps: []tfresource.TestStep{
 			step(`  triggers = { run = "1" }`, plancheck.ResourceActionCreate, 1),
-			step(`  triggers = { run = "2" }`, plancheck.ResourceActionDestroyBeforeCreate, 2),
-			step(`  triggers = { run = "2", ticket = "CHG-1234" }`, plancheck.ResourceActionDestroyBeforeCreate, 3),
-			step("", plancheck.ResourceActionDestroyBeforeCreate, 4),
+			step(`  triggers = { run = "2" }`, plancheck.ResourceActionUpdate, 2),
+			step(`  triggers = { run = "2", ticket = "CHG-1234" }`, plancheck.ResourceActionUpdate, 3),
+			step("", plancheck.ResourceActionUpdate, 4),
+			{Config: providerConfig(url) + syncConfig(backups, ""), PlanOnly: true},
 		},
 	})
 }
@@ -550,11 +564,12 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 	if diags := plan.Set(ctx, &m); diags.HasError() {
 		t.Fatal(diags)
 	}
+	config := tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}
 
 	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
 	done := make(chan struct{})
 	go func() {
-		r.Create(ctx, resource.CreateRequest{Plan: plan}, &resp)
+		r.Create(ctx, resource.CreateRequest{Plan: plan, Config: config}, &resp)
 		close(done)
 	}()
 	select {
@@ -652,4 +667,34 @@ func TestWaitDiagnostic(t *testing.T) {
 			}
 		}
 	})
+}
+
+// configOf is the configuration a plan model comes from: computed
+// attributes null.
+func configOf(t *testing.T, ctx context.Context, sr resource.SchemaResponse, m backupSyncModel) tftypes.Value {
+	t.Helper()
+	m.ID = types.StringNull()
+	m.Backups = append([]backupModel(nil), m.Backups...)
+	for i := range m.Backups {
+		m.Backups[i].OperationLogID, m.Backups[i].Status, m.Backups[i].SyncState = types.StringNull(), types.StringNull(), types.StringNull()
+	}
+	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
+	if diags := st.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	return st.Raw
+}
+
+// TestWaitDiagnosticLongLists: each section lists the first operation logs
+// and counts the others.
+func TestWaitDiagnosticLongLists(t *testing.T) {
+	var waits []*opLogWait
+	for i := 0; i < waitListLimit+5; i++ {
+		waits = append(waits, &opLogWait{ID: fmt.Sprintf("op-%02d", i), BackupIDs: []string{fmt.Sprintf("b-%02d", i)}, Last: &cbr.OperationLog{Status: cbr.OpStatusFailed}})
+	}
+	f, bad := findWaitProblems(nil, waits, len(waits))
+	if !bad || !strings.Contains(f.Detail, "- operation log op-19 (backup b-19)") || strings.Contains(f.Detail, "op-20") ||
+		!strings.Contains(f.Detail, "- and 5 more operation logs") {
+		t.Errorf("%s", f.Detail)
+	}
 }

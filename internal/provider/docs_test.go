@@ -242,8 +242,8 @@ func TestMessagesCountOneBackup(t *testing.T) {
 	texts := []string{
 		notAppliedDetail(apiErr, 1),
 		notAppliedDetail(errors.New("not sent"), 1),
-		appliedErrorDiagnostic(&cbr.APIError{StatusCode: 502}, []string{"bk-1"}, 0).Detail(),
-		appliedErrorDiagnostic(&cbr.IncompleteSyncError{Missing: []string{"bk-1"}, Requested: 1}, []string{"bk-1"}, 0).Detail(),
+		describeMaybeApplied(&cbr.APIError{StatusCode: 502}, 1),
+		describeMaybeApplied(&cbr.ResponseError{StatusCode: 200, Err: errors.New("unexpected end of JSON input")}, 1),
 	}
 	for _, text := range texts {
 		if strings.Contains(text, "1 backups") || !strings.Contains(text, "synchronize 1 backup") {

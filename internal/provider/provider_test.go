@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,13 +48,62 @@ func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[s
 	}
 }
 
-// startFake starts a fake CBR API for one test.
+// startFake starts a fake CBR API for one test. When the test ends, it
+// fails the test if the fake imported a backup more than once, unless the
+// test allowed it with allowImports.
 func startFake(t *testing.T, opts cbrfake.Options) (*cbrfake.Server, string) {
 	t.Helper()
 	fake := cbrfake.New(opts)
 	url, closeFn := fake.Start()
 	t.Cleanup(closeFn)
+	guardImports(t, fake)
 	return fake, url
+}
+
+// allowedImports holds, per fake, how many times a test allows a backup ID
+// to be imported (1 when not listed).
+var allowedImports sync.Map // *cbrfake.Server -> *importAllowance
+
+type importAllowance struct {
+	mu    sync.Mutex
+	times map[string]int
+}
+
+// guardImports makes t fail at its end when fake imported any backup more
+// often than allowed: exactly once, unless allowImports says otherwise.
+func guardImports(t *testing.T, fake *cbrfake.Server) {
+	t.Helper()
+	a := &importAllowance{times: map[string]int{}}
+	allowedImports.Store(fake, a)
+	t.Cleanup(func() {
+		defer allowedImports.Delete(fake)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for id, n := range fake.Stats().SyncedPerBackupID {
+			want := 1
+			if w, ok := a.times[id]; ok {
+				want = w
+			}
+			if n > want {
+				t.Errorf("the fake API imported backup %s %d times; at most %d %s allowed by the test: the provider sent a backup again", id, n, want, times(want))
+			}
+		}
+	})
+}
+
+// allowImports lets a test import the given backups up to n times each, as
+// a triggers change asks.
+func allowImports(fake *cbrfake.Server, n int, backupIDs ...string) {
+	v, ok := allowedImports.Load(fake)
+	if !ok {
+		panic("allowImports: the fake was not started by startFake")
+	}
+	a, _ := v.(*importAllowance)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range backupIDs {
+		a.times[id] = n
+	}
 }
 
 // providerConfig points the provider at a fake API with token auth.

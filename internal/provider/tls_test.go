@@ -28,6 +28,7 @@ func startTLSFake(t *testing.T) (*cbrfake.Server, string, string) {
 	fake := cbrfake.New(cbrfake.Options{})
 	srv := httptest.NewTLSServer(fake)
 	t.Cleanup(srv.Close)
+	guardImports(t, fake)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	if err := os.WriteFile(ca, data, 0o600); err != nil {

@@ -12,7 +12,9 @@
 // statistics as JSON (cbrfake.Stats: requests by kind and status, peak
 // concurrency, backups applied per backup ID and duplicates, IAM tokens
 // issued), and -stats-file receives the same when the server stops. The
-// stats path is served by this command only, not by package cbrfake.
+// stats path is served by this command only, not by package cbrfake, as is
+// POST /_fake/faults, which queues a fault for a later request (see
+// faultsPath).
 // -latency delays every API answer and -throttle answers the first N sync
 // requests with 429 and Retry-After: 1.
 //
@@ -217,9 +219,43 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 // statsPath serves the fake's statistics.
 const statsPath = "/_fake/stats"
 
+// faultsPath queues a fault: POST {"kind": "sync", "after": N, "fault": {...}}
+// makes the (N+1)th next request of that kind answer with the fault
+// (cbrfake.Fault, field names as in Go, e.g. {"Status": 400}).
+const faultsPath = "/_fake/faults"
+
+type faultRequest struct {
+	Kind  string        `json:"kind"`
+	After int           `json:"after"`
+	Fault cbrfake.Fault `json:"fault"`
+}
+
+func queueFault(fake *cbrfake.Server, w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	var fr faultRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fr); err != nil || fr.Kind == "" || fr.After < 0 {
+		http.Error(w, fmt.Sprintf("want {\"kind\": \"sync\", \"after\": N >= 0, \"fault\": {...}}: %v", err), http.StatusBadRequest)
+		return
+	}
+	faults := make([]cbrfake.Fault, fr.After+1)
+	faults[fr.After] = fr.Fault
+	fake.InjectFault(fr.Kind, faults...)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // handler serves the fake API and its statistics.
 func handler(fake *cbrfake.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == faultsPath {
+			queueFault(fake, w, r)
+			return
+		}
 		if r.URL.Path == statsPath {
 			if r.Method != http.MethodGet {
 				w.Header().Set("Allow", http.MethodGet)

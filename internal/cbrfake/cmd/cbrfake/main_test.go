@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -399,4 +400,42 @@ func getStats(t *testing.T, base string) cbrfake.Stats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func TestRunFaults(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() { done <- run(ctx, nil, &stderr, ready) }()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	for _, bad := range []string{`{}`, `{"kind":"sync","after":-1}`, `{"kind":"sync","fault":{"Nope":1}}`, `not json`} {
+		if status, _ := post(t, base+faultsPath, "", bad); status != http.StatusBadRequest {
+			t.Errorf("POST %s %s: %d, want 400", faultsPath, bad, status)
+		}
+	}
+	// The second sync request from now is refused.
+	if status, body := post(t, base+faultsPath, "", `{"kind":"sync","after":1,"fault":{"Status":400,"ErrorMsg":"refused"}}`); status != http.StatusNoContent {
+		t.Fatalf("POST %s: %d %s", faultsPath, status, body)
+	}
+	syncURL := base + "/v3/" + cbrfake.DefaultProjectID + "/backups/sync"
+	for i, want := range []int{200, 400, 200} {
+		body := strings.Replace(syncJSON, `"b1"`, fmt.Sprintf(`"b%d"`, i+10), 1)
+		if status, answer := post(t, syncURL, cbrfake.DefaultToken, body); status != want {
+			t.Errorf("sync %d: %d %s, want %d", i+1, status, answer, want)
+		}
+	}
+	if st := getStats(t, base); st.SyncedEntries != 2 || len(st.Duplicates) != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,0 +1,270 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// planIDLimit is how many backup IDs a plan-time warning names before it
+// only counts the others.
+const planIDLimit = 5
+
+// sendReason tells why a backup is sent, or sendNone.
+type sendReason int
+
+const (
+	sendNone     sendReason = iota
+	sendNew                 // not in the state
+	sendChanged             // a field differs from the state
+	sendNotSent             // in the state, never sent (sync_state not_sent)
+	sendTriggers            // triggers changed: everything is sent again
+)
+
+// planEntry decides what happens to one configured backup. prior is the
+// state's entry with the same backup_id (nil when there is none), adopt the
+// operation_log_id given in the configuration (null when none was), and
+// triggersChanged whether the resource's triggers differ from the state's.
+//
+// It is the one rule of the resource, used by the plan and again by the
+// apply: only new backups, backups whose fields changed, backups never sent,
+// and every backup when triggers changed are sent. A backup whose sync
+// outcome is unknown is never sent by this rule, whatever changes.
+func planEntry(prior *backupModel, adopt types.String, triggersChanged bool, want backupModel) sendReason {
+	switch {
+	case !adopt.IsNull():
+		// Adopted in the configuration (known at apply if not yet).
+		return sendNone
+	case triggersChanged:
+		return sendTriggers
+	case prior == nil:
+		return sendNew
+	case prior.SyncState.ValueString() == syncNotSent:
+		return sendNotSent
+	case prior.SyncState.ValueString() == syncUnknown:
+		return sendNone
+	case prior.BackupName.IsNull():
+		// Adopted by terraform import: the state knows only the backup ID
+		// and operation log ID; the configuration fills in the rest.
+		return sendNone
+	case !sameFields(*prior, want):
+		return sendChanged
+	}
+	return sendNone
+}
+
+// sameFields reports whether two entries would send the same sync entry.
+func sameFields(a, b backupModel) bool {
+	return a.BackupID.Equal(b.BackupID) && a.BackupName.Equal(b.BackupName) && a.BucketName.Equal(b.BucketName) &&
+		a.ImagePath.Equal(b.ImagePath) && a.ResourceID.Equal(b.ResourceID) && a.ResourceName.Equal(b.ResourceName) &&
+		a.ResourceType.Equal(b.ResourceType) && a.CreatedAt.Equal(b.CreatedAt)
+}
+
+// keepRecord copies what the state knows about a backup that is not sent
+// into the planned (or applied) entry.
+func keepRecord(e *backupModel, prior *backupModel, adopt types.String) {
+	if !adopt.IsNull() {
+		if prior != nil && prior.OperationLogID.Equal(adopt) {
+			e.OperationLogID, e.Status, e.SyncState = prior.OperationLogID, prior.Status, prior.SyncState
+			return
+		}
+		e.OperationLogID, e.Status, e.SyncState = adopt, types.StringNull(), types.StringValue(syncAdopted)
+		return
+	}
+	if prior == nil {
+		// Not reachable through planEntry: a backup without a record is sent.
+		e.OperationLogID, e.Status, e.SyncState = types.StringNull(), types.StringNull(), types.StringValue(syncNotSent)
+		return
+	}
+	e.OperationLogID, e.Status, e.SyncState = prior.OperationLogID, prior.Status, prior.SyncState
+}
+
+// stateByBackupID indexes a state's entries by backup_id.
+func stateByBackupID(backups []backupModel) map[string]*backupModel {
+	out := make(map[string]*backupModel, len(backups))
+	for i := range backups {
+		out[backups[i].BackupID.ValueString()] = &backups[i]
+	}
+	return out
+}
+
+// ModifyPlan matches the configured backups with the state by backup_id and
+// plans, for each, whether it is sent: operation_log_id, status and
+// sync_state are unknown for the backups the apply will send and known for
+// all others. It warns, once per resource, which backups the apply will send,
+// which leave the resource (they stay in CBR), and which have an unknown sync
+// outcome.
+func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var prior *backupSyncModel
+	if !req.State.Raw.IsNull() {
+		prior = &backupSyncModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if req.Plan.Raw.IsNull() {
+		if prior != nil {
+			ids := make([]string, len(prior.Backups))
+			for i, b := range prior.Backups {
+				ids[i] = b.BackupID.ValueString()
+			}
+			resp.Diagnostics.AddWarning("Backups Stay in CBR",
+				fmt.Sprintf("Destroying this cbr_backup_sync only removes its record of %s from the Terraform state: %s. "+
+					"The backups stay in CBR; delete them in CBR if they are no longer wanted.", backupCount(len(ids)), listIDs(ids, planIDLimit)))
+		}
+		return
+	}
+
+	if prior != nil && req.Plan.Raw.Equal(req.State.Raw) {
+		// Nothing changed (the usual plan of an applied resource): only
+		// backups never sent would be sent, and unknown outcomes are
+		// recalled. This skips decoding and re-encoding the plan, which
+		// costs seconds for thousands of backups.
+		var unknown []string
+		notSent := false
+		for _, b := range prior.Backups {
+			switch b.SyncState.ValueString() {
+			case syncUnknown:
+				unknown = append(unknown, b.BackupID.ValueString())
+			case syncNotSent:
+				notSent = true
+			}
+		}
+		if !notSent {
+			warnUnknown(resp, unknown)
+			return
+		}
+	}
+
+	var planList, configList types.List
+	var wait types.Bool
+	var triggers types.Map
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("backups"), &planList)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("backups"), &configList)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("wait_for_completion"), &wait)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("triggers"), &triggers)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if planList.IsUnknown() || planList.IsNull() || !allKnownBackupIDs(planList) || !allKnownBackupIDs(configList) {
+		resp.Diagnostics.AddWarning("Backups to Send Known at Apply Only",
+			"The list of backups, or some of their backup_id values, will only be known during the apply, so this plan cannot tell which backups will be sent. "+
+				"The apply follows the usual rule: only backups that are not in the state yet, whose fields changed or that were never sent are sent.")
+		return
+	}
+	var planned, configured []backupModel
+	resp.Diagnostics.Append(planList.ElementsAs(ctx, &planned, false)...)
+	resp.Diagnostics.Append(configList.ElementsAs(ctx, &configured, false)...)
+	if resp.Diagnostics.HasError() || len(planned) != len(configured) {
+		return
+	}
+
+	byID := map[string]*backupModel{}
+	triggersChanged := false
+	if prior != nil {
+		byID = stateByBackupID(prior.Backups)
+		triggersChanged = !triggers.Equal(prior.Triggers)
+	}
+	plannedStatus := types.StringNull()
+	if wait.IsUnknown() || wait.ValueBool() {
+		plannedStatus = types.StringUnknown()
+	}
+	var sent, unknown []string
+	counts := map[sendReason]int{}
+	for i := range planned {
+		e := &planned[i]
+		id := e.BackupID.ValueString()
+		p := byID[id]
+		reason := planEntry(p, configured[i].OperationLogID, triggersChanged, *e)
+		if reason == sendNone {
+			keepRecord(e, p, configured[i].OperationLogID)
+			if e.SyncState.ValueString() == syncUnknown {
+				unknown = append(unknown, id)
+			}
+			continue
+		}
+		counts[reason]++
+		sent = append(sent, id)
+		e.OperationLogID, e.SyncState, e.Status = types.StringUnknown(), types.StringUnknown(), plannedStatus
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), planned)...)
+
+	if len(sent) > 0 {
+		var why []string
+		for _, c := range []struct {
+			r    sendReason
+			what string
+		}{{sendNew, "new"}, {sendChanged, "changed"}, {sendNotSent, "not sent before"}, {sendTriggers, "sent again because triggers changed"}} {
+			if counts[c.r] > 0 {
+				why = append(why, fmt.Sprintf("%d %s", counts[c.r], c.what))
+			}
+		}
+		resp.Diagnostics.AddWarning("Backups to Import",
+			fmt.Sprintf("The apply will send %s to CBR's sync API, each one starting an import (%s): %s.",
+				backupCount(len(sent)), strings.Join(why, ", "), listIDs(sent, planIDLimit)))
+	}
+	if prior != nil {
+		inPlan := make(map[string]bool, len(planned))
+		for _, e := range planned {
+			inPlan[e.BackupID.ValueString()] = true
+		}
+		var removed []string
+		for _, b := range prior.Backups {
+			if !inPlan[b.BackupID.ValueString()] {
+				removed = append(removed, b.BackupID.ValueString())
+			}
+		}
+		if len(removed) > 0 {
+			resp.Diagnostics.AddWarning("Backups Stay in CBR",
+				fmt.Sprintf("%s leave this cbr_backup_sync and only its Terraform state: %s. "+
+					"They stay in CBR; delete them in CBR if they are no longer wanted. Adding one back later sends it again.",
+					capitalize(backupCount(len(removed))), listIDs(removed, planIDLimit)))
+		}
+	}
+	warnUnknown(resp, unknown)
+}
+
+// warnUnknown recalls, on every plan, the backups whose sync outcome is
+// unknown and how to settle them.
+func warnUnknown(resp *resource.ModifyPlanResponse, unknown []string) {
+	if len(unknown) == 0 {
+		return
+	}
+	resp.Diagnostics.AddWarning("CBR Backup Sync Outcome Unknown",
+		fmt.Sprintf("A request carrying %s was sent, but whether CBR imported them is unknown (their sync_state is \"unknown\"): %s. "+
+			"The provider never sends them again by itself. Check in CBR (the backups, or the operation logs of the project) whether they were imported, then: "+
+			"if one was, adopt it by setting its operation_log_id in the configuration (or leave it as it is); "+
+			"if one was not, send it again explicitly: remove its entry, apply, then add it back (or change triggers to send the whole list again).",
+			backupCount(len(unknown)), listIDs(unknown, planIDLimit)))
+}
+
+// allKnownBackupIDs reports whether every element of a backups list and its
+// backup_id are known.
+func allKnownBackupIDs(l types.List) bool {
+	if l.IsUnknown() || l.IsNull() {
+		return false
+	}
+	for _, elem := range l.Elements() {
+		obj, ok := elem.(types.Object)
+		if !ok || obj.IsUnknown() || obj.IsNull() {
+			return false
+		}
+		id, ok := obj.Attributes()["backup_id"].(types.String)
+		if !ok || id.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

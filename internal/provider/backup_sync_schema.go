@@ -1,0 +1,146 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+)
+
+// maxBackupsPerResource is the most backups one cbr_backup_sync may hold. It
+// keeps a plan's cost and the size of one state object reasonable (a plan of
+// 5,000 backups compares them all), and is far above one night of a backup
+// appliance: an inventory that grows past it is split into resources that
+// never share a backup.
+const maxBackupsPerResource = 5000
+
+// The values of backups[*].sync_state: what is known about the sync of one
+// backup. Only syncNotSent is ever sent again without the user asking.
+const (
+	// syncAccepted: CBR answered the sync request with this backup's
+	// operation_log_id.
+	syncAccepted = "accepted"
+	// syncAdopted: the operation_log_id was given by `terraform import` or
+	// in the configuration; this resource never sent the backup.
+	syncAdopted = "adopted"
+	// syncUnknown: a request carrying the backup was sent, but whether CBR
+	// applied it is unknown. Never sent again automatically.
+	syncUnknown = "unknown"
+	// syncNotSent: recorded, but no request carrying the backup was sent (or
+	// CBR refused it): the next apply sends it.
+	syncNotSent = "not_sent"
+)
+
+const backupSyncSchemaVersion = 1
+
+func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	required := func(desc string, more ...validator.String) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: desc,
+			Required:            true,
+			Validators:          append([]validator.String{notBlank()}, more...),
+		}
+	}
+	resp.Schema = schema.Schema{
+		Version: backupSyncSchemaVersion,
+		MarkdownDescription: fmt.Sprintf("Synchronizes (imports) on-premises VMware backups from OBS into CBR, each backup exactly once. "+
+			"The resource holds 1 to %d backups, identified by `backup_id`, and sends them in requests of at most %d, in configuration order. "+
+			"A plan compares the list with the state by `backup_id`: only new backups, backups whose fields changed and backups not sent yet are sent, "+
+			"as an in-place update; reordering or removing entries sends nothing. Changing `triggers` sends the whole list again, the explicit way to re-import. "+
+			"Backups already imported elsewhere can be adopted with `terraform import` without being sent. "+
+			"By default the sync is fire-and-forget: the apply records the operation log IDs CBR returns without waiting for CBR to import the backups; "+
+			"set `wait_for_completion` to wait and fail the apply when an import fails, or read the tasks later with the `cbr_operation_log` data source. "+
+			"Reading the resource calls nothing. Destroying it only removes it from the state: the backups stay in CBR.", maxBackupsPerResource, cbr.MaxSyncEntries),
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "A UUID the provider generates when the resource is created or imported. It identifies the resource in the state only; CBR knows each import by the `operation_log_id` of its backup.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"backups": schema.ListNestedAttribute{
+				MarkdownDescription: fmt.Sprintf("The backups to synchronize: 1 to %d entries, each `backup_id` at most once, sent in this order in requests of at most %d. "+
+					"Entries are matched with the state by `backup_id`, so reordering, removing and adding entries never sends the others again; "+
+					"changing a field of an entry sends that entry again.", maxBackupsPerResource, cbr.MaxSyncEntries),
+				Required: true,
+				Validators: []validator.List{
+					listvalidator.SizeBetween(1, maxBackupsPerResource),
+				},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"backup_id":     required("The ID of the backup, as written by the backup appliance. It identifies the entry: an entry with a new `backup_id` is a new backup."),
+						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), backupNameLength()),
+						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
+						"image_path":    required("The path of the backup chain in the bucket."),
+						"resource_id":   required("The ID of the backed-up object (the VMware VM)."),
+						"resource_name": required("The name of the backed-up object."),
+						"resource_type": schema.StringAttribute{
+							MarkdownDescription: "The resource type of the backed-up object. CBR documents these types: " + resourceTypesMarkdown() + ". Another value is sent as written, with a warning at plan time. Defaults to `" + cbr.DefaultResourceType + "`.",
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
+							Validators:          []validator.String{notBlank(), knownResourceType()},
+						},
+						"created_at": schema.NumberAttribute{
+							MarkdownDescription: fmt.Sprintf("When the backup was taken, in whole seconds since the Unix epoch, for example `1548898428` (not milliseconds). The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),
+							Required:            true,
+							Validators:          []validator.Number{createdAt()},
+						},
+						"operation_log_id": schema.StringAttribute{
+							MarkdownDescription: "The ID of the CBR task (operation log) that imports this backup, as returned by the sync request. Several backups may share one operation log. " +
+								"Null while the backup is not sent, or when the outcome of its request is unknown (see `sync_state`). " +
+								"Leave it out of the configuration, except to **adopt** a backup already imported outside this resource, " +
+								"or one whose outcome is unknown once you found its task in CBR: an entry given an `operation_log_id` is never sent, and that ID is recorded.",
+							Optional:   true,
+							Computed:   true,
+							Validators: []validator.String{notBlank(), operationLogID()},
+						},
+						"status": schema.StringAttribute{
+							MarkdownDescription: "With `wait_for_completion`, the status of this backup's import task when waiting ended: `success`, `skipped`, `failed` or `timeout`, " +
+								"or `waiting` or `running` when the create timeout ran out or the apply was interrupted first. " +
+								"Null without `wait_for_completion`, when the task could not be read, or when there is no `operation_log_id`. " +
+								"It is not refreshed afterwards; use the `cbr_operation_log` data source for the current status.",
+							Computed: true,
+						},
+						"sync_state": schema.StringAttribute{
+							MarkdownDescription: "What is known about the sync of this backup: " +
+								"`accepted` (CBR answered with its `operation_log_id`), " +
+								"`adopted` (its `operation_log_id` came from `terraform import` or the configuration; never sent by this resource), " +
+								"`unknown` (a request carrying it was sent, but whether CBR applied it is unknown: an HTTP 500, 502 or 504, a connection lost after sending, an unreadable answer, " +
+								"or an answer without, or with conflicting, operation log IDs for it; **never sent again automatically**), or " +
+								"`not_sent` (no request carrying it was sent, or CBR refused the request: the next apply sends it).",
+							Computed: true,
+						},
+					},
+				},
+			},
+			"wait_for_completion": schema.BoolAttribute{
+				MarkdownDescription: "Wait, after sending backups, until CBR has finished importing them: each distinct operation log is read " +
+					fmt.Sprintf("every %s at first, then less often (up to every %s), until its status is no longer `waiting` or `running`, within the create timeout. ", opLogPollInitial, opLogPollMax) +
+					"If any import ends `failed` or `timeout` (or cannot be checked, or the timeout runs out), the apply fails with CBR's error_info, " +
+					"with each backup's `status` in the state. " +
+					"Defaults to `false`: the apply succeeds as soon as CBR accepts the requests. " +
+					"Changing it later updates the state only: it neither sends backups again nor waits for earlier ones.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"triggers": schema.MapAttribute{
+				MarkdownDescription: "Arbitrary values that, when changed, send **every** backup of the list again, in place, for example to re-run an import on purpose " +
+					"(`triggers = { run = \"2\" }`): the explicit way to import backups a second time, including those whose `sync_state` is `unknown`. Not sent to CBR.",
+				Optional:    true,
+				ElementType: types.StringType,
+			},
+			"timeouts": createTimeoutAttribute(ctx, &resp.Diagnostics),
+		},
+	}
+}
