@@ -96,11 +96,11 @@ type fastResource struct {
 
 func (s *fastServer) init(ctx context.Context) {
 	s.once.Do(func() {
-		schemas, err := s.ProviderServer.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+		schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 		if err != nil || schemas == nil || len(schemas.Diagnostics) > 0 {
 			return
 		}
-		identities, err := s.ProviderServer.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
+		identities, err := s.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
 		if err != nil || identities == nil || len(identities.Diagnostics) > 0 {
 			return
 		}

@@ -206,9 +206,9 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 		})},
 		{name: "null backups and id", json: stateJSON(t, 0, func(s map[string]any, _ []map[string]any) { s["backups"], s["id"] = nil, nil }), fast: true},
 		{name: "decomposed unicode, escapes and spaces", fast: true,
-			json: []byte(strings.Replace(string(stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
+			json: []byte(strings.ReplaceAll(string(stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
 				b[0]["backup_name"] = "vm-e\u0301\u00e9-\"quoted\"\\ \t\n 日本 \U0001F600"
-			})), `,"`, ",\n  \"", -1))},
+			})), `,"`, ",\n  \""))},
 		{name: "large and fractional numbers", fast: true, json: stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
 			b[0]["created_at"] = json.Number("-0.5")
 			b[1]["created_at"] = json.Number("123456789012345678901234567890")
