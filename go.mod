@@ -12,6 +12,7 @@ require (
 	github.com/hashicorp/terraform-plugin-log v0.11.0
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
+	github.com/zclconf/go-cty v1.18.1 // decodes the fast paths' answers as Terraform does, in tests
 	golang.org/x/net v0.61.0 // http/httpproxy: HTTPS_PROXY/NO_PROXY read through the provider's injectable environment (same rules as http.ProxyFromEnvironment)
 	// singleflight: one IAM token and one project lookup shared by concurrent calls
 	golang.org/x/sync v0.24.0
@@ -500,7 +501,6 @@ require (
 	github.com/ykadowak/zerologlint v0.1.5 // indirect
 	github.com/yuin/goldmark v1.7.7 // indirect
 	github.com/yuin/goldmark-meta v1.1.0 // indirect
-	github.com/zclconf/go-cty v1.18.1 // indirect
 	gitlab.com/bosi/decorder v0.4.2 // indirect
 	gitlab.com/digitalxero/go-conventional-commit v1.0.7 // indirect
 	gitlab.com/gitlab-org/api/client-go v1.46.0 // indirect

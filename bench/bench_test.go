@@ -157,3 +157,25 @@ func TestWriteConfigSameObjects(t *testing.T) {
 		t.Error("the floor has a provider override")
 	}
 }
+
+func TestFirstError(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "validate.log")
+	text := "\nError: Invalid Attribute Value\n\n  with cbr_backup_sync.r000,\n  on main.tf line 6, in resource \"cbr_backup_sync\" \"r000\":\n   6:   backups = [\n   7:     {\n\nAttribute backups list must contain at least 1 elements and at most 50\nelements, got: 60\n\nError: Second\n\nother\n"
+	if err := os.WriteFile(log, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := firstError(log), "Invalid Attribute Value: Attribute backups list must contain at least 1 elements and at most 50 elements, got: 60"; got != want {
+		t.Errorf("firstError = %q, want %q", got, want)
+	}
+	if got := firstError(filepath.Join(t.TempDir(), "missing.log")); !strings.HasPrefix(got, "see ") {
+		t.Errorf("firstError of a missing log = %q", got)
+	}
+}
+
+func TestSyncsPerResource(t *testing.T) {
+	for m, want := range map[int]int{1: 1, 50: 1, 51: 2, 2000: 40, 2001: 41} {
+		if got := syncsPerResource(m); got != want {
+			t.Errorf("syncsPerResource(%d) = %d, want %d", m, got, want)
+		}
+	}
+}

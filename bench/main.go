@@ -39,7 +39,10 @@ type options struct {
 	reps        int
 	sizes       []int
 	backups     int
+	large       int // backups of the single large resource; 0: no such row
 	emptyPlan   bool
+	tfEnv       []string // KEY=VALUE added to every Terraform command's environment
+	providerEnv []string // KEY=VALUE added to the provider processes' environment only (through the shim)
 	startups    int
 	out         string
 	command     string
@@ -60,8 +63,23 @@ func main() {
 	flag.StringVar(&o.terraformrc, "terraformrc", "", "CLI configuration with dev_overrides pointing at the provider binary's directory")
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of each timed command")
 	flag.StringVar(&sizes, "sizes", "1,200", "numbers of resources, comma separated")
-	flag.IntVar(&o.backups, "backups", 50, "backups per resource (1 to 50)")
-	flag.BoolVar(&o.emptyPlan, "empty-plan", false, "also time plans from an empty state")
+	flag.IntVar(&o.backups, "backups", 50, "backups per resource")
+	flag.IntVar(&o.large, "large", 2000, "backups of one large resource, timed as its own rows when the provider accepts that many (0: no such rows)")
+	flag.BoolVar(&o.emptyPlan, "empty-plan", true, "time plans from an empty state too (the first plan of a new configuration)")
+	flag.Func("env", "KEY=VALUE added to the environment of every Terraform command (repeatable)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		o.tfEnv = append(o.tfEnv, v)
+		return nil
+	})
+	flag.Func("provider-env", "KEY=VALUE added to the provider processes' environment only, e.g. GOGC=200 (repeatable; every provider command then runs through the shim)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		o.providerEnv = append(o.providerEnv, v)
+		return nil
+	})
 	flag.IntVar(&o.startups, "startups", 10, "provider starts timed to the schema answer")
 	flag.StringVar(&o.out, "out", "", "Markdown file whose results section (between the bench markers) is replaced")
 	flag.StringVar(&o.command, "command", "", "the command line to record in the results")
@@ -76,7 +94,7 @@ func main() {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if o.providerBin == "" || o.fakeURL == "" || o.work == "" || o.terraformrc == "" || o.reps < 1 || o.backups < 1 || o.backups > 50 {
+	if o.providerBin == "" || o.fakeURL == "" || o.work == "" || o.terraformrc == "" || o.reps < 1 || o.backups < 1 || o.large < 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -107,20 +125,39 @@ func progress(format string, args ...any) {
 
 // op names a timed command.
 type op struct {
-	Cmd  string // "apply", "plan", "plan-empty"
-	Size int
+	Cmd     string // "apply", "plan", "plan-empty"
+	Size    int    // resources
+	Backups int    // per resource
+	Large   bool   // the single large resource's row
 }
 
 func (o op) String() string {
+	what := resources(o.Size)
+	if o.Large {
+		what = fmt.Sprintf("1 resource of %d backups", o.Backups)
+	}
 	switch o.Cmd {
 	case "apply":
-		return fmt.Sprintf("apply, %s (fresh state)", resources(o.Size))
+		return fmt.Sprintf("apply, %s (fresh state)", what)
 	case "plan":
-		return fmt.Sprintf("plan, %s (applied state, refresh included)", resources(o.Size))
+		return fmt.Sprintf("plan, %s (applied state, refresh included)", what)
 	default:
-		return fmt.Sprintf("plan, %s (empty state)", resources(o.Size))
+		return fmt.Sprintf("plan, %s (empty state)", what)
 	}
 }
+
+// config names a generated configuration: size resources of backups each.
+type config struct{ size, backups int }
+
+func (o op) config() config { return config{o.Size, o.Backups} }
+
+// syncBatch is the number of backups the provider sends per sync request
+// (the API's limit).
+const syncBatch = 50
+
+// syncsPerResource is the number of sync requests creating a resource of m
+// backups takes.
+func syncsPerResource(m int) int { return (m + syncBatch - 1) / syncBatch }
 
 func resources(n int) string {
 	if n == 1 {
@@ -144,6 +181,7 @@ type report struct {
 	launches    map[op][][]launch // provider processes of each command at the largest size, per repetition
 	largest     int
 	password    string // why the password run was skipped, if it was
+	largeNote   string // why the large resource's rows were skipped, if they were
 	pwApply     *calls
 	pwPlan      *calls
 	schemaBytes int
@@ -165,17 +203,27 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return nil, err
 	}
-	dir := func(k kind, n int) string { return filepath.Join(o.work, "config", fmt.Sprintf("%s-%d", k, n)) }
-	ids := map[int][]string{}
+	dirOf := func(k kind, c config) string {
+		return filepath.Join(o.work, "config", fmt.Sprintf("%s-%dx%d", k, c.size, c.backups))
+	}
+	dir := func(k kind, n int) string { return dirOf(k, config{n, o.backups}) }
+	ids := map[config][]string{}
+	configs := []config{}
 	for _, n := range o.sizes {
+		configs = append(configs, config{n, o.backups})
+	}
+	if o.large > 0 {
+		configs = append(configs, config{1, o.large})
+	}
+	for _, c := range configs {
 		for _, k := range []kind{provider, floor} {
-			if err := writeConfig(dir(k, n), k, n, o.backups, o.fakeURL); err != nil {
+			if err := writeConfig(dirOf(k, c), k, c.size, c.backups, o.fakeURL); err != nil {
 				return nil, err
 			}
 		}
-		for i := 0; i < n; i++ {
-			for j := 0; j < o.backups; j++ {
-				ids[n] = append(ids[n], backupID(n, i, j))
+		for i := 0; i < c.size; i++ {
+			for j := 0; j < c.backups; j++ {
+				ids[c] = append(ids[c], backupID(c.size, i, j))
 			}
 		}
 	}
@@ -185,13 +233,13 @@ func run(ctx context.Context, o options) (*report, error) {
 		"HW_AUTH_TOKEN":  "fake-cbr-token",
 	})
 	seq := 0
-	tfEnv := func(env []string, k kind, n int, okCodes []int, args ...string) (tfResult, error) {
+	tfEnv := func(env []string, k kind, c config, okCodes []int, args ...string) (tfResult, error) {
 		seq++
-		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%d.log", seq, args[0], k, n))
-		return terraform(ctx, dir(k, n), env, log, okCodes, args...)
+		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%dx%d.log", seq, args[0], k, c.size, c.backups))
+		return terraform(ctx, dirOf(k, c), env, log, okCodes, args...)
 	}
 	tf := func(k kind, n int, okCodes []int, args ...string) (tfResult, error) {
-		return tfEnv(env, k, n, okCodes, args...)
+		return tfEnv(env, k, config{n, o.backups}, okCodes, args...)
 	}
 
 	// At the largest size, the provider is started through the shim (see
@@ -216,7 +264,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	shimEnv := func(base []string, logPath string) []string {
 		out := slices.DeleteFunc(slices.Clone(base), func(kv string) bool { return strings.HasPrefix(kv, "TF_CLI_CONFIG_FILE=") })
-		return append(out, "TF_CLI_CONFIG_FILE="+shimRC, shimProviderEnv+"="+o.providerBin, shimLogEnv+"="+logPath)
+		out = append(out, "TF_CLI_CONFIG_FILE="+shimRC, shimProviderEnv+"="+o.providerBin, shimLogEnv+"="+logPath)
+		if len(o.providerEnv) > 0 {
+			out = append(out, shimEnvEnv+"="+strings.Join(o.providerEnv, "\n"))
+		}
+		return out
 	}
 	order := func(rep int) []kind {
 		if rep%2 == 0 {
@@ -245,19 +297,36 @@ func run(ctx context.Context, o options) (*report, error) {
 			}
 			r.schemaTF[k] = append(r.schemaTF[k], res)
 			if k == provider && schemaJSON == nil {
-				if schemaJSON, err = os.ReadFile(filepath.Join(logs, fmt.Sprintf("%03d-providers-provider-%d.log", seq, smallest))); err != nil {
+				if schemaJSON, err = os.ReadFile(filepath.Join(logs, fmt.Sprintf("%03d-providers-provider-%dx%d.log", seq, smallest, o.backups))); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 
-	// The timed commands.
+	// The timed commands. The large resource's rows run when the provider
+	// accepts that many backups in one resource (terraform validate).
+	var sets []config
 	for _, n := range o.sizes {
-		if o.emptyPlan {
-			r.ops = append(r.ops, op{"plan-empty", n})
+		sets = append(sets, config{n, o.backups})
+	}
+	if o.large > 0 {
+		c := config{1, o.large}
+		seq++
+		log := filepath.Join(logs, fmt.Sprintf("%03d-validate-provider-1x%d.log", seq, o.large))
+		if _, err := terraform(ctx, dirOf(provider, c), env, log, []int{0}, "validate", "-no-color"); err != nil {
+			r.largeNote = fmt.Sprintf("skipped: `terraform validate` refuses %d backups in one resource: %s", o.large, firstError(log))
+			progress("one resource of %d backups: %s", o.large, r.largeNote)
+		} else {
+			sets = append(sets, c)
 		}
-		r.ops = append(r.ops, op{"apply", n}, op{"plan", n})
+	}
+	for _, c := range sets {
+		large := o.large > 0 && c == config{1, o.large}
+		if o.emptyPlan {
+			r.ops = append(r.ops, op{"plan-empty", c.size, c.backups, large})
+		}
+		r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large})
 	}
 	for _, x := range r.ops {
 		r.samples[x] = map[kind][]tfResult{}
@@ -272,11 +341,11 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
 		cmdEnv, shimLog := env, ""
-		if k == provider && x.Size == r.largest {
+		if k == provider && (x.Size == r.largest || x.Large || len(o.providerEnv) > 0) {
 			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
 			cmdEnv = shimEnv(env, shimLog)
 		}
-		res, err := tfEnv(cmdEnv, k, x.Size, okCodes, args...)
+		res, err := tfEnv(cmdEnv, k, x.config(), okCodes, args...)
 		if err != nil {
 			return err
 		}
@@ -295,35 +364,31 @@ func run(ctx context.Context, o options) (*report, error) {
 			}
 			var want []string
 			if x.Cmd == "apply" {
-				want = ids[x.Size]
+				want = ids[x.config()]
 			}
 			r.calls[x] = append(r.calls[x], diffCalls(before, after, want))
 		}
 		return nil
 	}
 	for rep := 0; rep < o.reps; rep++ {
-		for _, n := range o.sizes {
-			if o.emptyPlan {
-				for _, k := range order(rep) {
-					if err := removeState(dir(k, n)); err != nil {
-						return nil, err
-					}
-					if err := measure(op{"plan-empty", n}, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
-						return nil, err
-					}
-				}
-			}
+		for _, x := range r.ops {
 			for _, k := range order(rep) {
-				if err := removeState(dir(k, n)); err != nil {
-					return nil, err
+				var err error
+				switch x.Cmd {
+				case "plan-empty":
+					if err = removeState(dirOf(k, x.config())); err == nil {
+						// Exit code 2 with -detailed-exitcode: changes to make.
+						err = measure(x, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+					}
+				case "apply":
+					if err = removeState(dirOf(k, x.config())); err == nil {
+						err = measure(x, k, rep, []int{0}, "apply", "-input=false", "-no-color", "-auto-approve")
+					}
+				case "plan":
+					// Exit code 0 with -detailed-exitcode: no changes.
+					err = measure(x, k, rep, []int{0}, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 				}
-				if err := measure(op{"apply", n}, k, rep, []int{0}, "apply", "-input=false", "-no-color", "-auto-approve"); err != nil {
-					return nil, err
-				}
-			}
-			for _, k := range order(rep) {
-				// Exit code 0 with -detailed-exitcode: no changes.
-				if err := measure(op{"plan", n}, k, rep, []int{0}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
+				if err != nil {
 					return nil, err
 				}
 			}
@@ -331,7 +396,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 
 	// API calls with password authentication, when the provider has it.
-	if err := r.passwordRun(ctx, schemaJSON, dir(provider, r.largest), ids[r.largest], logs, &seq); err != nil {
+	if err := r.passwordRun(ctx, schemaJSON, dir(provider, r.largest), ids[config{r.largest, o.backups}], logs, &seq); err != nil {
 		return nil, err
 	}
 
@@ -433,6 +498,7 @@ func terraformEnv(o options, vars map[string]string) []string {
 		env = append(env, kv)
 	}
 	env = append(env, "TF_CLI_CONFIG_FILE="+o.terraformrc, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+	env = append(env, o.tfEnv...)
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)
@@ -513,4 +579,42 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// firstError is the first error of a Terraform log: its summary and the
+// last paragraph of its detail, or a pointer to the log.
+func firstError(logFile string) string {
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		return "see " + logFile
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		msg, ok := strings.CutPrefix(strings.TrimSpace(line), "Error: ")
+		if !ok {
+			continue
+		}
+		var para, last []string
+		for _, next := range lines[i+1:] {
+			next = strings.TrimSpace(next)
+			if strings.HasPrefix(next, "Error: ") || strings.HasPrefix(next, "Warning: ") {
+				break
+			}
+			if next == "" {
+				if len(para) > 0 {
+					last, para = para, nil
+				}
+				continue
+			}
+			para = append(para, next)
+		}
+		if len(para) > 0 {
+			last = para
+		}
+		if len(last) == 0 {
+			return msg
+		}
+		return msg + ": " + strings.Join(last, " ")
+	}
+	return "see " + logFile
 }

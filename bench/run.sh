@@ -3,29 +3,38 @@
 # terraform_data with the same objects): plan and apply times, API calls per
 # command, peak memory, binary size and start-up. Run by hand, not by CI.
 #
-#   bench/run.sh                 # 3 repetitions, 1 and 200 resources; prints the results
+#   bench/run.sh                 # 3 repetitions, 1 and 200 resources and one of 2000 backups; prints the results
 #   bench/run.sh --write         # ... and writes them into BENCHMARKS.md
-#   bench/run.sh --quick         # 1 repetition, 1 and 40 resources: checks the script in a minute or two
-#   bench/run.sh --reps 5 --empty-plan --write
+#   bench/run.sh --quick         # 1 repetition, 1 and 40 resources, one of 200 backups: checks the script
+#   bench/run.sh --reps 5 --sizes 1,50,200 --large 5000 --write
 #
-# Options: --reps N, --sizes LIST (e.g. 1,200), --empty-plan (also time plans
-# from an empty state), --quick, --write (update BENCHMARKS.md), --keep (keep
-# the working directory, with every Terraform log). See BENCHMARKS.md.
+# Options: --reps N, --sizes LIST (e.g. 1,200), --large N (backups of the one
+# large resource, timed when the provider accepts that many; 0: none),
+# --no-empty-plan (skip the plans from an empty state), --env KEY=VALUE (for
+# every Terraform command; repeatable), --provider-env KEY=VALUE (for the
+# provider processes only, e.g. GOGC=200; repeatable), --quick, --write
+# (update BENCHMARKS.md), --keep (keep the working directory, with every
+# Terraform log). See BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-reps=3 sizes=1,200 empty_plan=false write=false keep=false
+reps=3 sizes=1,200 large=2000 empty_plan=true write=false keep=false
+extra=()
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
+    --large) large=$2; shift 2 ;;
     --empty-plan) empty_plan=true; shift ;;
-    --quick) reps=1 sizes=1,40; shift ;;
+    --no-empty-plan) empty_plan=false; shift ;;
+    --env) extra+=(-env "$2"); shift 2 ;;
+    --provider-env) extra+=(-provider-env "$2"); shift 2 ;;
+    --quick) reps=1 sizes=1,40 large=200; shift ;;
     --write) write=true; shift ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +69,8 @@ out=()
   -fake-url "$FAKE_URL" \
   -work "$work" \
   -terraformrc "$work/terraformrc" \
-  -reps "$reps" -sizes "$sizes" -empty-plan="$empty_plan" \
+  -reps "$reps" -sizes "$sizes" -large "$large" -empty-plan="$empty_plan" \
+  ${extra[@]+"${extra[@]}"} \
   -user bench-user -domain bench-domain \
   -command "$cmdline" \
   "${out[@]}"

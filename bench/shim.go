@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -19,6 +20,7 @@ import (
 const (
 	shimProviderEnv = "CBR_BENCH_SHIM_PROVIDER" // the real provider binary
 	shimLogEnv      = "CBR_BENCH_SHIM_LOG"      // where to append one JSON line per launch
+	shimEnvEnv      = "CBR_BENCH_SHIM_ENV"      // KEY=VALUE lines added to the provider's environment (bench -provider-env)
 )
 
 // launch is the resource usage of one provider process.
@@ -35,6 +37,9 @@ type launch struct {
 func runShim(provider string) {
 	cmd := exec.Command(provider, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if extra := os.Getenv(shimEnvEnv); extra != "" {
+		cmd.Env = append(os.Environ(), strings.Split(extra, "\n")...)
+	}
 	// Terraform stops its plugins over gRPC; pass on signals anyway so that
 	// the child is never left behind.
 	sigs := make(chan os.Signal, 4)

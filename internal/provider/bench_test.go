@@ -6,39 +6,51 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
 // The benchmarks below call the provider's protocol server in-process, the way
 // Terraform calls it over gRPC, once per cbr_backup_sync resource of 50
-// backups. They explain where bench/run.sh's time goes (see BENCHMARKS.md);
-// they assert nothing about timings.
+// backups and of 2,000. They explain where bench/run.sh's time goes (see
+// BENCHMARKS.md); they assert nothing about timings. The server is the one
+// the binary serves (NewServer); "framework" sub-benchmarks time the bare
+// framework server for the calls the served one answers itself.
 //
 //	go test -run '^$' -bench . -benchmem ./internal/provider/
-//	go test -run '^$' -bench PlanResourceChange -cpuprofile cpu.out ./internal/provider/
+//	go test -run '^$' -bench 'BackupSync/50/PlanResourceChange' -cpuprofile cpu.out ./internal/provider/
 
 // benchServer is a configured provider server with the values Terraform sends
 // for one cbr_backup_sync resource.
 type benchServer struct {
-	server   tfprotov6.ProviderServer
-	typ      tftypes.Type
-	config   *tfprotov6.DynamicValue // configuration: id and operation_log_id null
-	planned  *tfprotov6.DynamicValue // planned new state on create: computed values unknown
-	state    *tfprotov6.DynamicValue // state after apply
-	rawState []byte                  // the same state as stored in a state file (JSON)
-	nullVal  *tfprotov6.DynamicValue
-	resource string
+	server    tfprotov6.ProviderServer
+	framework tfprotov6.ProviderServer // the same provider, served by the bare framework
+	typ       tftypes.Type
+	config    *tfprotov6.DynamicValue // configuration: id and operation_log_id null
+	planned   *tfprotov6.DynamicValue // planned new state on create: computed values unknown
+	state     *tfprotov6.DynamicValue // state after apply
+	rawState  []byte                  // the same state as stored in a state file (JSON)
+	nullVal   *tfprotov6.DynamicValue
+	resource  string
 }
 
 func newBenchServer(b *testing.B, n int) *benchServer {
 	b.Helper()
 	ctx := context.Background()
 	_, url := startFakeB(b)
-	server, err := providerserver.NewProtocol6WithError(&cbrProvider{version: "bench", getenv: func(string) string { return "" }})()
+	newP := func() provider.Provider {
+		return &cbrProvider{version: "bench", getenv: func(string) string { return "" }}
+	}
+	server, err := serverFor(newP)()
+	if err != nil {
+		b.Fatal(err)
+	}
+	framework, err := providerserver.NewProtocol6WithError(newP())()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,27 +60,12 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	}
 	// Every provider attribute null but the ones a token setup needs, so the
 	// value follows the schema as it grows.
-	providerType, ok := schemas.Provider.ValueType().(tftypes.Object)
-	if !ok {
-		b.Fatalf("provider schema type %T", schemas.Provider.ValueType())
-	}
-	set := map[string]tftypes.Value{
-		"project_id": tftypes.NewValue(tftypes.String, cbrfake.DefaultProjectID),
-		"auth_token": tftypes.NewValue(tftypes.String, cbrfake.DefaultToken),
-		"endpoints":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"cbr": tftypes.NewValue(tftypes.String, url)}),
-	}
-	attrs := map[string]tftypes.Value{}
-	for name, typ := range providerType.AttributeTypes {
-		if v, ok := set[name]; ok {
-			attrs[name] = v
-		} else {
-			attrs[name] = tftypes.NewValue(typ, nil)
+	providerConfig := providerConfigValue(b, schemas, url)
+	for _, s := range []tfprotov6.ProviderServer{server, framework} {
+		conf, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: providerConfig})
+		if err != nil || len(conf.Diagnostics) > 0 {
+			b.Fatalf("ConfigureProvider: %v %v", err, conf.Diagnostics)
 		}
-	}
-	providerConfig := mustDynamic(b, providerType, tftypes.NewValue(providerType, attrs))
-	conf, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: providerConfig})
-	if err != nil || len(conf.Diagnostics) > 0 {
-		b.Fatalf("ConfigureProvider: %v %v", err, conf.Diagnostics)
 	}
 
 	const resource = "cbr_backup_sync"
@@ -138,14 +135,15 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 		b.Fatal(err)
 	}
 	s := &benchServer{
-		rawState: rawState,
-		server:   server,
-		typ:      typ,
-		resource: resource,
-		config:   mustDynamic(b, typ, object(nil, func(int) any { return nil })),
-		planned:  mustDynamic(b, typ, object(tftypes.UnknownValue, func(int) any { return tftypes.UnknownValue })),
-		state:    mustDynamic(b, typ, object("6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", func(i int) any { return fmt.Sprintf("op-%d", i) })),
-		nullVal:  mustDynamic(b, typ, tftypes.NewValue(typ, nil)),
+		rawState:  rawState,
+		server:    server,
+		framework: framework,
+		typ:       typ,
+		resource:  resource,
+		config:    mustDynamic(b, typ, object(nil, func(int) any { return nil })),
+		planned:   mustDynamic(b, typ, object(tftypes.UnknownValue, func(int) any { return tftypes.UnknownValue })),
+		state:     mustDynamic(b, typ, object("6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", func(i int) any { return fmt.Sprintf("op-%d", i) })),
+		nullVal:   mustDynamic(b, typ, tftypes.NewValue(typ, nil)),
 	}
 	return s
 }
@@ -158,7 +156,7 @@ func startFakeB(b *testing.B) (*cbrfake.Server, string) {
 	return fake, url
 }
 
-func mustDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+func mustDynamic(b testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
 	b.Helper()
 	dv, err := tfprotov6.NewDynamicValue(typ, v)
 	if err != nil {
@@ -168,6 +166,7 @@ func mustDynamic(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.Dyn
 }
 
 func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+	b.Helper()
 	if err != nil {
 		b.Fatalf("%s: %v", what, err)
 	}
@@ -179,23 +178,43 @@ func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic
 }
 
 // BenchmarkBackupSync measures each call Terraform makes for one resource of
-// 50 backups: validation, plan of a new resource and of an unchanged one
-// (the no-op plan after a refresh), the state upgrade and refresh that
-// precede it, and the create.
+// 50 backups and of 2,000: validation, plan of a new resource and of an
+// unchanged one (the no-op plan after a refresh), the state upgrade and
+// refresh that precede it, and the create. A call the schema refuses at
+// 2,000 (more backups than one resource allows) is skipped, saying so.
 func BenchmarkBackupSync(b *testing.B) {
+	for _, n := range []int{50, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchmarkBackupSync(b, n) })
+	}
+}
+
+func benchmarkBackupSync(b *testing.B, n int) {
 	ctx := context.Background()
-	s := newBenchServer(b, 50)
+	s := newBenchServer(b, n)
+	// check fails the benchmark on an error, or skips it when the error is
+	// the schema's limit on the number of backups.
+	check := func(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {
+		b.Helper()
+		if n > cbr.MaxSyncEntries && err == nil {
+			for _, d := range diags {
+				if d.Severity == tfprotov6.DiagnosticSeverityError {
+					b.Skipf("%s refuses %d backups in one resource: %s: %s", what, n, d.Summary, d.Detail)
+				}
+			}
+		}
+		noDiags(b, what, err, diags)
+	}
 
 	b.Run("GetProviderSchema", func(b *testing.B) {
 		for b.Loop() {
 			resp, err := s.server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-			noDiags(b, "GetProviderSchema", err, resp.Diagnostics)
+			check(b, "GetProviderSchema", err, resp.Diagnostics)
 		}
 	})
 	b.Run("ValidateResourceConfig", func(b *testing.B) {
 		for b.Loop() {
 			resp, err := s.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
-			noDiags(b, "ValidateResourceConfig", err, resp.Diagnostics)
+			check(b, "ValidateResourceConfig", err, resp.Diagnostics)
 		}
 	})
 	b.Run("PlanResourceChange/create", func(b *testing.B) {
@@ -203,7 +222,7 @@ func BenchmarkBackupSync(b *testing.B) {
 			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
 				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
 			})
-			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+			check(b, "PlanResourceChange", err, resp.Diagnostics)
 		}
 	})
 	b.Run("PlanResourceChange/unchanged", func(b *testing.B) {
@@ -211,29 +230,34 @@ func BenchmarkBackupSync(b *testing.B) {
 			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
 				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
 			})
-			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
+			check(b, "PlanResourceChange", err, resp.Diagnostics)
 		}
 	})
-	b.Run("UpgradeResourceState", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
-				TypeName: s.resource, Version: 0, RawState: &tfprotov6.RawState{JSON: s.rawState},
-			})
-			noDiags(b, "UpgradeResourceState", err, resp.Diagnostics)
-		}
-	})
-	b.Run("ReadResource", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: s.resource, CurrentState: s.state})
-			noDiags(b, "ReadResource", err, resp.Diagnostics)
-		}
-	})
+	for _, srv := range []struct {
+		name   string
+		server tfprotov6.ProviderServer
+	}{{"", s.server}, {"/framework", s.framework}} {
+		b.Run("UpgradeResourceState"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+					TypeName: s.resource, Version: 0, RawState: &tfprotov6.RawState{JSON: s.rawState},
+				})
+				check(b, "UpgradeResourceState", err, resp.Diagnostics)
+			}
+		})
+		b.Run("ReadResource"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: s.resource, CurrentState: s.state})
+				check(b, "ReadResource", err, resp.Diagnostics)
+			}
+		})
+	}
 	b.Run("ApplyResourceChange/create", func(b *testing.B) {
 		for b.Loop() {
 			resp, err := s.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
 				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, PlannedState: s.planned,
 			})
-			noDiags(b, "ApplyResourceChange", err, resp.Diagnostics)
+			check(b, "ApplyResourceChange", err, resp.Diagnostics)
 		}
 	})
 }

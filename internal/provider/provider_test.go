@@ -13,7 +13,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -25,7 +25,8 @@ import (
 
 // providerFactories serves the provider in-process to the Terraform CLI, with
 // an empty environment so a developer's HW_* variables cannot leak into tests.
-// Retries wait milliseconds instead of seconds.
+// Retries wait milliseconds instead of seconds. The server is the one the
+// released binary serves (serverFor, as NewServer), not the bare framework's.
 func providerFactories(env map[string]string) map[string]func() (tfprotov6.ProviderServer, error) {
 	return providerFactoriesWith(env, nil)
 }
@@ -43,7 +44,7 @@ func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[s
 			if tune != nil {
 				tune(p)
 			}
-			return providerserver.NewProtocol6WithError(p)()
+			return serverFor(func() provider.Provider { return p })()
 		},
 	}
 }

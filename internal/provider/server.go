@@ -1,0 +1,425 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// NewServer returns the protocol server the released binary serves (main.go)
+// and the acceptance tests run (providerFactories): the framework's server,
+// behind a thin layer that answers two calls without the framework when
+// their answer is fully determined by the request (see fastServer).
+func NewServer(version string) func() (tfprotov6.ProviderServer, error) {
+	return serverFor(New(version))
+}
+
+// serverFor is NewServer for a given provider; tests tune the provider.
+func serverFor(newProvider func() provider.Provider) func() (tfprotov6.ProviderServer, error) {
+	return func() (tfprotov6.ProviderServer, error) {
+		p := newProvider()
+		fw, err := providerserver.NewProtocol6WithError(p)()
+		if err != nil {
+			return nil, err
+		}
+		return &fastServer{ProviderServer: fw, provider: p}, nil
+	}
+}
+
+// priorStateReader is implemented by resources whose Read makes no API call
+// and returns the state it is given unchanged, whatever that state and the
+// provider's configuration: no diagnostics, no private data, no identity.
+// For them, fastServer answers ReadResource with the prior state without
+// going through the framework, which would otherwise decode the state, walk
+// every value of it several times, run Read and encode the state again.
+//
+// A resource that gives Read any logic must return false (or stop
+// implementing this interface): TestReadReturnsPriorStateGate fails otherwise.
+type priorStateReader interface {
+	ReadReturnsPriorState() bool
+}
+
+// ReadReturnsPriorState declares that Read returns the prior state unchanged
+// (see priorStateReader and Read).
+func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
+
+// fastServer is the framework's protocol server with two calls answered
+// directly when the framework's answer is known in advance:
+//
+//   - UpgradeResourceState of a state stored with the current schema version:
+//     the framework decodes the stored JSON with the schema's type and encodes
+//     it again as msgpack (its "passthrough"). When the JSON has exactly the
+//     schema's shape, fastServer hands it back as the upgraded state, as JSON,
+//     which Terraform and OpenTofu decode with the same type (both accept a
+//     DynamicValue in JSON as well as msgpack).
+//   - ReadResource of a resource that declares, through priorStateReader,
+//     that its Read returns the prior state: the prior state, as received.
+//
+// In every other case, and whenever a request has anything the shortcut does
+// not handle (private data, identity, deferral, blocks or write-only
+// attributes in the schema, another schema version, a state that does not
+// decode), the call goes to the framework. server_test.go compares both
+// paths' answers on the same requests.
+type fastServer struct {
+	tfprotov6.ProviderServer
+	provider provider.Provider
+
+	once      sync.Once
+	resources map[string]*fastResource // by type name; nil when the schema could not be read
+
+	// deferrable is set when Terraform allows the provider to defer
+	// (ConfigureProvider's client capabilities): a provider that defers in
+	// Configure has the framework answer every read with a deferral, which
+	// the protocol's ConfigureProvider answer does not show, so reads then
+	// go to the framework.
+	deferrable atomic.Bool
+}
+
+// fastResource is what the shortcuts need to know about one resource type.
+type fastResource struct {
+	version int64
+	typ     tftypes.Type
+	// upgrade: the stored JSON may be handed back when it has the schema's shape.
+	upgrade bool
+	// read: ReadResource may return the prior state.
+	read bool
+}
+
+func (s *fastServer) init(ctx context.Context) {
+	s.once.Do(func() {
+		schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+		if err != nil || schemas == nil || len(schemas.Diagnostics) > 0 {
+			return
+		}
+		identities, err := s.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
+		if err != nil || identities == nil || len(identities.Diagnostics) > 0 {
+			return
+		}
+		readers := map[string]bool{}
+		var meta provider.MetadataResponse
+		s.provider.Metadata(ctx, provider.MetadataRequest{}, &meta)
+		for _, newResource := range s.provider.Resources(ctx) {
+			r := newResource()
+			var m resource.MetadataResponse
+			r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
+			if pr, ok := r.(priorStateReader); ok && pr.ReadReturnsPriorState() {
+				readers[m.TypeName] = true
+			}
+		}
+		out := map[string]*fastResource{}
+		for name, schema := range schemas.ResourceSchemas {
+			if schema == nil || schema.Block == nil {
+				continue
+			}
+			// Blocks and write-only attributes are transformed by the
+			// framework (empty collection blocks become null, write-only
+			// values are nulled in states); identity data goes through Read.
+			plain := plainBlock(schema.Block)
+			_, hasIdentity := identities.IdentitySchemas[name]
+			typ := schema.ValueType()
+			out[name] = &fastResource{
+				version: schema.Version,
+				typ:     typ,
+				upgrade: plain && jsonShapeSupported(typ),
+				read:    plain && !hasIdentity && readers[name],
+			}
+		}
+		s.resources = out
+	})
+}
+
+// plainBlock tells whether a schema block has no nested blocks and no
+// write-only attribute, at any depth.
+func plainBlock(b *tfprotov6.SchemaBlock) bool {
+	if len(b.BlockTypes) > 0 {
+		return false
+	}
+	for _, a := range b.Attributes {
+		if !plainAttribute(a) {
+			return false
+		}
+	}
+	return true
+}
+
+func plainAttribute(a *tfprotov6.SchemaAttribute) bool {
+	if a.WriteOnly {
+		return false
+	}
+	if a.NestedType != nil {
+		for _, n := range a.NestedType.Attributes {
+			if !plainAttribute(n) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (s *fastServer) resource(ctx context.Context, typeName string) *fastResource {
+	s.init(ctx)
+	return s.resources[typeName]
+}
+
+func (s *fastServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+	if req != nil && req.ClientCapabilities != nil && req.ClientCapabilities.DeferralAllowed {
+		s.deferrable.Store(true)
+	}
+	return s.ProviderServer.ConfigureProvider(ctx, req)
+}
+
+func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	if req != nil && req.RawState != nil && len(req.RawState.JSON) > 0 && len(req.RawState.Flatmap) == 0 {
+		if r := s.resource(ctx, req.TypeName); r != nil && r.upgrade && req.Version == r.version && jsonHasShape(req.RawState.JSON, r.typ) {
+			return &tfprotov6.UpgradeResourceStateResponse{
+				UpgradedState: &tfprotov6.DynamicValue{JSON: req.RawState.JSON},
+			}, nil
+		}
+	}
+	return s.ProviderServer.UpgradeResourceState(ctx, req)
+}
+
+func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	if req != nil && req.CurrentState != nil && len(req.CurrentState.MsgPack) > 0 && req.CurrentState.JSON == nil &&
+		len(req.Private) == 0 && req.CurrentIdentity == nil && !s.deferrable.Load() {
+		if r := s.resource(ctx, req.TypeName); r != nil && r.read {
+			// The framework fails on a state that does not decode; let it
+			// say so in its words.
+			if _, err := req.CurrentState.Unmarshal(r.typ); err == nil {
+				return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState}, nil
+			}
+		}
+	}
+	return s.ProviderServer.ReadResource(ctx, req)
+}
+
+// jsonShapeSupported tells whether jsonHasShape knows every type in typ.
+func jsonShapeSupported(typ tftypes.Type) bool {
+	switch t := typ.(type) {
+	case tftypes.Object:
+		if len(t.OptionalAttributes) > 0 {
+			return false
+		}
+		for _, a := range t.AttributeTypes {
+			if !jsonShapeSupported(a) {
+				return false
+			}
+		}
+		return true
+	case tftypes.List:
+		return jsonShapeSupported(t.ElementType)
+	case tftypes.Map:
+		return jsonShapeSupported(t.ElementType)
+	default:
+		return typ.Is(tftypes.String) || typ.Is(tftypes.Number) || typ.Is(tftypes.Bool)
+	}
+}
+
+// jsonHasShape tells whether data is a JSON object that decodes to a value of
+// typ with nothing left over or filled in: valid UTF-8 JSON, every attribute
+// of every object present exactly once and no other, each value of its
+// attribute's kind (or null), numbers without exponent, keys without escapes.
+// Such JSON decodes to the same value with the framework's decoder (which
+// would ignore unknown attributes and fill in missing ones) and with
+// Terraform's (which rejects unknown attributes). Anything else gets false.
+func jsonHasShape(data []byte, typ tftypes.Type) bool {
+	obj, ok := typ.(tftypes.Object)
+	if !ok || !utf8.Valid(data) || !json.Valid(data) {
+		return false
+	}
+	p := jsonShape{data: data}
+	p.space()
+	if !p.peek('{') || !p.value(obj) {
+		return false
+	}
+	p.space()
+	return p.i == len(p.data)
+}
+
+// jsonShape walks JSON already checked by json.Valid, so it only checks the
+// shape, not the syntax.
+type jsonShape struct {
+	data []byte
+	i    int
+}
+
+func (p *jsonShape) space() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonShape) peek(c byte) bool { return p.i < len(p.data) && p.data[p.i] == c }
+
+func (p *jsonShape) literal(s string) bool {
+	if bytes.HasPrefix(p.data[p.i:], []byte(s)) {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+// str skips a string and returns its raw content (between the quotes).
+func (p *jsonShape) str() ([]byte, bool) {
+	if !p.peek('"') {
+		return nil, false
+	}
+	start := p.i + 1
+	for j := start; j < len(p.data); j++ {
+		switch p.data[j] {
+		case '\\':
+			j++
+		case '"':
+			p.i = j + 1
+			return p.data[start:j], true
+		}
+	}
+	return nil, false
+}
+
+func (p *jsonShape) number() bool {
+	start := p.i
+	for p.i < len(p.data) {
+		c := p.data[p.i]
+		if c == '-' || c == '.' || c >= '0' && c <= '9' {
+			p.i++
+			continue
+		}
+		if c == 'e' || c == 'E' {
+			return false
+		}
+		break
+	}
+	return p.i > start
+}
+
+func (p *jsonShape) value(typ tftypes.Type) bool {
+	p.space()
+	if p.literal("null") {
+		return true
+	}
+	switch t := typ.(type) {
+	case tftypes.Object:
+		return p.object(t)
+	case tftypes.List:
+		if !p.literal("[") {
+			return false
+		}
+		p.space()
+		if p.literal("]") {
+			return true
+		}
+		for {
+			if !p.value(t.ElementType) {
+				return false
+			}
+			p.space()
+			if p.literal("]") {
+				return true
+			}
+			if !p.literal(",") {
+				return false
+			}
+		}
+	case tftypes.Map:
+		if !p.literal("{") {
+			return false
+		}
+		p.space()
+		if p.literal("}") {
+			return true
+		}
+		for {
+			p.space()
+			key, ok := p.str()
+			if !ok || bytes.IndexByte(key, '\\') >= 0 {
+				// An escaped key could repeat another one.
+				return false
+			}
+			p.space()
+			if !p.literal(":") || !p.value(t.ElementType) {
+				return false
+			}
+			p.space()
+			if p.literal("}") {
+				return true
+			}
+			if !p.literal(",") {
+				return false
+			}
+		}
+	}
+	switch {
+	case typ.Is(tftypes.String):
+		_, ok := p.str()
+		return ok
+	case typ.Is(tftypes.Number):
+		return p.number()
+	case typ.Is(tftypes.Bool):
+		return p.literal("true") || p.literal("false")
+	}
+	return false
+}
+
+func (p *jsonShape) object(t tftypes.Object) bool {
+	if !p.literal("{") {
+		return false
+	}
+	seen := 0
+	var found [64]bool // attributes seen, by position in names, for small objects
+	names := make([]string, 0, len(t.AttributeTypes))
+	for name := range t.AttributeTypes {
+		names = append(names, name)
+	}
+	if len(names) > len(found) {
+		return false
+	}
+	p.space()
+	if p.literal("}") {
+		return len(names) == 0
+	}
+	for {
+		p.space()
+		key, ok := p.str()
+		if !ok {
+			return false
+		}
+		k := -1
+		for i, name := range names {
+			if name == string(key) {
+				k = i
+				break
+			}
+		}
+		if k < 0 || found[k] {
+			return false
+		}
+		found[k] = true
+		seen++
+		p.space()
+		if !p.literal(":") || !p.value(t.AttributeTypes[names[k]]) {
+			return false
+		}
+		p.space()
+		if p.literal("}") {
+			return seen == len(names)
+		}
+		if !p.literal(",") {
+			return false
+		}
+	}
+}
