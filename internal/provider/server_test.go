@@ -154,7 +154,7 @@ func backupJSON(i int) map[string]any {
 	return map[string]any{
 		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
 		"image_path": "6abec15e-7baf-4d79-b5a9-6b98a2da7020/" + id + "/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6",
-		"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i), "status": nil,
+		"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i), "status": nil, "sync_state": "accepted",
 	}
 }
 
@@ -186,7 +186,7 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		version int64
+		version *int64 // nil: the schema's
 		json    []byte
 		flatmap map[string]string
 		fast    bool // the shortcut must answer
@@ -228,15 +228,15 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 		{name: "invalid UTF-8", json: []byte(strings.Replace(string(stateJSON(t, 1, nil)), "vm-0-backup", "vm-\xff", 1))},
 		{name: "null state", json: []byte(`null`)},
 		{name: "trailing data", json: append(stateJSON(t, 1, nil), []byte(` {}`)...)},
-		{name: "other version", version: pair.version + 1, json: stateJSON(t, 2, nil)},
-		{name: "older version", version: pair.version - 1, json: stateJSON(t, 2, nil)},
+		{name: "other version", version: ptr(pair.version + 1), json: stateJSON(t, 2, nil)},
+		{name: "older version", version: ptr(pair.version - 1), json: stateJSON(t, 2, nil)},
 		{name: "flatmap", flatmap: map[string]string{"id": "x", "backups.#": "0"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			version := pair.version
-			if c.version != 0 {
-				version = c.version
+			if c.version != nil {
+				version = *c.version
 			}
 			req := func() *tfprotov6.UpgradeResourceStateRequest {
 				return &tfprotov6.UpgradeResourceStateRequest{TypeName: "cbr_backup_sync", Version: version,
@@ -448,3 +448,5 @@ func TestReadReturnsPriorStateGate(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
