@@ -13,7 +13,7 @@ import (
 )
 
 // Generate the documentation in docs/ from the schema, templates/ and examples/.
-//go:generate go tool tfplugindocs generate --provider-name cbr --rendered-provider-name CBR
+//go:generate go tool -modfile=tools/go.mod tfplugindocs generate --provider-name cbr --rendered-provider-name CBR
 
 // version and commit are set at build time with -ldflags "-X main.version=… -X main.commit=…".
 var (
