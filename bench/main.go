@@ -40,6 +40,7 @@ type options struct {
 	sizes       []int
 	backups     int
 	emptyPlan   bool
+	logging     bool
 	startups    int
 	out         string
 	command     string
@@ -61,7 +62,8 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of each timed command")
 	flag.StringVar(&sizes, "sizes", "1,200", "numbers of resources, comma separated")
 	flag.IntVar(&o.backups, "backups", 50, "backups per resource (1 to 50)")
-	flag.BoolVar(&o.emptyPlan, "empty-plan", false, "also time plans from an empty state")
+	flag.BoolVar(&o.emptyPlan, "empty-plan", true, "also time plans from an empty state (the first plan of a new configuration)")
+	flag.BoolVar(&o.logging, "logging", true, "also time the plans from an empty state with the provider's loggers on, as when the user asks for logs (TF_LOG_PROVIDER_CBR=TRACE, which Terraform does not read)")
 	flag.IntVar(&o.startups, "startups", 10, "provider starts timed to the schema answer")
 	flag.StringVar(&o.out, "out", "", "Markdown file whose results section (between the bench markers) is replaced")
 	flag.StringVar(&o.command, "command", "", "the command line to record in the results")
@@ -107,7 +109,7 @@ func progress(format string, args ...any) {
 
 // op names a timed command.
 type op struct {
-	Cmd  string // "apply", "plan", "plan-empty"
+	Cmd  string // "apply", "plan", "plan-empty", "plan-empty-logs"
 	Size int
 }
 
@@ -117,6 +119,8 @@ func (o op) String() string {
 		return fmt.Sprintf("apply, %s (fresh state)", resources(o.Size))
 	case "plan":
 		return fmt.Sprintf("plan, %s (applied state, refresh included)", resources(o.Size))
+	case "plan-empty-logs":
+		return fmt.Sprintf("plan, %s (empty state), provider logs on", resources(o.Size))
 	default:
 		return fmt.Sprintf("plan, %s (empty state)", resources(o.Size))
 	}
@@ -256,6 +260,9 @@ func run(ctx context.Context, o options) (*report, error) {
 	for _, n := range o.sizes {
 		if o.emptyPlan {
 			r.ops = append(r.ops, op{"plan-empty", n})
+			if o.logging {
+				r.ops = append(r.ops, op{"plan-empty-logs", n})
+			}
 		}
 		r.ops = append(r.ops, op{"apply", n}, op{"plan", n})
 	}
@@ -272,9 +279,15 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
 		cmdEnv, shimLog := env, ""
+		if x.Cmd == "plan-empty-logs" {
+			// The provider's loggers stay on, as when the user asks for
+			// logs; Terraform reads only TF_LOG, TF_LOG_CORE,
+			// TF_LOG_PROVIDER and TF_LOG_PATH, so it still discards them.
+			cmdEnv = append(slices.Clone(env), "TF_LOG_PROVIDER_CBR=TRACE")
+		}
 		if k == provider && x.Size == r.largest {
 			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
-			cmdEnv = shimEnv(env, shimLog)
+			cmdEnv = shimEnv(cmdEnv, shimLog)
 		}
 		res, err := tfEnv(cmdEnv, k, x.Size, okCodes, args...)
 		if err != nil {
@@ -311,6 +324,15 @@ func run(ctx context.Context, o options) (*report, error) {
 					if err := measure(op{"plan-empty", n}, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
 						return nil, err
 					}
+					if k == provider && o.logging {
+						if err := measure(op{"plan-empty-logs", n}, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode"); err != nil {
+							return nil, err
+						}
+					}
+				}
+				if o.logging {
+					// The floor has no provider: its plan is the same command.
+					r.samples[op{"plan-empty-logs", n}][floor] = r.samples[op{"plan-empty", n}][floor]
 				}
 			}
 			for _, k := range order(rep) {
