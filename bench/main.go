@@ -41,6 +41,7 @@ type options struct {
 	backups     int
 	emptyPlan   bool
 	logging     bool
+	onlyEmpty   bool
 	startups    int
 	out         string
 	command     string
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.backups, "backups", 50, "backups per resource (1 to 50)")
 	flag.BoolVar(&o.emptyPlan, "empty-plan", true, "also time plans from an empty state (the first plan of a new configuration)")
 	flag.BoolVar(&o.logging, "logging", true, "also time the plans from an empty state with the provider's loggers on, as when the user asks for logs (TF_LOG_PROVIDER_CBR=TRACE, which Terraform does not read)")
+	flag.BoolVar(&o.onlyEmpty, "empty-plan-only", false, "time only the plans from an empty state (no apply, no plan on a state, no password run)")
 	flag.IntVar(&o.startups, "startups", 10, "provider starts timed to the schema answer")
 	flag.StringVar(&o.out, "out", "", "Markdown file whose results section (between the bench markers) is replaced")
 	flag.StringVar(&o.command, "command", "", "the command line to record in the results")
@@ -77,6 +79,9 @@ func main() {
 			fatalf("invalid -sizes %q", sizes)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	if o.onlyEmpty {
+		o.emptyPlan = true
 	}
 	if o.providerBin == "" || o.fakeURL == "" || o.work == "" || o.terraformrc == "" || o.reps < 1 || o.backups < 1 || o.backups > 50 {
 		flag.Usage()
@@ -264,7 +269,9 @@ func run(ctx context.Context, o options) (*report, error) {
 				r.ops = append(r.ops, op{"plan-empty-logs", n})
 			}
 		}
-		r.ops = append(r.ops, op{"apply", n}, op{"plan", n})
+		if !o.onlyEmpty {
+			r.ops = append(r.ops, op{"apply", n}, op{"plan", n})
+		}
 	}
 	for _, x := range r.ops {
 		r.samples[x] = map[kind][]tfResult{}
@@ -335,6 +342,9 @@ func run(ctx context.Context, o options) (*report, error) {
 					r.samples[op{"plan-empty-logs", n}][floor] = r.samples[op{"plan-empty", n}][floor]
 				}
 			}
+			if o.onlyEmpty {
+				continue
+			}
 			for _, k := range order(rep) {
 				if err := removeState(dir(k, n)); err != nil {
 					return nil, err
@@ -373,6 +383,9 @@ func (r *report) passwordRun(ctx context.Context, schemaJSON []byte, dir string,
 	switch {
 	case !supported:
 		r.password = "skipped: provider has no password auth"
+		return nil
+	case o.onlyEmpty:
+		r.password = "skipped: -empty-plan-only"
 		return nil
 	case o.user == "" || o.password == "":
 		r.password = "skipped: the fake was started without -user/-password"

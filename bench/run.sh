@@ -10,13 +10,14 @@
 #
 # Options: --reps N, --sizes LIST (e.g. 1,200), --no-empty-plan (skip the plans
 # from an empty state, timed by default), --no-logging (skip the empty-state
-# plans with the provider's loggers on), --quick, --write (update BENCHMARKS.md),
+# plans with the provider's loggers on), --empty-plan-only (time only those
+# plans: no apply), --quick, --write (update BENCHMARKS.md),
 # --keep (keep the working directory, with every Terraform log). See BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-reps=3 sizes=1,200 empty_plan=true logging=true write=false keep=false
+reps=3 sizes=1,200 empty_plan=true logging=true only_empty=false write=false keep=false
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -25,10 +26,11 @@ while [ $# -gt 0 ]; do
     --empty-plan) empty_plan=true; shift ;;
     --no-empty-plan) empty_plan=false; shift ;;
     --no-logging) logging=false; shift ;;
+    --empty-plan-only) only_empty=true; shift ;;
     --quick) reps=1 sizes=1,40; shift ;;
     --write) write=true; shift ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,7 +68,7 @@ out=()
   -fake-url "$FAKE_URL" \
   -work "$work" \
   -terraformrc "$work/terraformrc" \
-  -reps "$reps" -sizes "$sizes" -empty-plan="$empty_plan" -logging="$logging" \
+  -reps "$reps" -sizes "$sizes" -empty-plan="$empty_plan" -logging="$logging" -empty-plan-only="$only_empty" \
   -user bench-user -domain bench-domain \
   -command "$cmdline" \
   "${out[@]}"
