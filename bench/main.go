@@ -41,6 +41,8 @@ type options struct {
 	backups     int
 	large       int // backups of the single large resource; 0: no such row
 	emptyPlan   bool
+	logging     bool
+	onlyEmpty   bool
 	tfEnv       []string // KEY=VALUE added to every Terraform command's environment
 	providerEnv []string // KEY=VALUE added to the provider processes' environment only (through the shim)
 	startups    int
@@ -66,6 +68,8 @@ func main() {
 	flag.IntVar(&o.backups, "backups", 50, "backups per resource")
 	flag.IntVar(&o.large, "large", 2000, "backups of one large resource, timed as its own rows when the provider accepts that many (0: no such rows)")
 	flag.BoolVar(&o.emptyPlan, "empty-plan", true, "time plans from an empty state too (the first plan of a new configuration)")
+	flag.BoolVar(&o.logging, "logging", true, "also time the plans from an empty state with the provider's loggers on, as when the user asks for logs (TF_LOG_PROVIDER_CBR=TRACE, which Terraform does not read)")
+	flag.BoolVar(&o.onlyEmpty, "empty-plan-only", false, "time only the plans from an empty state (no apply, no plan on a state, no password run)")
 	flag.Func("env", "KEY=VALUE added to the environment of every Terraform command (repeatable)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("want KEY=VALUE, got %q", v)
@@ -93,6 +97,9 @@ func main() {
 			fatalf("invalid -sizes %q", sizes)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	if o.onlyEmpty {
+		o.emptyPlan = true
 	}
 	if o.providerBin == "" || o.fakeURL == "" || o.work == "" || o.terraformrc == "" || o.reps < 1 || o.backups < 1 || o.large < 0 {
 		flag.Usage()
@@ -125,7 +132,7 @@ func progress(format string, args ...any) {
 
 // op names a timed command.
 type op struct {
-	Cmd     string // "apply", "plan", "plan-empty"
+	Cmd     string // "apply", "plan", "plan-empty", "plan-empty-logs"
 	Size    int    // resources
 	Backups int    // per resource
 	Large   bool   // the single large resource's row
@@ -141,6 +148,8 @@ func (o op) String() string {
 		return fmt.Sprintf("apply, %s (fresh state)", what)
 	case "plan":
 		return fmt.Sprintf("plan, %s (applied state, refresh included)", what)
+	case "plan-empty-logs":
+		return fmt.Sprintf("plan, %s (empty state), provider logs on", what)
 	default:
 		return fmt.Sprintf("plan, %s (empty state)", what)
 	}
@@ -325,8 +334,13 @@ func run(ctx context.Context, o options) (*report, error) {
 		large := o.large > 0 && c == config{1, o.large}
 		if o.emptyPlan {
 			r.ops = append(r.ops, op{"plan-empty", c.size, c.backups, large})
+			if o.logging {
+				r.ops = append(r.ops, op{"plan-empty-logs", c.size, c.backups, large})
+			}
 		}
-		r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large})
+		if !o.onlyEmpty {
+			r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large})
+		}
 	}
 	for _, x := range r.ops {
 		r.samples[x] = map[kind][]tfResult{}
@@ -341,9 +355,15 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
 		cmdEnv, shimLog := env, ""
+		if x.Cmd == "plan-empty-logs" {
+			// The provider's loggers stay on, as when the user asks for
+			// logs; Terraform reads only TF_LOG, TF_LOG_CORE,
+			// TF_LOG_PROVIDER and TF_LOG_PATH, so it still discards them.
+			cmdEnv = append(slices.Clone(env), "TF_LOG_PROVIDER_CBR=TRACE")
+		}
 		if k == provider && (x.Size == r.largest || x.Large || len(o.providerEnv) > 0) {
 			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
-			cmdEnv = shimEnv(env, shimLog)
+			cmdEnv = shimEnv(cmdEnv, shimLog)
 		}
 		res, err := tfEnv(cmdEnv, k, x.config(), okCodes, args...)
 		if err != nil {
@@ -375,6 +395,14 @@ func run(ctx context.Context, o options) (*report, error) {
 			for _, k := range order(rep) {
 				var err error
 				switch x.Cmd {
+				case "plan-empty-logs":
+					// The floor has no provider: its plan is the same
+					// command as plan-empty, whose samples it reuses.
+					if k == provider {
+						if err = removeState(dirOf(k, x.config())); err == nil {
+							err = measure(x, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+						}
+					}
 				case "plan-empty":
 					if err = removeState(dirOf(k, x.config())); err == nil {
 						// Exit code 2 with -detailed-exitcode: changes to make.
@@ -392,6 +420,12 @@ func run(ctx context.Context, o options) (*report, error) {
 					return nil, err
 				}
 			}
+		}
+	}
+
+	for _, x := range r.ops {
+		if x.Cmd == "plan-empty-logs" {
+			r.samples[x][floor] = r.samples[op{"plan-empty", x.Size, x.Backups, x.Large}][floor]
 		}
 	}
 
@@ -416,6 +450,9 @@ func (r *report) passwordRun(ctx context.Context, schemaJSON []byte, dir string,
 	switch {
 	case !supported:
 		r.password = "skipped: provider has no password auth"
+		return nil
+	case o.onlyEmpty:
+		r.password = "skipped: -empty-plan-only"
 		return nil
 	case o.user == "" || o.password == "":
 		r.password = "skipped: the fake was started without -user/-password"

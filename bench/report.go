@@ -170,6 +170,26 @@ func (r *report) markdown() string {
 	}
 	w("\n")
 
+	if o.emptyPlan && o.logging {
+		w("### Logging: the provider's loggers off (no TF_LOG* variable) and on\n\n")
+		w("With no logging variable in its environment the provider turns the plugin SDK's, the framework's and its own loggers off, since Terraform discards their lines. ")
+		w("The \"logs on\" plan sets `TF_LOG_PROVIDER_CBR=TRACE`, which Terraform does not read: the provider formats and writes every line as it does when the user asks for logs (and as every plan did before), and Terraform drops them.\n\n")
+		w("| plan, empty state | provider wall, loggers off | loggers on | difference | provider CPU, off | on |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.ops {
+			if x.Cmd != "plan-empty-logs" {
+				continue
+			}
+			off, on := r.samples[op{"plan-empty", x.Size, x.Backups, x.Large}][provider], r.samples[x][provider]
+			ow, nw := median(walls(off)), median(walls(on))
+			what := resources(x.Size)
+			if x.Large {
+				what = fmt.Sprintf("1 resource of %d backups", x.Backups)
+			}
+			w("| %s | %s | %s | %+.2f s (%.2fx) | %s | %s |\n", what, secs(ow), secs(nw), (nw - ow).Seconds(), ratio(nw, ow), secs(median(cpus(off))), secs(median(cpus(on))))
+		}
+		w("\n")
+	}
+
 	w("### API calls per command, counted by the fake\n\n")
 	w("From the fake's `GET /_fake/stats` before and after each provider command (every repetition).\n\n")
 	w("| command | calls seen (every repetition) | expected | as expected |\n|---|---|---|---|\n")
@@ -262,7 +282,7 @@ func (r *report) markdown() string {
 
 	w("### Targets\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, x := range r.ops {
-		if x.Size != largest && !x.Large {
+		if x.Size != largest && !x.Large || x.Cmd == "plan-empty-logs" {
 			continue
 		}
 		w("| %s within %.2fx of the floor | %.2fx | %s |\n", x, targetRatio, ratios[x], yes(ratios[x] <= targetRatio))

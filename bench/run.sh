@@ -10,7 +10,9 @@
 #
 # Options: --reps N, --sizes LIST (e.g. 1,200), --large N (backups of the one
 # large resource, timed when the provider accepts that many; 0: none),
-# --no-empty-plan (skip the plans from an empty state), --env KEY=VALUE (for
+# --no-empty-plan (skip the plans from an empty state), --no-logging (skip the
+# empty-state plans with the provider's loggers on), --empty-plan-only (time
+# only the empty-state plans: no apply), --env KEY=VALUE (for
 # every Terraform command; repeatable), --provider-env KEY=VALUE (for the
 # provider processes only, e.g. GOGC=200; repeatable), --quick, --write
 # (update BENCHMARKS.md), --keep (keep the working directory, with every
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-reps=3 sizes=1,200 large=2000 empty_plan=true write=false keep=false
+reps=3 sizes=1,200 large=2000 empty_plan=true logging=true only_empty=false write=false keep=false
 extra=()
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -29,12 +31,14 @@ while [ $# -gt 0 ]; do
     --large) large=$2; shift 2 ;;
     --empty-plan) empty_plan=true; shift ;;
     --no-empty-plan) empty_plan=false; shift ;;
+    --no-logging) logging=false; shift ;;
+    --empty-plan-only) only_empty=true; shift ;;
     --env) extra+=(-env "$2"); shift 2 ;;
     --provider-env) extra+=(-provider-env "$2"); shift 2 ;;
     --quick) reps=1 sizes=1,40 large=200; shift ;;
     --write) write=true; shift ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +65,9 @@ export CBRFAKE_PASSWORD
 fakeenv_start "$work" -user bench-user -domain bench-domain -stats-file "$work/fake-stats.json"
 echo "    listening on $FAKE_URL"
 fakeenv_terraformrc "$work/terraformrc" "$work/bin"
+# Every terraform command the driver runs gets this CLI config; the driver's
+# own `terraform version` inherits it (never a missing file from the machine).
+export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1
 
 out=()
 [ "$write" = true ] && out=(-out "$repo/BENCHMARKS.md")
@@ -69,7 +76,7 @@ out=()
   -fake-url "$FAKE_URL" \
   -work "$work" \
   -terraformrc "$work/terraformrc" \
-  -reps "$reps" -sizes "$sizes" -large "$large" -empty-plan="$empty_plan" \
+  -reps "$reps" -sizes "$sizes" -large "$large" -empty-plan="$empty_plan" -logging="$logging" -empty-plan-only="$only_empty" \
   ${extra[@]+"${extra[@]}"} \
   -user bench-user -domain bench-domain \
   -command "$cmdline" \

@@ -103,7 +103,7 @@ func TestAccProvider_transportConfigErrors(t *testing.T) {
 		want       string
 	}{
 		{"missing file", fmt.Sprintf("  cacert_file = %q", missing), nil,
-			fmt.Sprintf(`(?s)Unable to Read CA Certificate File.*with provider\["registry.terraform.io/hashicorp/cbr"\].*The CA bundle %q \(from cacert_file\) cannot be read: open %s: no such file or directory`, missing, missing)},
+			fmt.Sprintf(`(?s)Unable to Read CA Certificate File.*with provider\["%s"\].*The CA bundle %q \(from cacert_file\) cannot be read: open %s: no such file or directory`, testProviderAddressPattern(), missing, missing)},
 		{"not a CA bundle", fmt.Sprintf("  cacert_file = %q", garbage), nil,
 			fmt.Sprintf(`(?s)Invalid CA Certificate File.*The CA bundle %q \(from cacert_file\) is not a PEM file of CA certificates: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`, garbage)},
 		{"bundle from the environment", "", map[string]string{envCACert: missing},
