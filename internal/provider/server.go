@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -31,8 +32,23 @@ func serverFor(newProvider func() provider.Provider) func() (tfprotov6.ProviderS
 		if err != nil {
 			return nil, err
 		}
-		return &fastServer{ProviderServer: fw, provider: p}, nil
+		full, ok := fw.(frameworkServer)
+		if !ok {
+			return nil, fmt.Errorf("the framework's server is a %T, which lacks the action or list resource calls. This is always a bug in the provider and should be reported to the provider developers", fw)
+		}
+		return &fastServer{frameworkServer: full, provider: p}, nil
 	}
+}
+
+// frameworkServer is what the framework's protocol 6 server implements: the
+// provider server, with the action and list resource calls that
+// tfprotov6.ProviderServer does not include yet. fastServer embeds it whole,
+// so that every call it does not answer itself, actions included, reaches
+// the framework (tf6server finds the action calls by a type assertion).
+type frameworkServer interface {
+	tfprotov6.ProviderServer
+	tfprotov6.ActionServer
+	tfprotov6.ListResourceServer
 }
 
 // priorStateReader is implemented by resources whose Read makes no API call
@@ -70,7 +86,7 @@ func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
 // decode), the call goes to the framework. server_test.go compares both
 // paths' answers on the same requests.
 type fastServer struct {
-	tfprotov6.ProviderServer
+	frameworkServer
 	provider provider.Provider
 
 	once      sync.Once
@@ -174,7 +190,7 @@ func (s *fastServer) ConfigureProvider(ctx context.Context, req *tfprotov6.Confi
 	if req != nil && req.ClientCapabilities != nil && req.ClientCapabilities.DeferralAllowed {
 		s.deferrable.Store(true)
 	}
-	return s.ProviderServer.ConfigureProvider(ctx, req)
+	return s.frameworkServer.ConfigureProvider(ctx, req)
 }
 
 func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
@@ -185,7 +201,7 @@ func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.Up
 			}, nil
 		}
 	}
-	return s.ProviderServer.UpgradeResourceState(ctx, req)
+	return s.frameworkServer.UpgradeResourceState(ctx, req)
 }
 
 func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -199,7 +215,7 @@ func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResour
 			}
 		}
 	}
-	return s.ProviderServer.ReadResource(ctx, req)
+	return s.frameworkServer.ReadResource(ctx, req)
 }
 
 // jsonShapeSupported tells whether jsonHasShape knows every type in typ.
@@ -423,3 +439,6 @@ func (p *jsonShape) object(t tftypes.Object) bool {
 		}
 	}
 }
+
+// The served binary answers actions through fastServer.
+var _ tfprotov6.ActionServer = (*fastServer)(nil)

@@ -450,3 +450,39 @@ func TestReadReturnsPriorStateGate(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestServedActions: the served server answers the action calls, which
+// tf6server finds by a type assertion; a wrapper that loses them makes every
+// action fail with "ValidateActionConfig Not Implemented".
+func TestServedActions(t *testing.T) {
+	srv, err := NewServer("test")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, ok := srv.(tfprotov6.ActionServer)
+	if !ok {
+		t.Fatalf("the served %T does not answer action calls", srv)
+	}
+	schemas, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := schemas.ActionSchemas["cbr_backup_sync"]
+	if schema == nil {
+		t.Fatal("no action schema for cbr_backup_sync")
+	}
+	typ := schema.Schema.ValueType()
+	cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := as.ValidateActionConfig(context.Background(), &tfprotov6.ValidateActionConfigRequest{ActionType: "cbr_backup_sync", Config: &cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		if strings.Contains(d.Summary, "Not Implemented") {
+			t.Errorf("%s: %s", d.Summary, d.Detail)
+		}
+	}
+}
