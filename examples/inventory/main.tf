@@ -33,6 +33,12 @@ variable "wait_for_completion" {
   default     = true
 }
 
+variable "fail_on_import_failure" {
+  description = "With wait_for_completion, whether a failed import fails the apply. false (the default here) reports failed imports in a warning and in the failed_backups output, and the apply succeeds."
+  type        = bool
+  default     = false
+}
+
 variable "create_timeout" {
   description = "How long an apply may take to send the new backups and, with wait_for_completion, to wait for their import."
   type        = string
@@ -48,8 +54,9 @@ locals {
 }
 
 resource "cbr_backup_sync" "inventory" {
-  backups             = local.backups
-  wait_for_completion = var.wait_for_completion
+  backups                = local.backups
+  wait_for_completion    = var.wait_for_completion
+  fail_on_import_failure = var.fail_on_import_failure
   timeouts = {
     create = var.create_timeout
   }
@@ -89,7 +96,7 @@ output "backups_by_status" {
 }
 
 output "failed_backups" {
-  description = "IDs of the backups whose import failed or timed out, as recorded by the apply with wait_for_completion (after a failed apply, run terraform apply -refresh-only to see them)."
+  description = "IDs of the backups whose import failed or timed out, as recorded by the apply with wait_for_completion."
   value       = sort([for id, s in local.recorded_status : id if contains(["failed", "timeout"], s)])
 }
 

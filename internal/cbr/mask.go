@@ -12,10 +12,6 @@ import (
 // Redacted in every field that reaches an error text, before the error leaves
 // the client.
 
-// addSecret registers a secret obtained at run time (an IAM token), to be
-// masked in errors and logs like the configured ones.
-func (c *Client) addSecret(s string) { c.addSecrets(s) }
-
 // secretValues returns every secret to mask: the configured ones and those
 // obtained so far.
 func (c *Client) secretValues() []string { return c.Secrets() }

@@ -213,8 +213,15 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 		diags.Append(syncFailureDiagnostic(creating, out))
 	}
 	if waitProblems != nil {
-		advice := waitAdvice(creating && out.failed == nil, *waitProblems)
-		diags.AddError(waitProblems.Summary, waitProblems.Detail+advice)
+		if plan.FailOnImport.IsNull() || plan.FailOnImport.ValueBool() {
+			advice := waitAdvice(creating && out.failed == nil, *waitProblems)
+			diags.AddError(waitProblems.Summary, waitProblems.Detail+advice)
+		} else {
+			// fail_on_import_failure = false: the apply succeeds (so
+			// nothing is tainted), with each backup's status recorded.
+			diags.AddWarning(waitProblems.Summary, waitProblems.Detail+waitAdvice(false, *waitProblems)+
+				" This is a warning, not an error, because fail_on_import_failure is false.")
+		}
 	}
 }
 

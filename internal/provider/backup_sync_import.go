@@ -116,7 +116,9 @@ func (r *backupSyncResource) UpgradeState(ctx context.Context) map[int64]resourc
 	v0.Version = 0
 	v0.Attributes = map[string]schema.Attribute{}
 	for k, a := range current.Schema.Attributes {
-		v0.Attributes[k] = a
+		if k != "fail_on_import_failure" { // added in version 1
+			v0.Attributes[k] = a
+		}
 	}
 	backups, _ := v0.Attributes["backups"].(schema.ListNestedAttribute)
 	nested := map[string]schema.Attribute{}
@@ -136,7 +138,7 @@ func (r *backupSyncResource) UpgradeState(ctx context.Context) map[int64]resourc
 				if resp.Diagnostics.HasError() {
 					return
 				}
-				st := backupSyncModel{ID: old.ID, WaitForCompletion: old.WaitForCompletion, Triggers: old.Triggers, Timeouts: old.Timeouts}
+				st := backupSyncModel{ID: old.ID, WaitForCompletion: old.WaitForCompletion, FailOnImport: types.BoolValue(true), Triggers: old.Triggers, Timeouts: old.Timeouts}
 				st.Backups = make([]backupModel, len(old.Backups))
 				for i, b := range old.Backups {
 					state := syncAccepted

@@ -38,6 +38,7 @@ type backupSyncModel struct {
 	ID                types.String   `tfsdk:"id"`
 	Backups           []backupModel  `tfsdk:"backups"`
 	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
+	FailOnImport      types.Bool     `tfsdk:"fail_on_import_failure"`
 	Triggers          types.Map      `tfsdk:"triggers"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }

@@ -134,6 +134,15 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 			},
+			"fail_on_import_failure": schema.BoolAttribute{
+				MarkdownDescription: "With `wait_for_completion`: whether an import that ends `failed` or `timeout` (or cannot be checked, or is still running when the timeout runs out) fails the apply. " +
+					"Defaults to `true`. With `false` the apply reports them in a warning instead and succeeds, with each backup's `status` in the state, " +
+					"so that outputs built from the resource (a list of the failed backups, say) are evaluated: Terraform does not evaluate the outputs that depend on a resource whose apply failed. " +
+					"Either way no backup is sent again by itself. Changing it updates the state only.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
 			"triggers": schema.MapAttribute{
 				MarkdownDescription: "Arbitrary values that, when changed, send **every** backup of the list again, in place, for example to re-run an import on purpose " +
 					"(`triggers = { run = \"2\" }`): the explicit way to import backups a second time, including those whose `sync_state` is `unknown`. Not sent to CBR.",

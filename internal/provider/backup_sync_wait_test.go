@@ -698,3 +698,39 @@ func TestWaitDiagnosticLongLists(t *testing.T) {
 		t.Errorf("%s", f.Detail)
 	}
 }
+
+// TestAccBackupSync_waitFailedAsWarning: with fail_on_import_failure = false
+// a failed import is a warning: the apply succeeds, nothing is tainted, the
+// statuses are in the state, and an output listing the failed backups is
+// evaluated. The next plan sends nothing.
+func TestAccBackupSync_waitFailedAsWarning(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(3)
+	fake.ScriptBackup(backups[1].BackupID, cbrfake.Step{Status: cbrfake.StatusRunning},
+		cbrfake.Step{Status: cbrfake.StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "The backup chain in the bucket is incomplete"})
+	cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true\n  fail_on_import_failure = false") + `
+output "failed_backups" {
+  value = [for b in cbr_backup_sync.test.backups : b.backup_id if contains(["failed", "timeout"], coalesce(b.status, "none"))]
+}
+`
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "failed", "success")...),
+					checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
+					statecheck.ExpectKnownOutputValue("failed_backups", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(backups[1].BackupID)})),
+				),
+			},
+			{
+				// Not tainted: nothing to replace, nothing sent again.
+				Config:           cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
+				},
+			},
+		},
+	})
+}

@@ -166,7 +166,7 @@ func stateJSON(t *testing.T, n int, edit func(state map[string]any, backups []ma
 	for i := range backups {
 		backups[i] = backupJSON(i)
 	}
-	state := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "triggers": nil, "timeouts": nil, "backups": backups}
+	state := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true, "triggers": nil, "timeouts": nil, "backups": backups}
 	if edit != nil {
 		edit(state, backups)
 	}
