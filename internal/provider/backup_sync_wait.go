@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -270,45 +269,6 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 		return s
 	})
 	return waitFindings{Summary: summary, Detail: b.String(), Pending: pending, Unreadable: unreadable, Imported: ok}, true
-}
-
-// waitDiagnostic explains, after waiting, every operation log that did not
-// end well, for a sync request whose record is tainted. It returns nil when
-// all of them succeeded (or were skipped). waitErr is what
-// waitForOperationLogs returned.
-func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagnostic {
-	f, bad := findWaitProblems(waitErr, waits, requested)
-	if !bad {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString(f.Detail)
-	pending, unreadable, ok := f.Pending, f.Unreadable, f.Imported
-	const tainted = "\nThe resource is saved in the state as tainted, with the last status seen for each backup in backups[*].status, " +
-		"so the next apply replaces it and sends the whole list again"
-	switch {
-	case len(pending)+len(unreadable) > 0:
-		// The example points at a task still in progress if there is one,
-		// otherwise at one that could not be read.
-		var example string
-		if len(pending) > 0 {
-			example = pending[0].ID
-		} else {
-			example = unreadable[0].ID
-		}
-		fmt.Fprintf(&b, "%s, which may import the same backups twice. "+
-			"Check the tasks first, with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. "+
-			"If every backup was imported, keep this record with `terraform untaint`; otherwise fix the cause, "+
-			"and remove the imported backups from this resource's list (changing the list replaces the resource and sends only what is left) before applying again.", tainted, example)
-	case ok == 0:
-		fmt.Fprintf(&b, "%s. Fix the cause given by error_msg first.", tainted)
-	default:
-		fmt.Fprintf(&b, "%s, which would import the %s that succeeded a second time. "+
-			"Fix the cause given by error_msg, then either remove the imported backups from this resource's list "+
-			"(changing the list replaces the resource and sends only what is left), "+
-			"or keep this record with `terraform untaint` and synchronize the failed backups with another resource.", tainted, backupCount(ok))
-	}
-	return diag.NewErrorDiagnostic(f.Summary, b.String())
 }
 
 // oneLine flattens an error for a list item.

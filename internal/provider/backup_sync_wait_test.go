@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"math/big"
 	"net/http"
 	"reflect"
@@ -618,7 +619,7 @@ func TestWaitDiagnostic(t *testing.T) {
 		for _, want := range []string{
 			"Imported (status success or skipped): 1 of 3.",
 			"Ended with a status the provider does not know:\n- operation log op2 (backups b2, b3): status \"partial_success\"",
-			"would import the 1 backup that succeeded a second time",
+			"none of them is sent again by the next apply",
 		} {
 			if !strings.Contains(d.Detail(), want) {
 				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
@@ -733,4 +734,15 @@ output "failed_backups" {
 			},
 		},
 	})
+}
+
+// waitDiagnostic is the error the resource reports after waiting found
+// problems in a create: what findWaitProblems found, and waitAdvice. It is
+// nil when every import succeeded (or was skipped).
+func waitDiagnostic(waitErr error, waits []*opLogWait, requested int) diag.Diagnostic {
+	f, bad := findWaitProblems(waitErr, waits, requested)
+	if !bad {
+		return nil
+	}
+	return diag.NewErrorDiagnostic(f.Summary, f.Detail+waitAdvice(true, f))
 }
