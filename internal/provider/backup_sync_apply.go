@@ -62,7 +62,6 @@ type syncOutcome struct {
 
 // apply is Create (prior nil) and Update.
 func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, config tfsdk.Config, prior *backupSyncModel, state *tfsdk.State, diags *diag.Diagnostics) {
-	creating := prior == nil
 	var plan backupSyncModel
 	var configured []backupModel
 	diags.Append(planData.Get(ctx, &plan)...)
@@ -70,6 +69,19 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 	if diags.HasError() {
 		return
 	}
+	r.applyModel(ctx, &plan, configured, prior, func(m *backupSyncModel) { diags.Append(state.Set(ctx, m)...) }, diags)
+}
+
+// applyModel sends what plan (the planned state) says to send and records
+// the outcome: configured are the configured backups, in the plan's order,
+// prior the state (nil on create). It calls save with the new state, once,
+// whenever there is one to record (before adding the diagnostics that
+// explain a failure), and not at all when nothing may have been applied.
+//
+// The framework's Create and Update and the served binary's direct apply
+// (backup_sync_direct.go) both apply through it.
+func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncModel, configured []backupModel, prior *backupSyncModel, save func(*backupSyncModel), diags *diag.Diagnostics) {
+	creating := prior == nil
 	if len(configured) != len(plan.Backups) {
 		diags.AddError("Unexpected Plan", fmt.Sprintf("The plan has %d backups but the configuration %d. This is always a bug in the provider and should be reported to the provider developers.", len(plan.Backups), len(configured)))
 		return
@@ -105,7 +117,7 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 		}
 	}
 	if len(send) == 0 {
-		diags.Append(state.Set(ctx, &plan)...)
+		save(plan)
 		return
 	}
 	if r.client == nil {
@@ -208,7 +220,7 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 		}
 	}
 	// Saved whatever the outcome: requests were sent.
-	diags.Append(state.Set(ctx, &plan)...)
+	save(plan)
 	if out.failed != nil {
 		diags.Append(syncFailureDiagnostic(creating, out))
 	}

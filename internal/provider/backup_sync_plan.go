@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -108,15 +109,7 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 	if req.Plan.Raw.IsNull() {
-		if prior != nil {
-			ids := make([]string, len(prior.Backups))
-			for i, b := range prior.Backups {
-				ids[i] = b.BackupID.ValueString()
-			}
-			resp.Diagnostics.AddWarning("Backups Stay in CBR",
-				fmt.Sprintf("Destroying this cbr_backup_sync only removes its record of %s from the Terraform state: %s. "+
-					"The backups stay in CBR; delete them in CBR if they are no longer wanted.", backupCount(len(ids)), listIDs(ids, planIDLimit)))
-		}
+		resp.Diagnostics.Append(planDestroy(prior)...)
 		return
 	}
 
@@ -125,18 +118,8 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// backups never sent would be sent, and unknown outcomes are
 		// recalled. This skips decoding and re-encoding the plan, which
 		// costs seconds for thousands of backups.
-		var unknown []string
-		notSent := false
-		for _, b := range prior.Backups {
-			switch b.SyncState.ValueString() {
-			case syncUnknown:
-				unknown = append(unknown, b.BackupID.ValueString())
-			case syncNotSent:
-				notSent = true
-			}
-		}
-		if !notSent {
-			warnUnknown(resp, unknown)
+		if diags, done := planUnchanged(prior); done {
+			resp.Diagnostics.Append(diags...)
 			return
 		}
 	}
@@ -163,7 +146,56 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() || len(planned) != len(configured) {
 		return
 	}
+	resp.Diagnostics.Append(planBackups(prior, planned, configured, triggers, wait)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), planned)...)
+}
 
+// planDestroy is the plan of destroying a resource whose state is prior
+// (nil when there is none): it only warns that the backups stay in CBR.
+func planDestroy(prior *backupSyncModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if prior == nil {
+		return diags
+	}
+	ids := make([]string, len(prior.Backups))
+	for i, b := range prior.Backups {
+		ids[i] = b.BackupID.ValueString()
+	}
+	diags.AddWarning("Backups Stay in CBR",
+		fmt.Sprintf("Destroying this cbr_backup_sync only removes its record of %s from the Terraform state: %s. "+
+			"The backups stay in CBR; delete them in CBR if they are no longer wanted.", backupCount(len(ids)), listIDs(ids, planIDLimit)))
+	return diags
+}
+
+// planUnchanged is the plan of a resource whose plan equals its state prior:
+// done when nothing is to be sent (no backup is not_sent), with the warning
+// that recalls the unknown outcomes; not done when planBackups must decide.
+func planUnchanged(prior *backupSyncModel) (diag.Diagnostics, bool) {
+	var unknown []string
+	for _, b := range prior.Backups {
+		switch b.SyncState.ValueString() {
+		case syncUnknown:
+			unknown = append(unknown, b.BackupID.ValueString())
+		case syncNotSent:
+			return nil, false
+		}
+	}
+	return warnUnknown(unknown), true
+}
+
+// planBackups plans each backup: planned holds the planned entries (the
+// configuration's, with defaults), configured the configuration's, in the
+// same order; prior is the state (nil on create), triggers and wait the
+// planned values of those attributes. It sets operation_log_id, status and
+// sync_state of every planned entry: unknown for the backups the apply will
+// send, and what the state knows for the others. It returns the plan's
+// warnings: which backups the apply will send, which leave the resource
+// (they stay in CBR), and which have an unknown sync outcome.
+//
+// The framework's ModifyPlan and the served binary's direct plan
+// (backup_sync_direct.go) both plan through it.
+func planBackups(prior *backupSyncModel, planned, configured []backupModel, triggers types.Map, wait types.Bool) diag.Diagnostics {
+	var diags diag.Diagnostics
 	byID := map[string]*backupModel{}
 	triggersChanged := false
 	if prior != nil {
@@ -192,7 +224,6 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		sent = append(sent, id)
 		e.OperationLogID, e.SyncState, e.Status = types.StringUnknown(), types.StringUnknown(), plannedStatus
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), planned)...)
 
 	if len(sent) > 0 {
 		var why []string
@@ -204,7 +235,7 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 				why = append(why, fmt.Sprintf("%d %s", counts[c.r], c.what))
 			}
 		}
-		resp.Diagnostics.AddWarning("Backups to Import",
+		diags.AddWarning("Backups to Import",
 			fmt.Sprintf("The apply will send %s to CBR's sync API, each one starting an import (%s): %s.",
 				backupCount(len(sent)), strings.Join(why, ", "), listIDs(sent, planIDLimit)))
 	}
@@ -220,27 +251,30 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 			}
 		}
 		if len(removed) > 0 {
-			resp.Diagnostics.AddWarning("Backups Stay in CBR",
+			diags.AddWarning("Backups Stay in CBR",
 				fmt.Sprintf("%s leave this cbr_backup_sync and only its Terraform state: %s. "+
 					"They stay in CBR; delete them in CBR if they are no longer wanted. Adding one back later sends it again.",
 					capitalize(backupCount(len(removed))), listIDs(removed, planIDLimit)))
 		}
 	}
-	warnUnknown(resp, unknown)
+	diags.Append(warnUnknown(unknown)...)
+	return diags
 }
 
 // warnUnknown recalls, on every plan, the backups whose sync outcome is
 // unknown and how to settle them.
-func warnUnknown(resp *resource.ModifyPlanResponse, unknown []string) {
+func warnUnknown(unknown []string) diag.Diagnostics {
+	var diags diag.Diagnostics
 	if len(unknown) == 0 {
-		return
+		return diags
 	}
-	resp.Diagnostics.AddWarning("CBR Backup Sync Outcome Unknown",
+	diags.AddWarning("CBR Backup Sync Outcome Unknown",
 		fmt.Sprintf("A request carrying %s was sent, but whether CBR imported them is unknown (their sync_state is \"unknown\"): %s. "+
 			"The provider never sends them again by itself. Check in CBR (the backups, or the operation logs of the project) whether they were imported, then: "+
 			"if one was, adopt it by setting its operation_log_id in the configuration (or leave it as it is); "+
 			"if one was not, send it again explicitly: remove its entry, apply, then add it back (or change triggers to send the whole list again).",
 			backupCount(len(unknown)), listIDs(unknown, planIDLimit)))
+	return diags
 }
 
 // allKnownBackupIDs reports whether every element of a backups list and its

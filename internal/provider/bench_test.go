@@ -46,7 +46,7 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	newP := func() provider.Provider {
 		return &cbrProvider{version: "bench", getenv: func(string) string { return "" }}
 	}
-	server, err := serverFor(newP)()
+	server, err := serverFor(newP, serverOptions{})()
 	if err != nil {
 		b.Fatal(err)
 	}

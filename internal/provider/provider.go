@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -47,7 +48,14 @@ type cbrProvider struct {
 	// metadataEndpoint replaces the ECS metadata service's address; tests
 	// point it at a fake. Empty means cbr.DefaultMetadataEndpoint.
 	metadataEndpoint string
+
+	// client is the client Configure made, for the direct path of
+	// cbr_backup_sync (server.go), which answers without the framework's
+	// resource data.
+	client atomic.Pointer[cbr.Client]
 }
+
+func (p *cbrProvider) configuredClient() *cbr.Client { return p.client.Load() }
 
 type providerModel struct {
 	Region        types.String `tfsdk:"region"`
@@ -394,6 +402,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		"cbr_endpoint": s.CBREndpoint, "iam_endpoint": s.IAMEndpoint, "region": s.Region,
 		"project_id": project, "auth": string(s.Auth),
 	})
+	p.client.Store(client)
 	resp.ResourceData = client
 	resp.DataSourceData = client
 	resp.ActionData = client

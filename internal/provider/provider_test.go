@@ -44,7 +44,7 @@ func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[s
 			if tune != nil {
 				tune(p)
 			}
-			return serverFor(func() provider.Provider { return p })()
+			return serverFor(func() provider.Provider { return p }, serverOptions{check: true})()
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -14,18 +15,35 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 )
 
 // NewServer returns the protocol server the released binary serves (main.go)
 // and the acceptance tests run (providerFactories): the framework's server,
 // behind a thin layer that answers two calls without the framework when
 // their answer is fully determined by the request (see fastServer).
-func NewServer(version string) func() (tfprotov6.ProviderServer, error) {
-	return serverFor(New(version))
+//
+// With frameworkOnly, every call of cbr_backup_sync goes through the
+// framework, which logs each of its steps: main.go asks for it whenever the
+// user asked for logs, so that every log line appears as the framework
+// writes it.
+func NewServer(version string, frameworkOnly bool) func() (tfprotov6.ProviderServer, error) {
+	return serverFor(New(version), serverOptions{frameworkOnly: frameworkOnly})
+}
+
+// serverOptions choose how fastServer answers cbr_backup_sync.
+type serverOptions struct {
+	// frameworkOnly: the framework answers validation, plan and apply.
+	frameworkOnly bool
+	// check: every validation and plan the direct path answers is also
+	// asked of the framework, and any difference in the answers is added
+	// to the direct answer as an error (tests).
+	check bool
 }
 
 // serverFor is NewServer for a given provider; tests tune the provider.
-func serverFor(newProvider func() provider.Provider) func() (tfprotov6.ProviderServer, error) {
+func serverFor(newProvider func() provider.Provider, opts serverOptions) func() (tfprotov6.ProviderServer, error) {
 	return func() (tfprotov6.ProviderServer, error) {
 		p := newProvider()
 		fw, err := providerserver.NewProtocol6WithError(p)()
@@ -36,7 +54,7 @@ func serverFor(newProvider func() provider.Provider) func() (tfprotov6.ProviderS
 		if !ok {
 			return nil, fmt.Errorf("the framework's server is a %T, which lacks the action or list resource calls. This is always a bug in the provider and should be reported to the provider developers", fw)
 		}
-		return &fastServer{frameworkServer: full, provider: p}, nil
+		return &fastServer{frameworkServer: full, provider: p, opts: opts}, nil
 	}
 }
 
@@ -88,6 +106,14 @@ func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
 type fastServer struct {
 	frameworkServer
 	provider provider.Provider
+	opts     serverOptions
+
+	// direct answers validation, plan and apply of cbr_backup_sync (see
+	// directBackupSync); nil when the schema is not the one it knows.
+	direct     *directBackupSync
+	directType string
+	// directCalls counts the calls direct answered, for tests.
+	directCalls struct{ validate, plan, apply atomic.Int64 }
 
 	once      sync.Once
 	resources map[string]*fastResource // by type name; nil when the schema could not be read
@@ -129,6 +155,20 @@ func (s *fastServer) init(ctx context.Context) {
 			r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
 			if pr, ok := r.(priorStateReader); ok && pr.ReadReturnsPriorState() {
 				readers[m.TypeName] = true
+			}
+			if _, ok := r.(*backupSyncResource); ok && !s.opts.frameworkOnly {
+				if schema := schemas.ResourceSchemas[m.TypeName]; schema != nil && schema.Block != nil && plainBlock(schema.Block) {
+					if _, hasIdentity := identities.IdentitySchemas[m.TypeName]; !hasIdentity {
+						factory := newResource
+						direct, err := newDirectBackupSync(schema.ValueType(), func() *backupSyncResource {
+							r, _ := factory().(*backupSyncResource)
+							return r
+						})
+						if err == nil {
+							s.direct, s.directType = direct, m.TypeName
+						}
+					}
+				}
 			}
 		}
 		out := map[string]*fastResource{}
@@ -216,6 +256,130 @@ func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResour
 		}
 	}
 	return s.frameworkServer.ReadResource(ctx, req)
+}
+
+// directFor returns the direct path when it answers typeName's calls.
+func (s *fastServer) directFor(ctx context.Context, typeName string) *directBackupSync {
+	s.init(ctx)
+	if s.direct == nil || typeName != s.directType {
+		return nil
+	}
+	return s.direct
+}
+
+// configuredClient is implemented by providers that keep the client their
+// Configure made (cbrProvider).
+type configuredClientHolder interface {
+	configuredClient() *cbr.Client
+}
+
+func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	if d := s.directFor(ctx, req.TypeName); d != nil {
+		if resp, ok := d.validate(req); ok {
+			s.directCalls.validate.Add(1)
+			if s.opts.check {
+				fw, err := s.frameworkServer.ValidateResourceConfig(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				resp.Diagnostics = append(resp.Diagnostics, compareDiagnostics("ValidateResourceConfig", resp.Diagnostics, fw.Diagnostics)...)
+			}
+			return resp, nil
+		}
+	}
+	return s.frameworkServer.ValidateResourceConfig(ctx, req)
+}
+
+func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	if d := s.directFor(ctx, req.TypeName); d != nil && !s.deferrable.Load() {
+		if resp, ok := d.plan(req); ok {
+			s.directCalls.plan.Add(1)
+			if s.opts.check {
+				fw, err := s.frameworkServer.PlanResourceChange(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				resp.Diagnostics = append(resp.Diagnostics, comparePlans(d.typ, resp, fw)...)
+			}
+			return resp, nil
+		}
+	}
+	return s.frameworkServer.PlanResourceChange(ctx, req)
+}
+
+func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	if d := s.directFor(ctx, req.TypeName); d != nil {
+		if h, ok := s.provider.(configuredClientHolder); ok {
+			if client := h.configuredClient(); client != nil {
+				if resp, ok := d.apply(ctx, req, client); ok {
+					s.directCalls.apply.Add(1)
+					return resp, nil
+				}
+			}
+		}
+	}
+	return s.frameworkServer.ApplyResourceChange(ctx, req)
+}
+
+// compareDiagnostics returns an error diagnostic when the direct path's
+// diagnostics differ from the framework's for the same request.
+func compareDiagnostics(call string, direct, fw []*tfprotov6.Diagnostic) []*tfprotov6.Diagnostic {
+	show := func(ds []*tfprotov6.Diagnostic) string {
+		var b strings.Builder
+		for _, d := range ds {
+			fmt.Fprintf(&b, "\n  %s %q at %v: %q", d.Severity, d.Summary, d.Attribute, d.Detail)
+		}
+		return b.String()
+	}
+	same := len(direct) == len(fw)
+	for i := 0; same && i < len(direct); i++ {
+		a, b := direct[i], fw[i]
+		same = a.Severity == b.Severity && a.Summary == b.Summary && a.Detail == b.Detail &&
+			(a.Attribute == nil) == (b.Attribute == nil) && (a.Attribute == nil || a.Attribute.Equal(b.Attribute))
+	}
+	if same {
+		return nil
+	}
+	return []*tfprotov6.Diagnostic{{
+		Severity: tfprotov6.DiagnosticSeverityError,
+		Summary:  "Direct Answer Differs From the Framework's",
+		Detail:   fmt.Sprintf("%s: the direct path answered with the diagnostics:%s\nThe framework answered with:%s", call, show(direct), show(fw)),
+	}}
+}
+
+// comparePlans returns an error diagnostic when the direct path's plan
+// differs from the framework's for the same request.
+func comparePlans(typ tftypes.Type, direct, fw *tfprotov6.PlanResourceChangeResponse) []*tfprotov6.Diagnostic {
+	out := compareDiagnostics("PlanResourceChange", direct.Diagnostics, fw.Diagnostics)
+	differs := func(what string) {
+		out = append(out, &tfprotov6.Diagnostic{
+			Severity: tfprotov6.DiagnosticSeverityError,
+			Summary:  "Direct Answer Differs From the Framework's",
+			Detail:   "PlanResourceChange: " + what,
+		})
+	}
+	a, errA := direct.PlannedState.Unmarshal(typ)
+	b, errB := fw.PlannedState.Unmarshal(typ)
+	switch {
+	case errA != nil || errB != nil:
+		differs(fmt.Sprintf("the planned states do not decode: %v, %v", errA, errB))
+	case !a.Equal(b):
+		diffs, _ := a.Diff(b)
+		var lines []string
+		for i, d := range diffs {
+			if i == 5 {
+				lines = append(lines, fmt.Sprintf("and %d more", len(diffs)-5))
+				break
+			}
+			lines = append(lines, fmt.Sprintf("%s: direct %v, framework %v", d.Path, d.Value1, d.Value2))
+		}
+		differs("the planned states differ: " + strings.Join(lines, "; "))
+	}
+	if len(direct.RequiresReplace) != len(fw.RequiresReplace) || len(direct.PlannedPrivate) != len(fw.PlannedPrivate) || (direct.Deferred == nil) != (fw.Deferred == nil) {
+		differs(fmt.Sprintf("requires replace %v/%v, private %d/%d bytes, deferred %v/%v",
+			direct.RequiresReplace, fw.RequiresReplace, len(direct.PlannedPrivate), len(fw.PlannedPrivate), direct.Deferred, fw.Deferred))
+	}
+	return out
 }
 
 // jsonShapeSupported tells whether jsonHasShape knows every type in typ.

@@ -47,7 +47,7 @@ func newServerPair(t *testing.T, configure bool, caps *tfprotov6.ConfigureProvid
 	if err != nil {
 		t.Fatal(err)
 	}
-	served, err := serverFor(func() provider.Provider { return newP() })()
+	served, err := serverFor(func() provider.Provider { return newP() }, serverOptions{check: true})()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +455,7 @@ func ptr[T any](v T) *T { return &v }
 // tf6server finds by a type assertion; a wrapper that loses them makes every
 // action fail with "ValidateActionConfig Not Implemented".
 func TestServedActions(t *testing.T) {
-	srv, err := NewServer("test")()
+	srv, err := NewServer("test", false)()
 	if err != nil {
 		t.Fatal(err)
 	}

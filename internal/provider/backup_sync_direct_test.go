@@ -1,0 +1,615 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+// The direct path of cbr_backup_sync (backup_sync_direct.go) must answer
+// what the framework answers. The acceptance tests run every validation and
+// plan through both (serverOptions.check); the tests below add the cases
+// they do not reach, check that the direct path does answer the usual calls
+// (a direct path that always declined would pass every other test), and
+// compare applies, which cannot run twice against one API.
+
+// directValues builds cbr_backup_sync values of the schema's type.
+type directValues struct {
+	typ   tftypes.Object
+	entry tftypes.Object
+}
+
+func newDirectValues(t *testing.T, typ tftypes.Object) directValues {
+	t.Helper()
+	list, ok := typ.AttributeTypes["backups"].(tftypes.List)
+	if !ok {
+		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
+	}
+	entry, ok := list.ElementType.(tftypes.Object)
+	if !ok {
+		t.Fatalf("backups has elements of type %s", list.ElementType)
+	}
+	return directValues{typ: typ, entry: entry}
+}
+
+// entry is backups[*] for backup i: configured fields, and the computed
+// ones as given (nil: null).
+func (v directValues) entry_(i int, edit map[string]any) tftypes.Value {
+	id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+	attrs := map[string]any{
+		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
+		"image_path": "6abec15e/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6", "resource_name": "vm",
+		"resource_type": nil, "created_at": big.NewFloat(float64(1714521600 + i)), "operation_log_id": nil, "status": nil, "sync_state": nil,
+	}
+	for k, val := range edit {
+		attrs[k] = val
+	}
+	out := map[string]tftypes.Value{}
+	for k, t := range v.entry.AttributeTypes {
+		out[k] = tftypes.NewValue(t, attrs[k])
+	}
+	return tftypes.NewValue(v.entry, out)
+}
+
+// resource is the whole value: backups from entries, top-level attributes
+// as given (nil: null).
+func (v directValues) resource(entries []tftypes.Value, top map[string]any) tftypes.Value {
+	attrs := map[string]tftypes.Value{}
+	for k, t := range v.typ.AttributeTypes {
+		switch val := top[k].(type) {
+		case tftypes.Value:
+			attrs[k] = val
+		default:
+			attrs[k] = tftypes.NewValue(t, val)
+		}
+	}
+	attrs["backups"] = tftypes.NewValue(v.typ.AttributeTypes["backups"], entries)
+	return tftypes.NewValue(v.typ, attrs)
+}
+
+// config is n configured backups (entries changed by edit), with top.
+func (v directValues) config(n int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
+	entries := make([]tftypes.Value, n)
+	for i := range entries {
+		var e map[string]any
+		if edit != nil {
+			e = edit(i)
+		}
+		entries[i] = v.entry_(i, e)
+	}
+	return v.resource(entries, top)
+}
+
+// state is what an apply of config recorded: resource_type defaulted,
+// every backup accepted unless edit says otherwise.
+func (v directValues) state(n int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
+	entries := make([]tftypes.Value, n)
+	for i := range entries {
+		e := map[string]any{"resource_type": "OS::Native::Server", "operation_log_id": fmt.Sprintf("op-%d", i), "sync_state": syncAccepted}
+		if edit != nil {
+			for k, val := range edit(i) {
+				e[k] = val
+			}
+		}
+		entries[i] = v.entry_(i, e)
+	}
+	t := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true}
+	for k, val := range top {
+		t[k] = val
+	}
+	return v.resource(entries, t)
+}
+
+// proposed is a proposed new state as Terraform computes it: the
+// configuration, with the state's value for each computed attribute the
+// configuration leaves null (entries matched by index when the lists have
+// the same length).
+func proposed(t *testing.T, config, prior tftypes.Value) tftypes.Value {
+	t.Helper()
+	if prior.IsNull() {
+		return config
+	}
+	computed := map[string]bool{"id": true, "wait_for_completion": true, "fail_on_import_failure": true,
+		"resource_type": true, "operation_log_id": true, "status": true, "sync_state": true}
+	var c, p map[string]tftypes.Value
+	if err := config.As(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := prior.As(&p); err != nil {
+		t.Fatal(err)
+	}
+	merge := func(c, p map[string]tftypes.Value) {
+		for k, val := range c {
+			if computed[k] && val.IsNull() {
+				c[k] = p[k]
+			}
+		}
+	}
+	merge(c, p)
+	var cl, pl []tftypes.Value
+	if err := c["backups"].As(&cl); err != nil {
+		t.Fatal(err)
+	}
+	if err := p["backups"].As(&pl); err != nil {
+		t.Fatal(err)
+	}
+	if len(cl) == len(pl) {
+		for i := range cl {
+			var ce, pe map[string]tftypes.Value
+			if err := cl[i].As(&ce); err != nil {
+				t.Fatal(err)
+			}
+			if err := pl[i].As(&pe); err != nil {
+				t.Fatal(err)
+			}
+			merge(ce, pe)
+			cl[i] = tftypes.NewValue(cl[i].Type(), ce)
+		}
+		c["backups"] = tftypes.NewValue(c["backups"].Type(), cl)
+	}
+	return tftypes.NewValue(config.Type(), c)
+}
+
+// directCounts returns the served server's counts of direct answers.
+func directCounts(t *testing.T, s tfprotov6.ProviderServer) (validate, plan, apply int64) {
+	t.Helper()
+	fs, ok := s.(*fastServer)
+	if !ok {
+		t.Fatalf("served server is a %T", s)
+	}
+	return fs.directCalls.validate.Load(), fs.directCalls.plan.Load(), fs.directCalls.apply.Load()
+}
+
+// noDifference fails the test on the diagnostic the check mode adds when
+// the direct answer differs from the framework's.
+func noDifference(t *testing.T, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	for _, d := range diags {
+		if strings.Contains(d.Summary, "Differs From the Framework") {
+			t.Errorf("%s: %s", d.Summary, d.Detail)
+		}
+	}
+}
+
+func TestDirectBackupSyncPlan(t *testing.T) {
+	ctx := context.Background()
+	pair := newServerPair(t, true, nil)
+	v := newDirectValues(t, pair.typ)
+	null := tftypes.NewValue(pair.typ, nil)
+	unknownState := func(i int) map[string]any {
+		if i%3 == 0 {
+			return map[string]any{"operation_log_id": nil, "sync_state": syncUnknown}
+		}
+		return nil
+	}
+	notSent := func(i int) map[string]any {
+		if i >= 40 {
+			return map[string]any{"operation_log_id": nil, "sync_state": syncNotSent}
+		}
+		return nil
+	}
+	cases := []struct {
+		name          string
+		config, prior tftypes.Value
+		direct        bool
+	}{
+		{"create", v.config(50, nil, nil), null, true},
+		{"create one", v.config(1, nil, nil), null, true},
+		{"create 2000", v.config(2000, nil, nil), null, true},
+		{"create with resource types, adoption, waiting, triggers and timeouts", v.config(7, func(i int) map[string]any {
+			switch i {
+			case 1:
+				return map[string]any{"resource_type": "OS::Nova::Server"}
+			case 2:
+				return map[string]any{"operation_log_id": "adopted-op"}
+			case 3:
+				return map[string]any{"created_at": big.NewFloat(1)}
+			}
+			return nil
+		}, map[string]any{
+			"wait_for_completion": true, "fail_on_import_failure": false,
+			"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")},
+			"timeouts": map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, "30m")},
+		}), null, true},
+		{"create with empty triggers and timeouts", v.config(2, nil, map[string]any{
+			"triggers": map[string]tftypes.Value{},
+			"timeouts": map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, nil)},
+		}), null, true},
+		{"unchanged", v.config(50, nil, nil), v.state(50, nil, nil), true},
+		{"unchanged 2000", v.config(2000, nil, nil), v.state(2000, nil, nil), true},
+		{"unchanged with outcomes unknown", v.config(10, nil, nil), v.state(10, unknownState, nil), true},
+		{"unchanged with backups not sent", v.config(50, nil, nil), v.state(50, notSent, nil), true},
+		{"backups added", v.config(60, nil, nil), v.state(50, nil, nil), true},
+		{"backups removed", v.config(40, nil, nil), v.state(50, nil, nil), true},
+		{"a field changed", v.config(50, func(i int) map[string]any {
+			if i == 7 {
+				return map[string]any{"image_path": "moved"}
+			}
+			return nil
+		}, nil), v.state(50, nil, nil), true},
+		{"resource type changed to the default", v.config(3, func(i int) map[string]any {
+			return map[string]any{"resource_type": "OS::Native::Server"}
+		}, nil), v.state(3, nil, nil), true},
+		{"triggers changed", v.config(50, nil, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "2")}}),
+			v.state(50, unknownState, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")}}), true},
+		{"waiting turned on", v.config(5, nil, map[string]any{"wait_for_completion": true}), v.state(5, notSent, nil), true},
+		{"unknown outcome adopted", v.config(10, func(i int) map[string]any {
+			if i == 3 {
+				return map[string]any{"operation_log_id": "found-op"}
+			}
+			return nil
+		}, nil), v.state(10, unknownState, nil), true},
+		{"imported entries", v.config(4, nil, nil), v.state(4, func(i int) map[string]any {
+			if i < 2 {
+				return map[string]any{"backup_name": nil, "bucket_name": nil, "image_path": nil, "resource_id": nil, "resource_name": nil, "resource_type": nil, "created_at": nil, "sync_state": syncAdopted}
+			}
+			return nil
+		}, nil), true},
+		{"reordered", v.resource([]tftypes.Value{v.entry_(2, nil), v.entry_(0, nil), v.entry_(1, nil)}, nil), v.state(3, nil, nil), true},
+		{"destroy", null, v.state(50, unknownState, nil), true},
+		// The framework plans these.
+		{"unknown value", v.config(3, func(i int) map[string]any {
+			if i == 1 {
+				return map[string]any{"backup_name": tftypes.UnknownValue}
+			}
+			return nil
+		}, nil), null, false},
+		{"unknown triggers", v.config(3, nil, map[string]any{"triggers": tftypes.UnknownValue}), v.state(3, nil, nil), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			next := null
+			if !c.config.IsNull() {
+				next = proposed(t, c.config, c.prior)
+			}
+			req := &tfprotov6.PlanResourceChangeRequest{
+				TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, c.config),
+				PriorState: mustDynamic(t, pair.typ, c.prior), ProposedNewState: mustDynamic(t, pair.typ, next),
+			}
+			if c.config.IsNull() {
+				req.Config = mustDynamic(t, pair.typ, null)
+			}
+			_, before, _ := directCounts(t, pair.served)
+			got, err := pair.served.PlanResourceChange(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			noDifference(t, got.Diagnostics)
+			if _, after, _ := directCounts(t, pair.served); (after > before) != c.direct {
+				t.Errorf("answered directly: %v, want %v", after > before, c.direct)
+			}
+			for _, d := range got.Diagnostics {
+				if d.Severity == tfprotov6.DiagnosticSeverityError {
+					t.Errorf("%s: %s", d.Summary, d.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestDirectBackupSyncValidate(t *testing.T) {
+	ctx := context.Background()
+	pair := newServerPair(t, false, nil)
+	v := newDirectValues(t, pair.typ)
+	edit := func(at int, attrs map[string]any) func(int) map[string]any {
+		return func(i int) map[string]any {
+			if i == at {
+				return attrs
+			}
+			return nil
+		}
+	}
+	timeouts := func(d string) map[string]any {
+		return map[string]any{"timeouts": map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, d)}}
+	}
+	cases := []struct {
+		name   string
+		config tftypes.Value
+		direct bool
+	}{
+		{"valid", v.config(50, nil, nil), true},
+		{"valid 5000", v.config(maxBackupsPerResource, nil, nil), true},
+		{"valid with every documented type, adoption and a timeout", v.config(len(resourceTypes)+1, func(i int) map[string]any {
+			if i < len(resourceTypes) {
+				return map[string]any{"resource_type": resourceTypes[i].name}
+			}
+			return map[string]any{"operation_log_id": "154f0a9d-ba53-4e91-a3e2-a918710a9e0d"}
+		}, timeouts("2h45m")), true},
+		{"unknown values are not checked", v.config(3, edit(1, map[string]any{"backup_name": tftypes.UnknownValue, "created_at": tftypes.UnknownValue}),
+			map[string]any{"triggers": tftypes.UnknownValue, "wait_for_completion": tftypes.UnknownValue}), true},
+		{"64-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 64)}), nil), true},
+		// The framework reports each of these.
+		{"65-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 65)}), nil), false},
+		{"blank name", v.config(2, edit(1, map[string]any{"bucket_name": " \t"}), nil), false},
+		{"blank backup ID", v.config(2, edit(0, map[string]any{"backup_id": ""}), nil), false},
+		{"duplicate backup ID", v.config(3, edit(2, map[string]any{"backup_id": fmt.Sprintf("%08x-0000-4000-8000-000000000000", 0)}), nil), false},
+		{"milliseconds", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1714521600000)}), nil), false},
+		{"fraction", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1.5)}), nil), false},
+		{"zero", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(0)}), nil), false},
+		{"unknown resource type", v.config(2, edit(1, map[string]any{"resource_type": "OS::Nova::Servers"}), nil), false},
+		{"blank resource type", v.config(2, edit(1, map[string]any{"resource_type": ""}), nil), false},
+		{"bad operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": "a/b"}), nil), false},
+		{"blank operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": " "}), nil), false},
+		{"too many backups", v.config(maxBackupsPerResource+1, nil, nil), false},
+		{"no backups", v.config(0, nil, nil), false},
+		{"zero timeout", v.config(1, nil, timeouts("0s")), false},
+		{"bad timeout", v.config(1, nil, timeouts("30 minutes")), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, c.config)}
+			want, err := pair.framework.ValidateResourceConfig(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _, _ := directCounts(t, pair.served)
+			got, err := pair.served.ValidateResourceConfig(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			noDifference(t, got.Diagnostics)
+			if after, _, _ := directCounts(t, pair.served); (after > before) != c.direct {
+				t.Errorf("answered directly: %v, want %v", after > before, c.direct)
+			}
+			if c.direct == (len(want.Diagnostics) > 0) {
+				t.Errorf("the framework answers %d diagnostics: %v", len(want.Diagnostics), want.Diagnostics)
+			}
+			if len(compareDiagnostics("ValidateResourceConfig", got.Diagnostics, want.Diagnostics)) > 0 {
+				t.Errorf("diagnostics:\n got %v\nwant %v", got.Diagnostics, want.Diagnostics)
+			}
+		})
+	}
+}
+
+// applyServer is one served server configured against a fake of its own.
+func applyServer(t *testing.T, opts serverOptions) (tfprotov6.ProviderServer, *cbrfake.Server) {
+	t.Helper()
+	ctx := context.Background()
+	fake, url := startFake(t, cbrfake.Options{})
+	s, err := serverFor(func() provider.Provider {
+		return &cbrProvider{version: "test", getenv: func(string) string { return "" }}
+	}, opts)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: providerConfigValue(t, schemas, url)})
+	if err != nil || len(resp.Diagnostics) > 0 {
+		t.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
+	}
+	return s, fake
+}
+
+// TestDirectBackupSyncApply applies the same plans with the direct path and
+// with the framework, each against its own fake API, and compares the new
+// states (but the generated id) and the diagnostics, through a create that
+// fails part way, an update that sends the rest, and a destroy.
+func TestDirectBackupSyncApply(t *testing.T) {
+	ctx := context.Background()
+	direct, directFake := applyServer(t, serverOptions{})
+	fw, fwFake := applyServer(t, serverOptions{frameworkOnly: true})
+	pair := newServerPair(t, false, nil)
+	v := newDirectValues(t, pair.typ)
+	null := tftypes.NewValue(pair.typ, nil)
+	// The third request of each create fails before CBR applies it.
+	for _, f := range []*cbrfake.Server{directFake, fwFake} {
+		f.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{}, cbrfake.Fault{Status: 400, ErrorCode: "BackupService.9900", ErrorMsg: "refused"})
+	}
+
+	steps := []struct {
+		name   string
+		config tftypes.Value
+	}{
+		{"create, failing at the third request", v.config(120, nil, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")}})},
+		{"update sending the rest and new backups", v.config(130, nil, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")}})},
+		{"update removing backups", v.config(20, nil, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")}})},
+		{"destroy", null},
+	}
+	prior := map[tfprotov6.ProviderServer]*tfprotov6.DynamicValue{direct: mustDynamic(t, pair.typ, null), fw: mustDynamic(t, pair.typ, null)}
+	for _, step := range steps {
+		var states []tftypes.Value
+		var diags [][]*tfprotov6.Diagnostic
+		for _, s := range []tfprotov6.ProviderServer{direct, fw} {
+			priorV, err := prior[s].Unmarshal(pair.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := null
+			if !step.config.IsNull() {
+				next = proposed(t, step.config, priorV)
+			}
+			planReq := &tfprotov6.PlanResourceChangeRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, step.config),
+				PriorState: prior[s], ProposedNewState: mustDynamic(t, pair.typ, next)}
+			plan, err := s.PlanResourceChange(ctx, planReq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := s.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{TypeName: "cbr_backup_sync",
+				Config: planReq.Config, PriorState: prior[s], PlannedState: plan.PlannedState})
+			if err != nil {
+				t.Fatal(err)
+			}
+			state, err := resp.NewState.Unmarshal(pair.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !state.IsNull() {
+				// The id and the operation log IDs are random: compare
+				// whether they are there.
+				state, err = tftypes.Transform(state, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+					if name, ok := p.LastStep().(tftypes.AttributeName); ok && (name == "id" || name == "operation_log_id") && !v.IsNull() {
+						return tftypes.NewValue(tftypes.String, "present"), nil
+					}
+					return v, nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if state.IsNull() && !step.config.IsNull() {
+				t.Fatalf("%s: no state: %v", step.name, resp.Diagnostics)
+			}
+			prior[s] = resp.NewState
+			states = append(states, state)
+			diags = append(diags, resp.Diagnostics)
+		}
+		if !states[0].Equal(states[1]) {
+			d, _ := states[0].Diff(states[1])
+			t.Errorf("%s: the new states differ: %v", step.name, d)
+		}
+		// Each fake has its own address and request IDs.
+		for _, ds := range diags {
+			for _, d := range ds {
+				var keep []string
+				for _, line := range strings.Split(d.Detail, "\n") {
+					if !strings.HasPrefix(line, "request id: ") && !strings.HasPrefix(line, "request: ") {
+						keep = append(keep, line)
+					}
+				}
+				d.Detail = strings.Join(keep, "\n")
+			}
+		}
+		if len(diags[0]) == 0 && strings.HasPrefix(step.name, "create") {
+			t.Errorf("%s: no diagnostics", step.name)
+		}
+		if len(compareDiagnostics("ApplyResourceChange", diags[0], diags[1])) > 0 {
+			t.Errorf("%s: diagnostics:\n direct    %v\n framework %v", step.name, diags[0], diags[1])
+		}
+	}
+	if _, plans, applies := directCounts(t, direct); plans != int64(len(steps)) || applies != int64(len(steps)) {
+		t.Errorf("the direct server answered %d plans and %d applies directly, want %d each", plans, applies, len(steps))
+	}
+	if _, plans, applies := directCounts(t, fw); plans+applies != 0 {
+		t.Errorf("with frameworkOnly, %d plans and %d applies were answered directly", plans, applies)
+	}
+	if a, b := directFake.Stats().Requests[cbrfake.KindSync], fwFake.Stats().Requests[cbrfake.KindSync]; a != b || a != 4 {
+		t.Errorf("sync requests: direct %d, framework %d, want 4 each (3 for the create, of which the third failed, 1 for the 30 backups the update sends)", a, b)
+	}
+}
+
+// TestDirectCodec: encode writes what the framework's State.Set writes for
+// the same model, and decode reads back the model Get reads.
+func TestDirectCodec(t *testing.T) {
+	ctx := context.Background()
+	r := newBackupSyncResource()
+	var schemaResp resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &schemaResp)
+	typ, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the schema's type is not an object")
+	}
+	d, err := newDirectBackupSync(typ, func() *backupSyncResource { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newDirectValues(t, typ)
+	values := map[string]tftypes.Value{
+		"config": v.config(3, nil, nil),
+		"state with triggers, timeouts and statuses": v.state(4, func(i int) map[string]any {
+			return map[string]any{"status": []any{nil, "success", "failed", "running"}[i]}
+		}, map[string]any{
+			"triggers": map[string]tftypes.Value{"a": tftypes.NewValue(tftypes.String, "1"), "b": tftypes.NewValue(tftypes.String, "")},
+			"timeouts": map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, "1h")},
+		}),
+		"plan with unknowns": v.config(2, func(int) map[string]any {
+			return map[string]any{"operation_log_id": tftypes.UnknownValue, "sync_state": tftypes.UnknownValue, "status": tftypes.UnknownValue}
+		}, map[string]any{"id": tftypes.UnknownValue, "triggers": tftypes.UnknownValue, "timeouts": tftypes.UnknownValue}),
+		"empty backups": v.config(0, nil, map[string]any{"triggers": map[string]tftypes.Value{}}),
+		"large and fractional numbers": v.config(2, func(i int) map[string]any {
+			f, _, _ := big.ParseFloat("123456789012345678901234567890.5", 10, 512, big.ToNearestEven)
+			return map[string]any{"created_at": []*big.Float{f, big.NewFloat(-0.25)}[i]}
+		}, nil),
+	}
+	for name, val := range values {
+		t.Run(name, func(t *testing.T) {
+			m, err := d.decode(val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want backupSyncModel
+			if diags := (tfsdk.State{Schema: schemaResp.Schema, Raw: val}).Get(ctx, &want); diags.HasError() {
+				t.Fatal(diags)
+			}
+			if fmt.Sprint(*m) != fmt.Sprint(want) {
+				t.Errorf("decode:\n got %v\nwant %v", *m, want)
+			}
+			got, err := d.encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, nil)}
+			if diags := set.Set(ctx, &want); diags.HasError() {
+				t.Fatal(diags)
+			}
+			if !got.Equal(set.Raw) || !got.Equal(val) {
+				diff, _ := got.Diff(set.Raw)
+				t.Errorf("encode differs from Set: %v", diff)
+			}
+		})
+	}
+	// Values the direct path leaves to the framework.
+	for name, val := range map[string]tftypes.Value{
+		"null":           tftypes.NewValue(typ, nil),
+		"unknown":        tftypes.NewValue(typ, tftypes.UnknownValue),
+		"unknown list":   v.resource(nil, nil),
+		"unknown entry":  v.resource([]tftypes.Value{tftypes.NewValue(v.entry, tftypes.UnknownValue)}, nil),
+		"null entry":     v.resource([]tftypes.Value{tftypes.NewValue(v.entry, nil)}, nil),
+		"unknown config": tftypes.NewValue(typ, tftypes.UnknownValue),
+	} {
+		if name == "unknown list" {
+			attrs := map[string]tftypes.Value{}
+			for k, at := range typ.AttributeTypes {
+				attrs[k] = tftypes.NewValue(at, nil)
+			}
+			attrs["backups"] = tftypes.NewValue(typ.AttributeTypes["backups"], tftypes.UnknownValue)
+			val = tftypes.NewValue(typ, attrs)
+		}
+		if _, err := d.decode(val); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+	_ = types.StringNull
+}
+
+// TestDirectCheckFindsDifferences: the check of the acceptance tests does
+// report a plan that differs from the framework's.
+func TestDirectCheckFindsDifferences(t *testing.T) {
+	ctx := context.Background()
+	fw, err := providerserver.NewProtocol6WithError(&cbrProvider{version: "test", getenv: func(string) string { return "" }})()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := fw.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, _ := schemas.ResourceSchemas["cbr_backup_sync"].ValueType().(tftypes.Object)
+	v := newDirectValues(t, typ)
+	a := &tfprotov6.PlanResourceChangeResponse{PlannedState: mustDynamic(t, typ, v.config(2, nil, nil))}
+	b := &tfprotov6.PlanResourceChangeResponse{PlannedState: mustDynamic(t, typ, v.config(3, nil, nil))}
+	if got := comparePlans(typ, a, a); len(got) != 0 {
+		t.Errorf("equal plans reported: %v", got)
+	}
+	if got := comparePlans(typ, a, b); len(got) != 1 || !strings.Contains(got[0].Detail, "planned states differ") {
+		t.Errorf("different plans: %v", got)
+	}
+	warn := []*tfprotov6.Diagnostic{{Severity: tfprotov6.DiagnosticSeverityWarning, Summary: "S", Detail: "D"}}
+	if got := compareDiagnostics("x", warn, nil); len(got) != 1 {
+		t.Errorf("a missing warning was not reported: %v", got)
+	}
+}
