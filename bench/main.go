@@ -4,8 +4,8 @@
 // BENCHMARKS.md for what is measured and how.
 //
 // For each repetition, side by side and alternating which goes first, it runs
-// `terraform apply` (fresh state) and `terraform plan` (on the state just
-// applied, refresh included) of configurations of 1 and 200 cbr_backup_sync
+// `terraform apply` (fresh state), `terraform plan` (on the state just
+// applied, refresh included) and `terraform destroy` of configurations of 1 and 200 cbr_backup_sync
 // resources of 50 backups each, and of the same configurations written with
 // Terraform's built-in terraform_data (the floor: the same objects, no
 // provider). It prints medians and ratios, the API calls the fake counted per
@@ -132,7 +132,7 @@ func progress(format string, args ...any) {
 
 // op names a timed command.
 type op struct {
-	Cmd     string // "apply", "plan", "plan-empty", "plan-empty-logs"
+	Cmd     string // "apply", "plan", "destroy", "plan-empty", "plan-empty-logs"
 	Size    int    // resources
 	Backups int    // per resource
 	Large   bool   // the single large resource's row
@@ -148,6 +148,8 @@ func (o op) String() string {
 		return fmt.Sprintf("apply, %s (fresh state)", what)
 	case "plan":
 		return fmt.Sprintf("plan, %s (applied state, refresh included)", what)
+	case "destroy":
+		return fmt.Sprintf("destroy, %s (applied state, refresh included)", what)
 	case "plan-empty-logs":
 		return fmt.Sprintf("plan, %s (empty state), provider logs on", what)
 	default:
@@ -339,7 +341,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			}
 		}
 		if !o.onlyEmpty {
-			r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large})
+			r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large}, op{"destroy", c.size, c.backups, large})
 		}
 	}
 	for _, x := range r.ops {
@@ -415,6 +417,9 @@ func run(ctx context.Context, o options) (*report, error) {
 				case "plan":
 					// Exit code 0 with -detailed-exitcode: no changes.
 					err = measure(x, k, rep, []int{0}, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+				case "destroy":
+					// The state the plan above found unchanged.
+					err = measure(x, k, rep, []int{0}, "destroy", "-input=false", "-no-color", "-auto-approve")
 				}
 				if err != nil {
 					return nil, err

@@ -466,11 +466,11 @@ func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest) (*tfpr
 			return nil, false
 		}
 	}
-	proposed, err := req.ProposedNewState.Unmarshal(d.typ)
-	if err != nil {
+	destroy, ok := isNull(req.ProposedNewState)
+	if !ok {
 		return nil, false
 	}
-	if proposed.IsNull() {
+	if destroy {
 		// Destroy: the planned state is null.
 		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, Diagnostics: protoDiagnostics(planDestroy(prior))}, true
 	}
@@ -520,6 +520,19 @@ func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest) (*tfpr
 		return nil, false
 	}
 	return &tfprotov6.PlanResourceChangeResponse{PlannedState: &out, Diagnostics: protoDiagnostics(diags)}, true
+}
+
+// isNull reports whether v is a null value, without decoding it (the plan
+// uses the proposed new state only to tell a destroy); ok is false when v
+// holds no value at all.
+func isNull(v *tfprotov6.DynamicValue) (null, ok bool) {
+	switch {
+	case len(v.MsgPack) > 0:
+		return len(v.MsgPack) == 1 && v.MsgPack[0] == 0xc0, true // msgpack nil
+	case len(v.JSON) > 0:
+		return strings.TrimSpace(string(v.JSON)) == "null", true
+	}
+	return false, false
 }
 
 // apply answers ApplyResourceChange once the provider is configured.

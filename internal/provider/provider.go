@@ -53,9 +53,13 @@ type cbrProvider struct {
 	// cbr_backup_sync (server.go), which answers without the framework's
 	// resource data.
 	client atomic.Pointer[cbr.Client]
+	// deferred tells whether Configure asked Terraform to defer.
+	deferred atomic.Bool
 }
 
 func (p *cbrProvider) configuredClient() *cbr.Client { return p.client.Load() }
+
+func (p *cbrProvider) configureDeferred() bool { return p.deferred.Load() }
 
 type providerModel struct {
 	Region        types.String `tfsdk:"region"`
@@ -338,6 +342,9 @@ func humanDuration(d time.Duration) string {
 // request: the client authenticates, and looks the project up, on its first
 // API call, so that a plan makes no API call at all.
 func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	// Recorded for fastServer, which answers directly only for a provider
+	// that did not defer (this one never does).
+	defer func() { p.deferred.Store(resp.Deferred != nil) }()
 	var m providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

@@ -119,10 +119,12 @@ type fastServer struct {
 	resources map[string]*fastResource // by type name; nil when the schema could not be read
 
 	// deferrable is set when Terraform allows the provider to defer
-	// (ConfigureProvider's client capabilities): a provider that defers in
-	// Configure has the framework answer every read with a deferral, which
-	// the protocol's ConfigureProvider answer does not show, so reads then
-	// go to the framework.
+	// (ConfigureProvider's client capabilities; Terraform allows it in the
+	// apply walk, for one). A provider that defers in Configure has the
+	// framework answer every read and plan with a deferral, which the
+	// protocol's ConfigureProvider answer does not show: unless the provider
+	// tells that it did not defer (deferralReporter), reads and plans then go
+	// to the framework.
 	deferrable atomic.Bool
 }
 
@@ -226,6 +228,22 @@ func (s *fastServer) resource(ctx context.Context, typeName string) *fastResourc
 	return s.resources[typeName]
 }
 
+// deferralReporter is implemented by providers that tell whether their last
+// Configure deferred (cbrProvider).
+type deferralReporter interface {
+	configureDeferred() bool
+}
+
+// mayDefer tells whether the framework may answer reads and plans with a
+// deferral.
+func (s *fastServer) mayDefer() bool {
+	if !s.deferrable.Load() {
+		return false
+	}
+	r, ok := s.provider.(deferralReporter)
+	return !ok || r.configureDeferred()
+}
+
 func (s *fastServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
 	if req != nil && req.ClientCapabilities != nil && req.ClientCapabilities.DeferralAllowed {
 		s.deferrable.Store(true)
@@ -246,7 +264,7 @@ func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.Up
 
 func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	if req != nil && req.CurrentState != nil && len(req.CurrentState.MsgPack) > 0 && req.CurrentState.JSON == nil &&
-		len(req.Private) == 0 && req.CurrentIdentity == nil && !s.deferrable.Load() {
+		len(req.Private) == 0 && req.CurrentIdentity == nil && !s.mayDefer() {
 		if r := s.resource(ctx, req.TypeName); r != nil && r.read {
 			// The framework fails on a state that does not decode; let it
 			// say so in its words.
@@ -291,7 +309,7 @@ func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.
 }
 
 func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if d := s.directFor(ctx, req.TypeName); d != nil && !s.deferrable.Load() {
+	if d := s.directFor(ctx, req.TypeName); d != nil && !s.mayDefer() {
 		if resp, ok := d.plan(req); ok {
 			s.directCalls.plan.Add(1)
 			if s.opts.check {

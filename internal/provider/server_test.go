@@ -341,7 +341,9 @@ func TestFastServerReadResource(t *testing.T) {
 	}{
 		{name: "configured", configure: true, fast: true},
 		{name: "not configured", fast: true},
-		{name: "deferral allowed", configure: true, caps: &tfprotov6.ConfigureProviderClientCapabilities{DeferralAllowed: true}},
+		// Terraform allows deferral in the apply walk; this provider's
+		// Configure does not defer, so the shortcut still answers.
+		{name: "deferral allowed", configure: true, caps: &tfprotov6.ConfigureProviderClientCapabilities{DeferralAllowed: true}, fast: true},
 	} {
 		t.Run(setup.name, func(t *testing.T) {
 			pair := newServerPair(t, setup.configure, setup.caps)
@@ -384,6 +386,31 @@ func TestFastServerReadResource(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestMayDefer: reads and plans go to the framework only when Terraform
+// allows deferral and the provider deferred (or cannot tell).
+func TestMayDefer(t *testing.T) {
+	for _, c := range []struct {
+		allowed, deferred, reports, want bool
+	}{
+		{allowed: false, reports: true, want: false},
+		{allowed: true, deferred: false, reports: true, want: false},
+		{allowed: true, deferred: true, reports: true, want: true},
+		{allowed: true, reports: false, want: true},
+		{allowed: false, reports: false, want: false},
+	} {
+		p := &cbrProvider{}
+		p.deferred.Store(c.deferred)
+		s := &fastServer{provider: p}
+		if !c.reports {
+			s.provider = struct{ provider.Provider }{p}
+		}
+		s.deferrable.Store(c.allowed)
+		if got := s.mayDefer(); got != c.want {
+			t.Errorf("%+v: mayDefer() = %v", c, got)
+		}
 	}
 }
 
