@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -14,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
@@ -612,4 +615,53 @@ func TestDirectCheckFindsDifferences(t *testing.T) {
 	if got := compareDiagnostics("x", warn, nil); len(got) != 1 {
 		t.Errorf("a missing warning was not reported: %v", got)
 	}
+}
+
+// TestAccDirectPathServed runs a create, an update that adds backups, a plan
+// that must be empty and a destroy through the Terraform CLI with the served
+// server, and checks that the direct path answered validations, plans and
+// applies (so that the acceptance tests exercise it, compared with the
+// framework by the check mode) and that each backup was imported once.
+func TestAccDirectPathServed(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	var servers []*fastServer
+	var mu sync.Mutex
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"cbr": func() (tfprotov6.ProviderServer, error) {
+			s, err := providerFactories(nil)["cbr"]()
+			if fs, ok := s.(*fastServer); ok {
+				mu.Lock()
+				servers = append(servers, fs)
+				mu.Unlock()
+			}
+			return s, err
+		},
+	}
+	backups := makeBackups(60)
+	tfresource.Test(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []tfresource.TestStep{
+			{Config: providerConfig(url) + backupsConfig(backups[:40])},
+			{Config: providerConfig(url) + backupsConfig(backups)},
+			{Config: providerConfig(url) + backupsConfig(backups), PlanOnly: true},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			mu.Lock()
+			defer mu.Unlock()
+			var validate, plan, apply int64
+			for _, s := range servers {
+				validate += s.directCalls.validate.Load()
+				plan += s.directCalls.plan.Load()
+				apply += s.directCalls.apply.Load()
+			}
+			// Two applies and the destroy are applied directly.
+			if validate == 0 || plan == 0 || apply < 3 {
+				return fmt.Errorf("answered directly: %d validations, %d plans, %d applies", validate, plan, apply)
+			}
+			if st := fake.Stats(); st.SyncedEntries != 60 || st.Requests[cbrfake.KindSync] != 2 {
+				return fmt.Errorf("the fake applied %d backups in %d requests, want 60 in 2", st.SyncedEntries, st.Requests[cbrfake.KindSync])
+			}
+			return nil
+		},
+	})
 }

@@ -20,7 +20,8 @@ import (
 // backups and of 2,000. They explain where bench/run.sh's time goes (see
 // BENCHMARKS.md); they assert nothing about timings. The server is the one
 // the binary serves (NewServer); "framework" sub-benchmarks time the bare
-// framework server for the calls the served one answers itself.
+// framework server (what the binary serves when the user asks for logs) for
+// the calls the served one answers itself, side by side.
 //
 //	go test -run '^$' -bench . -benchmem ./internal/provider/
 //	go test -run '^$' -bench 'BackupSync/50/PlanResourceChange' -cpuprofile cpu.out ./internal/provider/
@@ -211,28 +212,33 @@ func benchmarkBackupSync(b *testing.B, n int) {
 			check(b, "GetProviderSchema", err, resp.Diagnostics)
 		}
 	})
-	b.Run("ValidateResourceConfig", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
-			check(b, "ValidateResourceConfig", err, resp.Diagnostics)
-		}
-	})
-	b.Run("PlanResourceChange/create", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
-			})
-			check(b, "PlanResourceChange", err, resp.Diagnostics)
-		}
-	})
-	b.Run("PlanResourceChange/unchanged", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
-			})
-			check(b, "PlanResourceChange", err, resp.Diagnostics)
-		}
-	})
+	for _, srv := range []struct {
+		name   string
+		server tfprotov6.ProviderServer
+	}{{"", s.server}, {"/framework", s.framework}} {
+		b.Run("ValidateResourceConfig"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
+				check(b, "ValidateResourceConfig", err, resp.Diagnostics)
+			}
+		})
+		b.Run("PlanResourceChange/create"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+					TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
+				})
+				check(b, "PlanResourceChange", err, resp.Diagnostics)
+			}
+		})
+		b.Run("PlanResourceChange/unchanged"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+					TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
+				})
+				check(b, "PlanResourceChange", err, resp.Diagnostics)
+			}
+		})
+	}
 	for _, srv := range []struct {
 		name   string
 		server tfprotov6.ProviderServer
@@ -252,43 +258,19 @@ func benchmarkBackupSync(b *testing.B, n int) {
 			}
 		})
 	}
-	b.Run("ApplyResourceChange/create", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
-				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, PlannedState: s.planned,
-			})
-			check(b, "ApplyResourceChange", err, resp.Diagnostics)
-		}
-	})
-}
-
-// BenchmarkBackupSyncPlanLarge times the plans of one resource of 2,000
-// backups: from an empty state, and unchanged after a refresh.
-func BenchmarkBackupSyncPlanLarge(b *testing.B) {
-	ctx := context.Background()
-	s := newBenchServer(b, 2000)
-	b.Run("ValidateResourceConfig", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: s.resource, Config: s.config})
-			noDiags(b, "ValidateResourceConfig", err, resp.Diagnostics)
-		}
-	})
-	b.Run("PlanResourceChange/create", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-				TypeName: s.resource, Config: s.config, PriorState: s.nullVal, ProposedNewState: s.config,
-			})
-			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
-		}
-	})
-	b.Run("PlanResourceChange/unchanged", func(b *testing.B) {
-		for b.Loop() {
-			resp, err := s.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
-				TypeName: s.resource, Config: s.config, PriorState: s.state, ProposedNewState: s.state,
-			})
-			noDiags(b, "PlanResourceChange", err, resp.Diagnostics)
-		}
-	})
+	for _, srv := range []struct {
+		name   string
+		server tfprotov6.ProviderServer
+	}{{"", s.server}, {"/framework", s.framework}} {
+		b.Run("ApplyResourceChange/create"+srv.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := srv.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
+					TypeName: s.resource, Config: s.config, PriorState: s.nullVal, PlannedState: s.planned,
+				})
+				check(b, "ApplyResourceChange", err, resp.Diagnostics)
+			}
+		})
+	}
 }
 
 // syncStateOf is the sync_state that goes with an operation log ID in the
