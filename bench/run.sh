@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the provider's cost against the floor (Terraform's built-in
-# terraform_data with the same objects): plan and apply times, API calls per
+# terraform_data with the same objects): plan, apply and destroy times, API calls per
 # command, peak memory, binary size and start-up. Run by hand, not by CI.
 #
 #   bench/run.sh                 # 3 repetitions, 1 and 200 resources and one of 2000 backups; prints the results
