@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -664,4 +665,114 @@ func TestAccDirectPathServed(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// TestDirectMatchesFrameworkRandom validates and plans random configurations
+// and states, valid and not, through the served server in check mode: every
+// answer the direct path gives is compared with the framework's.
+func TestDirectMatchesFrameworkRandom(t *testing.T) {
+	ctx := context.Background()
+	pair := newServerPair(t, true, nil)
+	v := newDirectValues(t, pair.typ)
+	null := tftypes.NewValue(pair.typ, nil)
+	rng := rand.New(rand.NewPCG(13, 2026))
+	pick := func(options ...any) any { return options[rng.IntN(len(options))] }
+	pickString := func(options ...string) string { return options[rng.IntN(len(options))] }
+	str := func() any {
+		return pick("vm-1", "vm-2", "", " \t", strings.Repeat("é", 64), strings.Repeat("x", 65), "日本語", "a\"b\\c")
+	}
+	var direct int
+	for iter := range 400 {
+		n := 1 + rng.IntN(8)
+		edit := func() map[string]any {
+			e := map[string]any{}
+			if rng.IntN(4) == 0 {
+				e[pickString("backup_name", "bucket_name", "image_path", "resource_id", "resource_name")] = str()
+			}
+			if rng.IntN(6) == 0 {
+				e["created_at"] = pick(big.NewFloat(0), big.NewFloat(1.5), big.NewFloat(1714521600000), big.NewFloat(2147483648), big.NewFloat(-3), big.NewFloat(2147483647), big.NewFloat(1))
+			}
+			if rng.IntN(4) == 0 {
+				e["resource_type"] = pick(nil, "OS::Native::Server", "OS::Nova::Server", "OS::Unknown", "")
+			}
+			if rng.IntN(6) == 0 {
+				e["operation_log_id"] = pick(nil, "op-adopted", "a/b", " ")
+			}
+			if rng.IntN(10) == 0 {
+				e["backup_id"] = fmt.Sprintf("%08x-0000-4000-8000-000000000000", rng.IntN(n))
+			}
+			return e
+		}
+		edits := make([]map[string]any, n)
+		for i := range edits {
+			edits[i] = edit()
+		}
+		top := map[string]any{}
+		if rng.IntN(3) == 0 {
+			top["triggers"] = map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, pickString("1", "2"))}
+		}
+		if rng.IntN(4) == 0 {
+			top["wait_for_completion"] = pick(true, false)
+		}
+		if rng.IntN(5) == 0 {
+			top["timeouts"] = map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, pick("30m", "0s", "bad", nil))}
+		}
+		config := v.config(n, func(i int) map[string]any { return edits[i] }, top)
+
+		validate := &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, config)}
+		before, plansBefore, _ := directCounts(t, pair.served)
+		got, err := pair.served.ValidateResourceConfig(ctx, validate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noDifference(t, got.Diagnostics)
+		valid := true
+		for _, d := range got.Diagnostics {
+			valid = valid && d.Severity != tfprotov6.DiagnosticSeverityError
+		}
+		if !valid {
+			continue
+		}
+
+		// A prior state: none, or one of a configuration close to this one.
+		prior := null
+		if rng.IntN(4) > 0 {
+			m := n + rng.IntN(3) - 1
+			prior = v.state(max(m, 1), func(i int) map[string]any {
+				e := map[string]any{"sync_state": pick(syncAccepted, syncAccepted, syncUnknown, syncNotSent, syncAdopted)}
+				switch e["sync_state"] {
+				case syncUnknown, syncNotSent:
+					e["operation_log_id"] = nil
+				}
+				if i < n && rng.IntN(3) > 0 {
+					for k, val := range edits[i] {
+						if k != "operation_log_id" {
+							e[k] = val
+						}
+					}
+					if e["resource_type"] == nil {
+						e["resource_type"] = "OS::Native::Server"
+					}
+				}
+				return e
+			}, map[string]any{"triggers": map[string]tftypes.Value{"run": tftypes.NewValue(tftypes.String, "1")}})
+		}
+		plan := &tfprotov6.PlanResourceChangeRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, config),
+			PriorState: mustDynamic(t, pair.typ, prior), ProposedNewState: mustDynamic(t, pair.typ, proposed(t, config, prior))}
+		resp, err := pair.served.PlanResourceChange(ctx, plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noDifference(t, resp.Diagnostics)
+		if t.Failed() {
+			t.Fatalf("iteration %d: config %v\nprior %v", iter, config, prior)
+		}
+		if after, plansAfter, _ := directCounts(t, pair.served); after > before && plansAfter > plansBefore {
+			direct++
+		}
+	}
+	if direct < 50 {
+		t.Errorf("only %d of the random cases were validated and planned directly", direct)
+	}
+	t.Logf("%d random cases validated and planned directly, each compared with the framework", direct)
 }
