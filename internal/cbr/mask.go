@@ -12,16 +12,12 @@ import (
 // Redacted in every field that reaches an error text, before the error leaves
 // the client.
 
-// secretValues returns every secret to mask: the configured ones and those
-// obtained so far.
-func (c *Client) secretValues() []string { return c.Secrets() }
-
 // maskError returns err with every secret of the client masked.
 func (c *Client) maskError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return maskError(err, newMasker(c.secretValues()))
+	return maskError(err, newMasker(c.Secrets()))
 }
 
 // masker replaces secrets in text.
@@ -95,7 +91,7 @@ func maskError(err error, m *masker) error {
 		return &c
 	case *IncompleteSyncError:
 		c := *e
-		c.Missing, c.Unexpected, c.RequestID = maskAll(e.Missing, m), maskAll(e.Unexpected, m), m.text(e.RequestID)
+		c.Missing, c.Conflicting, c.Unexpected, c.RequestID = maskAll(e.Missing, m), maskAll(e.Conflicting, m), maskAll(e.Unexpected, m), m.text(e.RequestID)
 		return &c
 	}
 	text := err.Error()

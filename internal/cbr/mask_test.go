@@ -224,3 +224,21 @@ func TestParseEndpointMissingColon(t *testing.T) {
 		t.Errorf("a host that merely starts with http: %v", err)
 	}
 }
+
+// TestMaskErrorIncompleteSync: every list of an incomplete sync answer's
+// error is masked, the conflicting backups included.
+func TestMaskErrorIncompleteSync(t *testing.T) {
+	const secret = "s3cr3t-value"
+	err := &IncompleteSyncError{Missing: []string{"a-" + secret}, Conflicting: []string{"b-" + secret}, Unexpected: []string{"c-" + secret}, Requested: 2, RequestID: "r-" + secret}
+	masked := maskError(err, newMasker([]string{secret}))
+	if strings.Contains(masked.Error(), secret) {
+		t.Fatalf("secret in %q", masked.Error())
+	}
+	var inc *IncompleteSyncError
+	if !errors.As(masked, &inc) || inc.Conflicting[0] != "b-"+Redacted {
+		t.Fatalf("masked error %#v", masked)
+	}
+	if err.Conflicting[0] != "b-"+secret {
+		t.Fatal("the original error was changed")
+	}
+}

@@ -400,11 +400,11 @@ func actionSyncErrorDiagnostic(batches []cbr.Batch, unsent []model.BackupSync, r
 		case errors.As(err, &respErr):
 			fmt.Fprintf(&b, "CBR answered %s with HTTP %d, so it most likely applied it, but the answer cannot be read: the operation log IDs are unknown.", these, respErr.StatusCode)
 		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(&b, "%s was sent, but the invocation was interrupted before the answer came back, so CBR may or may not have applied it.", upperFirst(these))
+			fmt.Fprintf(&b, "%s was sent, but the invocation was interrupted before the answer came back, so CBR may or may not have applied it.", capitalize(these))
 		case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
-			fmt.Fprintf(&b, "%s was sent, but no answer came back in time (the provider's request timeout or the action's timeout), so CBR may or may not have applied it.", upperFirst(these))
+			fmt.Fprintf(&b, "%s was sent, but no answer came back in time (the provider's request timeout or the action's timeout), so CBR may or may not have applied it.", capitalize(these))
 		default:
-			fmt.Fprintf(&b, "%s was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", upperFirst(these))
+			fmt.Fprintf(&b, "%s was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", capitalize(these))
 		}
 		unknown = failedIDs
 	default:
@@ -415,9 +415,9 @@ func actionSyncErrorDiagnostic(batches []cbr.Batch, unsent []model.BackupSync, r
 		case errors.As(err, &tErr) && errors.Is(err, context.Canceled):
 			fmt.Fprintf(&b, "The invocation was interrupted before %s was sent.", these)
 		case errors.As(err, &tErr):
-			fmt.Fprintf(&b, "%s could not be sent to CBR.", upperFirst(these))
+			fmt.Fprintf(&b, "%s could not be sent to CBR.", capitalize(these))
 		default:
-			fmt.Fprintf(&b, "%s was not sent.", upperFirst(these))
+			fmt.Fprintf(&b, "%s was not sent.", capitalize(these))
 		}
 		notSynced = failedIDs
 	}
@@ -460,13 +460,6 @@ func actionSyncErrorDiagnostic(batches []cbr.Batch, unsent []model.BackupSync, r
 		b.WriteString(" Fix the cause, then invoke the action again with only the backups that were not synchronized.")
 	}
 	return diag.NewErrorDiagnostic(summary, b.String())
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // waitCounts counts backups by the state of their operation log.

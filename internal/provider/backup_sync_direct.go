@@ -422,19 +422,6 @@ func valid(config *backupSyncModel) bool {
 	return true
 }
 
-func knownType(t string) bool {
-	for _, k := range resourceTypes {
-		if k.name == t {
-			return true
-		}
-	}
-	return false
-}
-
-func createdAtInRange(f *big.Float) bool {
-	return f != nil && f.IsInt() && f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0
-}
-
 // validate answers ValidateResourceConfig when the configuration is valid.
 func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, bool) {
 	if req.Config == nil {
@@ -535,7 +522,9 @@ func isNull(v *tfprotov6.DynamicValue) (null, ok bool) {
 	return false, false
 }
 
-// apply answers ApplyResourceChange once the provider is configured.
+// apply answers ApplyResourceChange once the provider is configured. Every
+// "ask the framework" (ok false) comes before applyModel: once requests may
+// have been sent, the answer is this one, so that no request is sent twice.
 func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest, client *cbr.Client) (*tfprotov6.ApplyResourceChangeResponse, bool) {
 	if req.Config == nil || req.PriorState == nil || req.PlannedState == nil || len(req.PlannedPrivate) > 0 || req.PlannedIdentity != nil {
 		return nil, false

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -50,7 +49,7 @@ func newDirectValues(t *testing.T, typ tftypes.Object) directValues {
 
 // entry is backups[*] for backup i: configured fields, and the computed
 // ones as given (nil: null).
-func (v directValues) entry_(i int, edit map[string]any) tftypes.Value {
+func (v directValues) backup(i int, edit map[string]any) tftypes.Value {
 	id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
 	attrs := map[string]any{
 		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
@@ -91,7 +90,7 @@ func (v directValues) config(n int, edit func(i int) map[string]any, top map[str
 		if edit != nil {
 			e = edit(i)
 		}
-		entries[i] = v.entry_(i, e)
+		entries[i] = v.backup(i, e)
 	}
 	return v.resource(entries, top)
 }
@@ -107,7 +106,7 @@ func (v directValues) state(n int, edit func(i int) map[string]any, top map[stri
 				e[k] = val
 			}
 		}
-		entries[i] = v.entry_(i, e)
+		entries[i] = v.backup(i, e)
 	}
 	t := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true}
 	for k, val := range top {
@@ -261,7 +260,7 @@ func TestDirectBackupSyncPlan(t *testing.T) {
 			}
 			return nil
 		}, nil), true},
-		{"reordered", v.resource([]tftypes.Value{v.entry_(2, nil), v.entry_(0, nil), v.entry_(1, nil)}, nil), v.state(3, nil, nil), true},
+		{"reordered", v.resource([]tftypes.Value{v.backup(2, nil), v.backup(0, nil), v.backup(1, nil)}, nil), v.state(3, nil, nil), true},
 		{"destroy", null, v.state(50, unknownState, nil), true},
 		// The framework plans these.
 		{"unknown value", v.config(3, func(i int) map[string]any {
@@ -567,27 +566,22 @@ func TestDirectCodec(t *testing.T) {
 		})
 	}
 	// Values the direct path leaves to the framework.
+	unknownList := map[string]tftypes.Value{}
+	for k, at := range typ.AttributeTypes {
+		unknownList[k] = tftypes.NewValue(at, nil)
+	}
+	unknownList["backups"] = tftypes.NewValue(typ.AttributeTypes["backups"], tftypes.UnknownValue)
 	for name, val := range map[string]tftypes.Value{
-		"null":           tftypes.NewValue(typ, nil),
-		"unknown":        tftypes.NewValue(typ, tftypes.UnknownValue),
-		"unknown list":   v.resource(nil, nil),
-		"unknown entry":  v.resource([]tftypes.Value{tftypes.NewValue(v.entry, tftypes.UnknownValue)}, nil),
-		"null entry":     v.resource([]tftypes.Value{tftypes.NewValue(v.entry, nil)}, nil),
-		"unknown config": tftypes.NewValue(typ, tftypes.UnknownValue),
+		"null":          tftypes.NewValue(typ, nil),
+		"unknown":       tftypes.NewValue(typ, tftypes.UnknownValue),
+		"unknown list":  tftypes.NewValue(typ, unknownList),
+		"unknown entry": v.resource([]tftypes.Value{tftypes.NewValue(v.entry, tftypes.UnknownValue)}, nil),
+		"null entry":    v.resource([]tftypes.Value{tftypes.NewValue(v.entry, nil)}, nil),
 	} {
-		if name == "unknown list" {
-			attrs := map[string]tftypes.Value{}
-			for k, at := range typ.AttributeTypes {
-				attrs[k] = tftypes.NewValue(at, nil)
-			}
-			attrs["backups"] = tftypes.NewValue(typ.AttributeTypes["backups"], tftypes.UnknownValue)
-			val = tftypes.NewValue(typ, attrs)
-		}
 		if _, err := d.decode(val); err == nil {
 			t.Errorf("%s: decoded without error", name)
 		}
 	}
-	_ = types.StringNull
 }
 
 // TestDirectCheckFindsDifferences: the check of the acceptance tests does

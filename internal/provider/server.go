@@ -21,8 +21,10 @@ import (
 
 // NewServer returns the protocol server the released binary serves (main.go)
 // and the acceptance tests run (providerFactories): the framework's server,
-// behind a thin layer that answers two calls without the framework when
-// their answer is fully determined by the request (see fastServer).
+// behind a thin layer that answers some calls without the framework: the
+// state shortcuts, when their answer is fully determined by the request, and
+// the direct validation, plan and apply of cbr_backup_sync (see fastServer
+// and directBackupSync).
 //
 // With frameworkOnly, every call of cbr_backup_sync goes through the
 // framework, which logs each of its steps: main.go asks for it whenever the
@@ -86,8 +88,10 @@ type priorStateReader interface {
 // (see priorStateReader and Read).
 func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
 
-// fastServer is the framework's protocol server with two calls answered
-// directly when the framework's answer is known in advance:
+// fastServer is the framework's protocol server with two state calls
+// answered directly when the framework's answer is known in advance, and the
+// validation, plan and apply of cbr_backup_sync answered by directBackupSync
+// (which says when the framework must answer instead):
 //
 //   - UpgradeResourceState of a state stored with the current schema version:
 //     the framework decodes the stored JSON with the schema's type and encodes
@@ -161,9 +165,8 @@ func (s *fastServer) init(ctx context.Context) {
 			if _, ok := r.(*backupSyncResource); ok && !s.opts.frameworkOnly {
 				if schema := schemas.ResourceSchemas[m.TypeName]; schema != nil && schema.Block != nil && plainBlock(schema.Block) {
 					if _, hasIdentity := identities.IdentitySchemas[m.TypeName]; !hasIdentity {
-						factory := newResource
 						direct, err := newDirectBackupSync(schema.ValueType(), func() *backupSyncResource {
-							r, _ := factory().(*backupSyncResource)
+							r, _ := newResource().(*backupSyncResource)
 							return r
 						})
 						if err == nil {
@@ -285,8 +288,8 @@ func (s *fastServer) directFor(ctx context.Context, typeName string) *directBack
 	return s.direct
 }
 
-// configuredClient is implemented by providers that keep the client their
-// Configure made (cbrProvider).
+// configuredClientHolder is implemented by providers that keep the client
+// their Configure made (cbrProvider).
 type configuredClientHolder interface {
 	configuredClient() *cbr.Client
 }

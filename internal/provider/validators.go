@@ -177,8 +177,7 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 	if f == nil {
 		return
 	}
-	valid := f.IsInt() && f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0
-	if valid {
+	if createdAtInRange(f) {
 		return
 	}
 	shown := f.Text('f', -1)
@@ -196,6 +195,22 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 		detail += fmt.Sprintf(" This looks like milliseconds: in seconds it is %d (%s).", secs, time.Unix(secs, 0).UTC().Format(time.RFC3339))
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time", detail)
+}
+
+// knownType reports whether t is one of the resource types CBR documents.
+func knownType(t string) bool {
+	for _, k := range resourceTypes {
+		if k.name == t {
+			return true
+		}
+	}
+	return false
+}
+
+// createdAtInRange reports whether f is a created_at CBR takes: a whole
+// number of seconds from 1 to cbr.MaxCreatedAt.
+func createdAtInRange(f *big.Float) bool {
+	return f != nil && f.IsInt() && f.Cmp(big.NewFloat(1)) >= 0 && f.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0
 }
 
 // createdAtSeconds is the created_at value to send, validated at plan time
@@ -251,11 +266,11 @@ func (knownResourceTypeValidator) ValidateString(ctx context.Context, req valida
 	if strings.TrimSpace(v) == "" {
 		return // notBlank reports it
 	}
+	if knownType(v) {
+		return
+	}
 	names := make([]string, len(resourceTypes))
 	for i, t := range resourceTypes {
-		if t.name == v {
-			return
-		}
 		names[i] = t.name
 	}
 	resp.Diagnostics.AddAttributeWarning(req.Path, "Unknown Resource Type",
