@@ -161,15 +161,13 @@ const waitListLimit = 20
 
 // waitFindings is what waiting found out: the summary and a description of
 // every operation log that did not end well, without advice on what to do
-// next. ok is false when all of them succeeded (or were skipped).
+// next.
 type waitFindings struct {
 	Summary string
 	Detail  string
 	// Pending and Unreadable are the operation logs still in progress and
-	// those that could not be read; Imported counts the backups whose import
-	// succeeded or was skipped.
+	// those that could not be read.
 	Pending, Unreadable []*opLogWait
-	Imported            int
 }
 
 // findWaitProblems describes, after waiting, every operation log that did
@@ -193,7 +191,7 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 		}
 	}
 	if len(failed)+len(pending)+len(unreadable)+len(strange) == 0 {
-		return waitFindings{Imported: ok}, false
+		return waitFindings{}, false
 	}
 
 	var summary string
@@ -268,7 +266,7 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 		}
 		return s
 	})
-	return waitFindings{Summary: summary, Detail: b.String(), Pending: pending, Unreadable: unreadable, Imported: ok}, true
+	return waitFindings{Summary: summary, Detail: b.String(), Pending: pending, Unreadable: unreadable}, true
 }
 
 // oneLine flattens an error for a list item.
