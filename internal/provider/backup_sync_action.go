@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ type backupSyncAction struct {
 }
 
 type backupSyncActionModel struct {
-	Backups           types.List   `tfsdk:"backups"`
+	Backups           types.Map    `tfsdk:"backups"`
 	WaitForCompletion types.Bool   `tfsdk:"wait_for_completion"`
 	Timeout           types.String `tfsdk:"timeout"`
 }
@@ -94,17 +95,17 @@ func (a *backupSyncAction) Schema(ctx context.Context, _ action.SchemaRequest, r
 // blank strings, name length, created_at), without
 // the attributes the resource computes. resource_type's default is applied
 // by Invoke.
-func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, diag.Diagnostics) {
+func actionBackupsAttribute(ctx context.Context) (schema.MapNestedAttribute, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var rs resource.SchemaResponse
 	newBackupSyncResource().Schema(ctx, resource.SchemaRequest{}, &rs)
 	diags.Append(rs.Diagnostics...)
-	list, ok := rs.Schema.Attributes["backups"].(rschema.ListNestedAttribute)
+	list, ok := rs.Schema.Attributes["backups"].(rschema.MapNestedAttribute)
 	if !ok {
 		diags.AddError("Unexpected Resource Schema",
-			fmt.Sprintf("The backups attribute of cbr_backup_sync is a %T, not a list of objects. "+
+			fmt.Sprintf("The backups attribute of cbr_backup_sync is a %T, not a map of objects. "+
 				"This is always a bug in the provider and should be reported to the provider developers.", rs.Schema.Attributes["backups"]))
-		return schema.ListNestedAttribute{Required: true}, diags
+		return schema.MapNestedAttribute{Required: true}, diags
 	}
 	attrs := map[string]schema.Attribute{}
 	for name, ra := range list.NestedObject.Attributes {
@@ -112,8 +113,9 @@ func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, di
 			// What the resource records (operation_log_id, status,
 			// sync_state), adopting a backup by its operation_log_id
 			// included: the action records nothing and always sends.
-			// resource_type's default is applied by Invoke.
-			if name != "resource_type" {
+			// resource_type's default is applied by Invoke, and backup_id
+			// defaults to the entry's key.
+			if name != "resource_type" && name != "backup_id" {
 				continue
 			}
 		}
@@ -130,38 +132,39 @@ func actionBackupsAttribute(ctx context.Context) (schema.ListNestedAttribute, di
 					"This is always a bug in the provider and should be reported to the provider developers.", name, ra))
 		}
 	}
-	return schema.ListNestedAttribute{
-		MarkdownDescription: "The backups to synchronize, sent in this order, " + fmt.Sprintf("in requests of at most %d entries", cbr.MaxSyncEntries) +
-			"; each `backup_id` at most once. Every invocation sends all of them.",
+	return schema.MapNestedAttribute{
+		MarkdownDescription: "The backups to synchronize, keyed by `backup_id` as in the `cbr_backup_sync` resource, sent in the order of their keys " + fmt.Sprintf("in requests of at most %d entries", cbr.MaxSyncEntries) +
+			". Every invocation sends all of them.",
 		Required:     true,
 		Validators:   list.Validators,
 		NestedObject: schema.NestedAttributeObject{Attributes: attrs},
 	}, diags
 }
 
-// ConfigValidators checks what concerns several entries, as the resource's
-// config validators do: each backup_id at most once.
+// ConfigValidators checks the backups map as the resource's config
+// validators do (keys and backup_id, resource types), without the
+// resource's size bound: an invocation records nothing in the state.
 func (a *backupSyncAction) ConfigValidators(context.Context) []action.ConfigValidator {
-	return []action.ConfigValidator{actionUniqueBackupIDs{}}
+	return []action.ConfigValidator{actionBackupsCheck{}}
 }
 
-// actionUniqueBackupIDs reports duplicate backup IDs with the resource's check.
-type actionUniqueBackupIDs struct{}
+// actionBackupsCheck checks the backups map with the resource's check.
+type actionBackupsCheck struct{}
 
-func (actionUniqueBackupIDs) Description(context.Context) string {
-	return "each backup_id may appear only once"
+func (actionBackupsCheck) Description(context.Context) string {
+	return "each entry of backups is keyed by its backup_id"
 }
 
-func (v actionUniqueBackupIDs) MarkdownDescription(ctx context.Context) string {
+func (v actionBackupsCheck) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (actionUniqueBackupIDs) ValidateAction(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
-	var list types.List
-	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &list); diags.HasError() {
-		return // the schema validation reports what is wrong with the list
+func (actionBackupsCheck) ValidateAction(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
+	var m types.Map
+	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &m); diags.HasError() {
+		return // the schema validation reports what is wrong with the map
 	}
-	checkUniqueBackupIDs(path.Root("backups"), list, &resp.Diagnostics)
+	checkBackupsMap(path.Root("backups"), m, 0, &resp.Diagnostics)
 }
 
 func (a *backupSyncAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
@@ -267,27 +270,36 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 // actionSyncEntries reads the configured backups as sync entries, with
 // resource_type defaulting as in the resource. created_at is read as whole
 // seconds whether the resource schema makes it an Int64 or a Number.
-func actionSyncEntries(list types.List) ([]model.BackupSync, diag.Diagnostics) {
+func actionSyncEntries(backups types.Map) ([]model.BackupSync, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	if list.IsNull() || list.IsUnknown() {
+	if backups.IsNull() || backups.IsUnknown() {
 		diags.AddAttributeError(path.Root("backups"), "Backups Not Known",
 			"The action cannot be invoked because backups is not known. This is always a bug in the provider and should be reported to the provider developers.")
 		return nil, diags
 	}
-	entries := make([]model.BackupSync, 0, len(list.Elements()))
-	for i, elem := range list.Elements() {
-		at := path.Root("backups").AtListIndex(i)
-		obj, ok := elem.(types.Object)
+	elems := backups.Elements()
+	keys := make([]string, 0, len(elems))
+	for k := range elems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	entries := make([]model.BackupSync, 0, len(keys))
+	for _, key := range keys {
+		at := path.Root("backups").AtMapKey(key)
+		obj, ok := elems[key].(types.Object)
 		if !ok || obj.IsNull() || obj.IsUnknown() {
-			diags.AddAttributeError(at, "Backup Not Known", fmt.Sprintf("backups[%d] is null or not known.", i))
+			diags.AddAttributeError(at, "Backup Not Known", fmt.Sprintf("%s is null or not known.", at))
 			continue
 		}
 		attrs := obj.Attributes()
 		str := func(name string) string {
 			s, ok := attrs[name].(types.String)
-			if !ok || s.IsUnknown() || s.IsNull() && name != "resource_type" {
-				diags.AddAttributeError(at.AtName(name), "Value Not Known", fmt.Sprintf("backups[%d].%s is null or not known.", i, name))
+			if !ok || s.IsUnknown() || s.IsNull() && name != "resource_type" && name != "backup_id" {
+				diags.AddAttributeError(at.AtName(name), "Value Not Known", fmt.Sprintf("%s is null or not known.", at.AtName(name)))
 				return ""
+			}
+			if s.IsNull() && name == "backup_id" {
+				return key
 			}
 			if s.IsNull() {
 				return cbr.DefaultResourceType
@@ -306,7 +318,7 @@ func actionSyncEntries(list types.List) ([]model.BackupSync, diag.Diagnostics) {
 		secs, ok := wholeSeconds(attrs["created_at"])
 		if !ok || secs < 1 || secs > cbr.MaxCreatedAt {
 			diags.AddAttributeError(at.AtName("created_at"), "Invalid Value",
-				fmt.Sprintf("backups[%d].created_at must be a whole number of seconds from 1 to %d, got %s.", i, cbr.MaxCreatedAt, attrs["created_at"]))
+				fmt.Sprintf("%s must be a whole number of seconds from 1 to %d, got %s.", at.AtName("created_at"), cbr.MaxCreatedAt, attrs["created_at"]))
 			continue
 		}
 		e.CreatedAt = int32(secs)

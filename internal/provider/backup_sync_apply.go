@@ -32,12 +32,12 @@ func (r *backupSyncResource) Create(ctx context.Context, req resource.CreateRequ
 // that the rule of planEntry still sends now that every value is known, and
 // keeps the record of all others.
 func (r *backupSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var prior backupSyncModel
+	var prior backupSyncData
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.apply(ctx, req.Plan, req.Config, &prior, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, req.Config, prior.model(), &resp.State, &resp.Diagnostics)
 }
 
 // Read makes no API call: everything there is to know about the syncs is in
@@ -62,14 +62,14 @@ type syncOutcome struct {
 
 // apply is Create (prior nil) and Update.
 func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, config tfsdk.Config, prior *backupSyncModel, state *tfsdk.State, diags *diag.Diagnostics) {
-	var plan backupSyncModel
-	var configured []backupModel
+	var plan backupSyncData
+	var configured map[string]backupModel
 	diags.Append(planData.Get(ctx, &plan)...)
 	diags.Append(config.GetAttribute(ctx, path.Root("backups"), &configured)...)
 	if diags.HasError() {
 		return
 	}
-	r.applyModel(ctx, &plan, configured, prior, func(m *backupSyncModel) { diags.Append(state.Set(ctx, m)...) }, diags)
+	r.applyModel(ctx, plan.model(), sortedBackups(configured), prior, func(m *backupSyncModel) { diags.Append(state.Set(ctx, m.data())...) }, diags)
 }
 
 // applyModel sends what plan (the planned state) says to send and records

@@ -71,12 +71,12 @@ func newDirectBackupSync(typ tftypes.Type, newResource func() *backupSyncResourc
 		return nil, fmt.Errorf("resource type %s is not the one the direct path knows", typ)
 	}
 	d := &directBackupSync{typ: obj, newResource: newResource}
-	list, ok := obj.AttributeTypes["backups"].(tftypes.List)
+	backups, ok := obj.AttributeTypes["backups"].(tftypes.Map)
 	if !ok {
 		return nil, fmt.Errorf("backups is a %s", obj.AttributeTypes["backups"])
 	}
-	if d.entry, ok = list.ElementType.(tftypes.Object); !ok || len(d.entry.AttributeTypes) != len(backupEntryAttributes) || len(d.entry.OptionalAttributes) > 0 {
-		return nil, fmt.Errorf("backups has elements of type %s", list.ElementType)
+	if d.entry, ok = backups.ElementType.(tftypes.Object); !ok || len(d.entry.AttributeTypes) != len(backupEntryAttributes) || len(d.entry.OptionalAttributes) > 0 {
+		return nil, fmt.Errorf("backups has elements of type %s", backups.ElementType)
 	}
 	for _, name := range backupEntryAttributes {
 		want := tftypes.String
@@ -106,9 +106,20 @@ func newDirectBackupSync(typ tftypes.Type, newResource func() *backupSyncResourc
 }
 
 // decode turns a known, non-null value of the resource's type into the
-// model, as the framework's Get would. Unknown values inside become unknown
-// values of the model; an unknown or null backups list or entry is an error.
+// working model (backups sorted by key, each backup_id set to its key).
 func (d *directBackupSync) decode(v tftypes.Value) (*backupSyncModel, error) {
+	data, err := d.decodeData(v)
+	if err != nil {
+		return nil, err
+	}
+	return data.model(), nil
+}
+
+// decodeData turns a known, non-null value of the resource's type into the
+// framework's view, as the framework's Get would. Unknown values inside
+// become unknown values of the model; an unknown or null backups map or
+// entry is an error.
+func (d *directBackupSync) decodeData(v tftypes.Value) (*backupSyncData, error) {
 	if !v.IsKnown() || v.IsNull() {
 		return nil, fmt.Errorf("the value is unknown or null")
 	}
@@ -116,7 +127,7 @@ func (d *directBackupSync) decode(v tftypes.Value) (*backupSyncModel, error) {
 	if err := v.As(&attrs); err != nil {
 		return nil, err
 	}
-	m := &backupSyncModel{}
+	m := &backupSyncData{}
 	var err error
 	if m.ID, err = stringOf(attrs["id"]); err != nil {
 		return nil, err
@@ -133,18 +144,18 @@ func (d *directBackupSync) decode(v tftypes.Value) (*backupSyncModel, error) {
 	if m.Timeouts, err = d.decodeTimeouts(attrs["timeouts"]); err != nil {
 		return nil, err
 	}
-	list := attrs["backups"]
-	if !list.IsKnown() || list.IsNull() {
+	backups := attrs["backups"]
+	if !backups.IsKnown() || backups.IsNull() {
 		return nil, fmt.Errorf("backups is unknown or null")
 	}
-	var elems []tftypes.Value
-	if err := list.As(&elems); err != nil {
+	var elems map[string]tftypes.Value
+	if err := backups.As(&elems); err != nil {
 		return nil, err
 	}
-	m.Backups = make([]backupModel, len(elems))
-	for i, e := range elems {
-		if m.Backups[i], err = decodeEntry(e); err != nil {
-			return nil, fmt.Errorf("backups[%d]: %w", i, err)
+	m.Backups = make(map[string]backupModel, len(elems))
+	for k, e := range elems {
+		if m.Backups[k], err = decodeEntry(e); err != nil {
+			return nil, fmt.Errorf("backups[%q]: %w", k, err)
 		}
 	}
 	return m, nil
@@ -269,8 +280,8 @@ func (d *directBackupSync) decodeTimeouts(v tftypes.Value) (timeouts.Value, erro
 // encode turns the model into a value of the resource's type, as the
 // framework's Set would.
 func (d *directBackupSync) encode(m *backupSyncModel) (tftypes.Value, error) {
-	entries := make([]tftypes.Value, len(m.Backups))
-	for i, b := range m.Backups {
+	entries := make(map[string]tftypes.Value, len(m.Backups))
+	for _, b := range m.Backups {
 		created := tftypes.NewValue(tftypes.Number, nil)
 		switch {
 		case b.CreatedAt.IsUnknown():
@@ -278,7 +289,7 @@ func (d *directBackupSync) encode(m *backupSyncModel) (tftypes.Value, error) {
 		case !b.CreatedAt.IsNull():
 			created = tftypes.NewValue(tftypes.Number, b.CreatedAt.ValueBigFloat())
 		}
-		entries[i] = tftypes.NewValue(d.entry, map[string]tftypes.Value{
+		entries[b.BackupID.ValueString()] = tftypes.NewValue(d.entry, map[string]tftypes.Value{
 			"backup_id":        stringValue(b.BackupID),
 			"backup_name":      stringValue(b.BackupName),
 			"bucket_name":      stringValue(b.BucketName),
@@ -292,10 +303,10 @@ func (d *directBackupSync) encode(m *backupSyncModel) (tftypes.Value, error) {
 			"sync_state":       stringValue(b.SyncState),
 		})
 	}
-	// The framework stores a nil slice of backups as a null list.
-	backups := tftypes.NewValue(tftypes.List{ElementType: d.entry}, nil)
+	// The framework stores a nil map of backups as a null map.
+	backups := tftypes.NewValue(tftypes.Map{ElementType: d.entry}, nil)
 	if m.Backups != nil {
-		backups = tftypes.NewValue(tftypes.List{ElementType: d.entry}, entries)
+		backups = tftypes.NewValue(tftypes.Map{ElementType: d.entry}, entries)
 	}
 	triggers, err := d.encodeTriggers(m.Triggers)
 	if err != nil {
@@ -368,61 +379,66 @@ func (d *directBackupSync) encodeTimeouts(v timeouts.Value) (tftypes.Value, erro
 }
 
 // valid reports whether the schema's validators and the resource's config
-// validators would all pass config without a diagnostic: each check here is
-// one of theirs, on the values they check (known ones). false means "ask the
-// framework", which then reports each problem in its own words.
-func valid(config *backupSyncModel) bool {
+// validators would pass config with no error, and returns the warnings they
+// would give: each check here is one of theirs, on the values they check
+// (known ones). ok false means "ask the framework", which then reports each
+// problem in its own words.
+func valid(config *backupSyncData) (warnings diag.Diagnostics, ok bool) {
 	if !config.ID.IsNull() {
-		return false // computed only: Terraform does not send a value
+		return nil, false // computed only: Terraform does not send a value
 	}
 	if n := len(config.Backups); n < 1 || n > maxBackupsPerResource {
-		return false
+		return nil, false
 	}
-	seen := make(map[string]struct{}, len(config.Backups))
-	for _, b := range config.Backups {
-		if !b.Status.IsNull() || !b.SyncState.IsNull() {
-			return false
+	var typed [][2]string
+	for key, b := range config.Backups {
+		if strings.TrimSpace(key) == "" || !b.Status.IsNull() || !b.SyncState.IsNull() {
+			return nil, false
 		}
-		for _, s := range []types.String{b.BackupID, b.BackupName, b.BucketName, b.ImagePath, b.ResourceID, b.ResourceName} {
+		if id := b.BackupID; !id.IsNull() && !id.IsUnknown() && id.ValueString() != key {
+			return nil, false
+		}
+		for _, s := range []types.String{b.BackupName, b.BucketName, b.ImagePath, b.ResourceID, b.ResourceName} {
 			if s.IsNull() || !s.IsUnknown() && strings.TrimSpace(s.ValueString()) == "" {
-				return false
+				return nil, false
 			}
 		}
 		if !b.BackupName.IsUnknown() && utf8.RuneCountInString(b.BackupName.ValueString()) > cbr.MaxBackupNameLength {
-			return false
+			return nil, false
 		}
-		if t := b.ResourceType; !t.IsNull() && !t.IsUnknown() && !knownType(t.ValueString()) {
-			return false
+		if t := b.ResourceType; !t.IsNull() && !t.IsUnknown() {
+			if strings.TrimSpace(t.ValueString()) == "" {
+				return nil, false
+			}
+			typed = append(typed, [2]string{key, t.ValueString()})
 		}
 		if op := b.OperationLogID; !op.IsNull() && !op.IsUnknown() && !cbr.OperationLogIDPattern.MatchString(op.ValueString()) {
-			return false
+			return nil, false
 		}
 		if c := b.CreatedAt; c.IsNull() || !c.IsUnknown() && !createdAtInRange(c.ValueBigFloat()) {
-			return false
-		}
-		if !b.BackupID.IsUnknown() {
-			if _, dup := seen[b.BackupID.ValueString()]; dup {
-				return false
-			}
-			seen[b.BackupID.ValueString()] = struct{}{}
+			return nil, false
 		}
 	}
 	if t := config.Timeouts; !t.IsNull() && !t.IsUnknown() {
 		create, ok := t.Attributes()["create"].(types.String)
 		if !ok {
-			return false
+			return nil, false
 		}
 		if !create.IsNull() && !create.IsUnknown() {
 			d, err := time.ParseDuration(create.ValueString())
 			if err != nil || d <= 0 {
-				return false
+				return nil, false
 			}
 		}
 	}
-	return true
+	if d := unknownTypesWarning(path.Root("backups"), typed); d != nil {
+		warnings.Append(d)
+	}
+	return warnings, true
 }
 
-// validate answers ValidateResourceConfig when the configuration is valid.
+// validate answers ValidateResourceConfig when the configuration has no
+// error, with the warnings the framework would give.
 func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, bool) {
 	if req.Config == nil {
 		return nil, false
@@ -431,11 +447,15 @@ func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest
 	if err != nil {
 		return nil, false
 	}
-	config, err := d.decode(v)
-	if err != nil || !valid(config) {
+	config, err := d.decodeData(v)
+	if err != nil {
 		return nil, false
 	}
-	return &tfprotov6.ValidateResourceConfigResponse{}, true
+	warnings, ok := valid(config)
+	if !ok {
+		return nil, false
+	}
+	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: protoDiagnostics(warnings)}, true
 }
 
 // plan answers PlanResourceChange of a wholly known configuration.

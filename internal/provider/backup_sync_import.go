@@ -1,15 +1,19 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -68,9 +72,9 @@ func (r *backupSyncResource) ImportState(ctx context.Context, req resource.Impor
 		resp.Diagnostics.AddError("Unable to Generate ID", err.Error())
 		return
 	}
-	backups := make([]backupModel, len(pairs))
-	for i, p := range pairs {
-		backups[i] = backupModel{
+	backups := make(map[string]backupModel, len(pairs))
+	for _, p := range pairs {
+		backups[p[0]] = backupModel{
 			BackupID: types.StringValue(p[0]), OperationLogID: types.StringValue(p[1]), SyncState: types.StringValue(syncAdopted),
 			BackupName: types.StringNull(), BucketName: types.StringNull(), ImagePath: types.StringNull(), ResourceID: types.StringNull(),
 			ResourceName: types.StringNull(), ResourceType: types.StringNull(), CreatedAt: types.NumberNull(), Status: types.StringNull(),
@@ -81,78 +85,131 @@ func (r *backupSyncResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_completion"), types.BoolValue(false))...)
 }
 
-// backupModelV0 is an entry of a version 0 state (release 0.1.0), which had
-// no sync_state.
-type backupModelV0 struct {
-	BackupID       types.String `tfsdk:"backup_id"`
-	BackupName     types.String `tfsdk:"backup_name"`
-	BucketName     types.String `tfsdk:"bucket_name"`
-	ImagePath      types.String `tfsdk:"image_path"`
-	ResourceID     types.String `tfsdk:"resource_id"`
-	ResourceName   types.String `tfsdk:"resource_name"`
-	ResourceType   types.String `tfsdk:"resource_type"`
-	CreatedAt      types.Number `tfsdk:"created_at"`
-	OperationLogID types.String `tfsdk:"operation_log_id"`
-	Status         types.String `tfsdk:"status"`
+// storedBackupV1 is an entry of backups in a state of version 0 (release
+// 0.1.0, without sync_state) or 1 (release 0.2.0), as Terraform stores it in
+// JSON. These types are frozen: they describe what older releases wrote and
+// never change with the current schema.
+type storedBackupV1 struct {
+	BackupID       *string      `json:"backup_id"`
+	BackupName     *string      `json:"backup_name"`
+	BucketName     *string      `json:"bucket_name"`
+	ImagePath      *string      `json:"image_path"`
+	ResourceID     *string      `json:"resource_id"`
+	ResourceName   *string      `json:"resource_name"`
+	ResourceType   *string      `json:"resource_type"`
+	CreatedAt      *json.Number `json:"created_at"`
+	OperationLogID *string      `json:"operation_log_id"`
+	Status         *string      `json:"status"`
+	SyncState      *string      `json:"sync_state"` // version 1 only
 }
 
-type backupSyncModelV0 struct {
-	ID                types.String    `tfsdk:"id"`
-	Backups           []backupModelV0 `tfsdk:"backups"`
-	WaitForCompletion types.Bool      `tfsdk:"wait_for_completion"`
-	Triggers          types.Map       `tfsdk:"triggers"`
-	Timeouts          timeouts.Value  `tfsdk:"timeouts"`
+// storedBackupSyncV1 is a state of version 0 or 1: backups was a list.
+type storedBackupSyncV1 struct {
+	ID                *string           `json:"id"`
+	Backups           []storedBackupV1  `json:"backups"`
+	WaitForCompletion *bool             `json:"wait_for_completion"`
+	FailOnImport      *bool             `json:"fail_on_import_failure"` // version 1 only
+	Triggers          map[string]string `json:"triggers"`
+	Timeouts          *struct {
+		Create *string `json:"create"`
+	} `json:"timeouts"`
 }
 
-// UpgradeState reads states of version 0 without any API call. Version 0
-// sent the whole list in one request and saved a record only once the
-// request could have been applied: an entry with an operation_log_id was
-// accepted by CBR; one without was in a request whose outcome is unknown
-// (an incomplete or unusable answer), so it is never sent again by itself.
-func (r *backupSyncResource) UpgradeState(ctx context.Context) map[int64]resource.StateUpgrader {
-	var current resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &current)
-	v0 := current.Schema
-	v0.Version = 0
-	v0.Attributes = map[string]schema.Attribute{}
-	for k, a := range current.Schema.Attributes {
-		if k != "fail_on_import_failure" { // added in version 1
-			v0.Attributes[k] = a
+// UpgradeState reads states of versions 0 and 1, where backups was a list,
+// without any API call: every entry keeps its operation_log_id, status and
+// sync_state under its backup_id. Version 0 had no sync_state; it sent the
+// whole list in one request and saved a record only once the request could
+// have been applied: an entry with an operation_log_id was accepted by CBR;
+// one without was in a request whose outcome is unknown (an incomplete or
+// unusable answer), so it is never sent again by itself.
+func (r *backupSyncResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	upgrade := func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+		if req.RawState == nil || len(req.RawState.JSON) == 0 {
+			resp.Diagnostics.AddError("Unable to Upgrade State", "The stored state of this cbr_backup_sync is empty or not JSON. This is always a bug in the provider and should be reported to the provider developers.")
+			return
 		}
-	}
-	backups, _ := v0.Attributes["backups"].(schema.ListNestedAttribute)
-	nested := map[string]schema.Attribute{}
-	for k, a := range backups.NestedObject.Attributes {
-		if k != "sync_state" {
-			nested[k] = a
+		dec := json.NewDecoder(bytes.NewReader(req.RawState.JSON))
+		dec.UseNumber()
+		var old storedBackupSyncV1
+		if err := dec.Decode(&old); err != nil {
+			resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync (schema version 0 or 1) cannot be read: %s. Nothing was changed.", err))
+			return
 		}
+		st, err := upgradedModel(old)
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync cannot be upgraded: %s. Nothing was changed.", err))
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, st.data())...)
 	}
-	backups.NestedObject.Attributes = nested
-	v0.Attributes["backups"] = backups
-	return map[int64]resource.StateUpgrader{
-		0: {
-			PriorSchema: &v0,
-			StateUpgrader: func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
-				var old backupSyncModelV0
-				resp.Diagnostics.Append(req.State.Get(ctx, &old)...)
-				if resp.Diagnostics.HasError() {
-					return
-				}
-				st := backupSyncModel{ID: old.ID, WaitForCompletion: old.WaitForCompletion, FailOnImport: types.BoolValue(true), Triggers: old.Triggers, Timeouts: old.Timeouts}
-				st.Backups = make([]backupModel, len(old.Backups))
-				for i, b := range old.Backups {
-					state := syncAccepted
-					if b.OperationLogID.IsNull() {
-						state = syncUnknown
-					}
-					st.Backups[i] = backupModel{
-						BackupID: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
-						ResourceID: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: b.CreatedAt,
-						OperationLogID: b.OperationLogID, Status: b.Status, SyncState: types.StringValue(state),
-					}
-				}
-				resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
-			},
-		},
+	return map[int64]resource.StateUpgrader{0: {StateUpgrader: upgrade}, 1: {StateUpgrader: upgrade}}
+}
+
+// upgradedModel is the current model of a state of version 0 or 1.
+func upgradedModel(old storedBackupSyncV1) (*backupSyncModel, error) {
+	str := func(s *string) types.String {
+		if s == nil {
+			return types.StringNull()
+		}
+		return types.StringValue(*s)
 	}
+	boolean := func(b *bool, def bool) types.Bool {
+		if b == nil {
+			return types.BoolValue(def)
+		}
+		return types.BoolValue(*b)
+	}
+	st := &backupSyncModel{
+		ID:                str(old.ID),
+		WaitForCompletion: boolean(old.WaitForCompletion, false),
+		FailOnImport:      boolean(old.FailOnImport, true),
+		Triggers:          types.MapNull(types.StringType),
+		Timeouts:          timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
+	}
+	if old.Triggers != nil {
+		elems := make(map[string]attr.Value, len(old.Triggers))
+		for k, v := range old.Triggers {
+			elems[k] = types.StringValue(v)
+		}
+		st.Triggers = types.MapValueMust(types.StringType, elems)
+	}
+	if old.Timeouts != nil {
+		st.Timeouts = timeouts.Value{Object: types.ObjectValueMust(map[string]attr.Type{"create": types.StringType},
+			map[string]attr.Value{"create": str(old.Timeouts.Create)})}
+	}
+	seen := make(map[string]bool, len(old.Backups))
+	st.Backups = make([]backupModel, 0, len(old.Backups))
+	for i, b := range old.Backups {
+		if b.BackupID == nil {
+			return nil, fmt.Errorf("backups[%d] has no backup_id", i)
+		}
+		if seen[*b.BackupID] {
+			return nil, fmt.Errorf("backups[%d] repeats backup_id %q", i, *b.BackupID)
+		}
+		seen[*b.BackupID] = true
+		state := str(b.SyncState)
+		if b.SyncState == nil {
+			state = types.StringValue(syncAccepted)
+			if b.OperationLogID == nil {
+				state = types.StringValue(syncUnknown)
+			}
+		}
+		created := types.NumberNull()
+		if b.CreatedAt != nil {
+			f, ok := new(big.Float).SetString(b.CreatedAt.String())
+			if !ok {
+				return nil, fmt.Errorf("backups[%d].created_at is %s, not a number", i, b.CreatedAt.String())
+			}
+			created = types.NumberValue(f)
+		}
+		st.Backups = append(st.Backups, backupModel{
+			BackupID: str(b.BackupID), BackupName: str(b.BackupName), BucketName: str(b.BucketName), ImagePath: str(b.ImagePath),
+			ResourceID: str(b.ResourceID), ResourceName: str(b.ResourceName), ResourceType: str(b.ResourceType), CreatedAt: created,
+			OperationLogID: str(b.OperationLogID), Status: str(b.Status), SyncState: state,
+		})
+	}
+	sort.Slice(st.Backups, func(i, j int) bool {
+		return st.Backups[i].BackupID.ValueString() < st.Backups[j].BackupID.ValueString()
+	})
+	return st, nil
 }

@@ -96,17 +96,18 @@ func stateByBackupID(backups []backupModel) map[string]*backupModel {
 // ModifyPlan matches the configured backups with the state by backup_id and
 // plans, for each, whether it is sent: operation_log_id, status and
 // sync_state are unknown for the backups the apply will send and known for
-// all others. It warns, once per resource, which backups the apply will send,
-// which leave the resource (they stay in CBR), and which have an unknown sync
-// outcome.
+// all others, so that the plan's diff shows what the apply sends. It warns,
+// once per resource, which backups leave the resource (they stay in CBR) and
+// which have an unknown sync outcome.
 func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var prior *backupSyncModel
 	if !req.State.Raw.IsNull() {
-		prior = &backupSyncModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+		var data backupSyncData
+		resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
+		prior = data.model()
 	}
 	if req.Plan.Raw.IsNull() {
 		resp.Diagnostics.Append(planDestroy(prior)...)
@@ -124,30 +125,30 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 
-	var planList, configList types.List
+	var planMap, configMap types.Map
 	var wait types.Bool
 	var triggers types.Map
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("backups"), &planList)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("backups"), &configList)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("backups"), &planMap)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("backups"), &configMap)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("wait_for_completion"), &wait)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("triggers"), &triggers)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if planList.IsUnknown() || planList.IsNull() || !allKnownBackupIDs(planList) || !allKnownBackupIDs(configList) {
-		resp.Diagnostics.AddWarning("Backups to Send Known at Apply Only",
-			"The list of backups, or some of their backup_id values, will only be known during the apply, so this plan cannot tell which backups will be sent. "+
-				"The apply follows the usual rule: only backups that are not in the state yet, whose fields changed or that were never sent are sent.")
+	if !allKnownEntries(planMap) || !allKnownEntries(configMap) {
+		// The backups are known at apply only: the plan shows them as
+		// such, and the apply follows the same rule.
 		return
 	}
-	var planned, configured []backupModel
-	resp.Diagnostics.Append(planList.ElementsAs(ctx, &planned, false)...)
-	resp.Diagnostics.Append(configList.ElementsAs(ctx, &configured, false)...)
+	var planned, configured map[string]backupModel
+	resp.Diagnostics.Append(planMap.ElementsAs(ctx, &planned, false)...)
+	resp.Diagnostics.Append(configMap.ElementsAs(ctx, &configured, false)...)
 	if resp.Diagnostics.HasError() || len(planned) != len(configured) {
 		return
 	}
-	resp.Diagnostics.Append(planBackups(prior, planned, configured, triggers, wait)...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), planned)...)
+	plannedList := sortedBackups(planned)
+	resp.Diagnostics.Append(planBackups(prior, plannedList, sortedBackups(configured), triggers, wait)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), keyedBackups(plannedList))...)
 }
 
 // planDestroy is the plan of destroying a resource whose state is prior
@@ -206,8 +207,7 @@ func planBackups(prior *backupSyncModel, planned, configured []backupModel, trig
 	if wait.IsUnknown() || wait.ValueBool() {
 		plannedStatus = types.StringUnknown()
 	}
-	var sent, unknown []string
-	counts := map[sendReason]int{}
+	var unknown []string
 	for i := range planned {
 		e := &planned[i]
 		id := e.BackupID.ValueString()
@@ -220,25 +220,9 @@ func planBackups(prior *backupSyncModel, planned, configured []backupModel, trig
 			}
 			continue
 		}
-		counts[reason]++
-		sent = append(sent, id)
 		e.OperationLogID, e.SyncState, e.Status = types.StringUnknown(), types.StringUnknown(), plannedStatus
 	}
 
-	if len(sent) > 0 {
-		var why []string
-		for _, c := range []struct {
-			r    sendReason
-			what string
-		}{{sendNew, "new"}, {sendChanged, "changed"}, {sendNotSent, "not sent before"}, {sendTriggers, "sent again because triggers changed"}} {
-			if counts[c.r] > 0 {
-				why = append(why, fmt.Sprintf("%d %s", counts[c.r], c.what))
-			}
-		}
-		diags.AddWarning("Backups to Import",
-			fmt.Sprintf("The apply will send %s to CBR's sync API, each one starting an import (%s): %s.",
-				backupCount(len(sent)), strings.Join(why, ", "), listIDs(sent, planIDLimit)))
-	}
 	if prior != nil {
 		inPlan := make(map[string]bool, len(planned))
 		for _, e := range planned {
@@ -252,9 +236,9 @@ func planBackups(prior *backupSyncModel, planned, configured []backupModel, trig
 		}
 		if len(removed) > 0 {
 			diags.AddWarning("Backups Stay in CBR",
-				fmt.Sprintf("%s leave this cbr_backup_sync and only its Terraform state: %s. "+
-					"They stay in CBR; delete them in CBR if they are no longer wanted. Adding one back later sends it again.",
-					capitalize(backupCount(len(removed))), listIDs(removed, planIDLimit)))
+				fmt.Sprintf("%s %s this cbr_backup_sync and its Terraform state only: %s. "+
+					"CBR keeps what it imported; delete the backups in CBR if they are no longer wanted. Adding one back later sends it again.",
+					capitalize(backupCount(len(removed))), leaveVerb(len(removed)), listIDs(removed, planIDLimit)))
 		}
 	}
 	diags.Append(warnUnknown(unknown)...)
@@ -277,23 +261,27 @@ func warnUnknown(unknown []string) diag.Diagnostics {
 	return diags
 }
 
-// allKnownBackupIDs reports whether every element of a backups list and its
-// backup_id are known.
-func allKnownBackupIDs(l types.List) bool {
-	if l.IsUnknown() || l.IsNull() {
+// allKnownEntries reports whether a backups map and each of its entries are
+// known (the fields of an entry may be unknown).
+func allKnownEntries(m types.Map) bool {
+	if m.IsUnknown() || m.IsNull() {
 		return false
 	}
-	for _, elem := range l.Elements() {
+	for _, elem := range m.Elements() {
 		obj, ok := elem.(types.Object)
 		if !ok || obj.IsUnknown() || obj.IsNull() {
 			return false
 		}
-		id, ok := obj.Attributes()["backup_id"].(types.String)
-		if !ok || id.IsUnknown() {
-			return false
-		}
 	}
 	return true
+}
+
+// leaveVerb is "leaves" for one backup, "leave" for more.
+func leaveVerb(n int) string {
+	if n == 1 {
+		return "leaves"
+	}
+	return "leave"
 }
 
 func capitalize(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -34,15 +35,75 @@ type backupSyncResource struct {
 // unless timeouts.create says otherwise.
 const defaultCreateTimeout = 10 * time.Minute
 
+// backupSyncModel is the resource as the plan and the apply work on it:
+// Backups holds the entries sorted by backup_id (the order in which they are
+// sent), each with its backup_id set to its key in the map.
 type backupSyncModel struct {
-	ID                types.String   `tfsdk:"id"`
-	Backups           []backupModel  `tfsdk:"backups"`
-	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
-	FailOnImport      types.Bool     `tfsdk:"fail_on_import_failure"`
-	Triggers          types.Map      `tfsdk:"triggers"`
-	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	ID                types.String
+	Backups           []backupModel
+	WaitForCompletion types.Bool
+	FailOnImport      types.Bool
+	Triggers          types.Map
+	Timeouts          timeouts.Value
 }
 
+// backupSyncData is the resource as the framework reads and writes it:
+// backups keyed by backup_id.
+type backupSyncData struct {
+	ID                types.String           `tfsdk:"id"`
+	Backups           map[string]backupModel `tfsdk:"backups"`
+	WaitForCompletion types.Bool             `tfsdk:"wait_for_completion"`
+	FailOnImport      types.Bool             `tfsdk:"fail_on_import_failure"`
+	Triggers          types.Map              `tfsdk:"triggers"`
+	Timeouts          timeouts.Value         `tfsdk:"timeouts"`
+}
+
+// model turns the framework's view into the working model.
+func (d backupSyncData) model() *backupSyncModel {
+	return &backupSyncModel{ID: d.ID, Backups: sortedBackups(d.Backups), WaitForCompletion: d.WaitForCompletion,
+		FailOnImport: d.FailOnImport, Triggers: d.Triggers, Timeouts: d.Timeouts}
+}
+
+// data turns the working model into the framework's view.
+func (m *backupSyncModel) data() *backupSyncData {
+	return &backupSyncData{ID: m.ID, Backups: keyedBackups(m.Backups), WaitForCompletion: m.WaitForCompletion,
+		FailOnImport: m.FailOnImport, Triggers: m.Triggers, Timeouts: m.Timeouts}
+}
+
+// sortedBackups lists the entries of a backups map in the order of their
+// keys, each with its backup_id set to its key (the configuration may leave
+// backup_id out). A nil map gives a nil slice.
+func sortedBackups(m map[string]backupModel) []backupModel {
+	if m == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]backupModel, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+		out[i].BackupID = types.StringValue(k)
+	}
+	return out
+}
+
+// keyedBackups is the backups map of a list of entries, keyed by backup_id.
+// A nil slice gives a nil map.
+func keyedBackups(list []backupModel) map[string]backupModel {
+	if list == nil {
+		return nil
+	}
+	out := make(map[string]backupModel, len(list))
+	for _, b := range list {
+		out[b.BackupID.ValueString()] = b
+	}
+	return out
+}
+
+// backupModel is one entry of backups.
 type backupModel struct {
 	BackupID       types.String `tfsdk:"backup_id"`
 	BackupName     types.String `tfsdk:"backup_name"`

@@ -62,9 +62,9 @@ func makeBackups(n int) []testBackup {
 // (so the default applies) when it is the default.
 func backupsConfig(backups []testBackup) string {
 	var b strings.Builder
-	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n  backups = [\n")
+	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n  backups = {\n")
 	for _, e := range backups {
-		fmt.Fprintf(&b, "    {\n      backup_id     = %q\n      backup_name   = %q\n      bucket_name   = %q\n      image_path    = %q\n      resource_id   = %q\n      resource_name = %q\n      created_at    = %d\n",
+		fmt.Fprintf(&b, "    %q = {\n      backup_name   = %q\n      bucket_name   = %q\n      image_path    = %q\n      resource_id   = %q\n      resource_name = %q\n      created_at    = %d\n",
 			e.BackupID, e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
 		if e.ResourceType != "OS::Native::Server" {
 			fmt.Fprintf(&b, "      resource_type = %q\n", e.ResourceType)
@@ -72,9 +72,9 @@ func backupsConfig(backups []testBackup) string {
 		if e.OperationLogID != "" {
 			fmt.Fprintf(&b, "      operation_log_id = %q\n", e.OperationLogID)
 		}
-		b.WriteString("    },\n")
+		b.WriteString("    }\n")
 	}
-	b.WriteString("  ]\n}\n")
+	b.WriteString("  }\n}\n")
 	return b.String()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -41,7 +40,9 @@ const (
 	syncNotSent = "not_sent"
 )
 
-const backupSyncSchemaVersion = 1
+// backupSyncSchemaVersion 2 keys backups by backup_id (a map); version 1
+// had a list with sync_state, version 0 a list without it.
+const backupSyncSchemaVersion = 2
 
 func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	required := func(desc string, more ...validator.String) schema.StringAttribute {
@@ -54,12 +55,13 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 	resp.Schema = schema.Schema{
 		Version: backupSyncSchemaVersion,
 		MarkdownDescription: fmt.Sprintf("Synchronizes (imports) on-premises VMware backups from OBS into CBR, each backup exactly once. "+
-			"The resource holds 1 to %d backups, identified by `backup_id`, and sends them in requests of at most %d, in configuration order. "+
-			"A plan compares the list with the state by `backup_id`: only new backups, backups whose fields changed and backups not sent yet are sent, "+
-			"as an in-place update; reordering or removing entries sends nothing. Changing `triggers` sends the whole list again, the explicit way to re-import. "+
+			"The resource holds 1 to %d backups in `backups`, a map keyed by `backup_id`, and sends them in requests of at most %d, in the order of their `backup_id`s. "+
+			"A plan compares the map with the state key by key, and its diff shows exactly what the apply sends: new backups, backups whose fields changed and backups not sent yet, "+
+			"as an in-place update; removing entries sends nothing. Changing `triggers` sends every backup again, the explicit way to re-import. "+
+			"A failed or interrupted apply records every answered request, and the next apply sends only what was never sent, even when Terraform replaces the resource. "+
 			"Backups already imported elsewhere can be adopted with `terraform import` without being sent. "+
 			"By default the sync is fire-and-forget: the apply records the operation log IDs CBR returns without waiting for CBR to import the backups; "+
-			"set `wait_for_completion` to wait and fail the apply when an import fails, or read the tasks later with the `cbr_operation_log` data source. "+
+			"set `wait_for_completion` to wait, or read the tasks later with the `cbr_operation_log` data source. "+
 			"Reading the resource calls nothing. Destroying it only removes it from the state: the backups stay in CBR.", maxBackupsPerResource, cbr.MaxSyncEntries),
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -67,17 +69,19 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"backups": schema.ListNestedAttribute{
-				MarkdownDescription: fmt.Sprintf("The backups to synchronize: 1 to %d entries, each `backup_id` at most once, sent in this order in requests of at most %d. "+
-					"Entries are matched with the state by `backup_id`, so reordering, removing and adding entries never sends the others again; "+
+			"backups": schema.MapNestedAttribute{
+				MarkdownDescription: fmt.Sprintf("The backups to synchronize, keyed by `backup_id`: 1 to %d entries, "+
+					"for example `backups = { for b in local.inventory : b.backup_id => b }`. They are sent in the order of their keys, in requests of at most %d. "+
+					"Entries are matched with the state by key, so adding or removing entries never sends the others again; "+
 					"changing a field of an entry sends that entry again.", maxBackupsPerResource, cbr.MaxSyncEntries),
 				Required: true,
-				Validators: []validator.List{
-					listvalidator.SizeBetween(1, maxBackupsPerResource),
-				},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
-						"backup_id":     required("The ID of the backup, as written by the backup appliance. It identifies the entry: an entry with a new `backup_id` is a new backup."),
+						"backup_id": schema.StringAttribute{
+							MarkdownDescription: "The ID of the backup, as written by the backup appliance: the entry's key. It may be left out; when given (as when the entries come from an inventory that holds it), it must equal the key.",
+							Optional:            true,
+							Computed:            true,
+						},
 						"backup_name":   required(fmt.Sprintf("The name of the backup: 1 to %d characters.", cbr.MaxBackupNameLength), backupNameLength()),
 						"bucket_name":   required("The name of the OBS bucket holding the backup chain."),
 						"image_path":    required("The path of the backup chain in the bucket."),
@@ -88,7 +92,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 							Optional:            true,
 							Computed:            true,
 							Default:             stringdefault.StaticString(cbr.DefaultResourceType),
-							Validators:          []validator.String{notBlank(), knownResourceType()},
+							Validators:          []validator.String{notBlank()},
 						},
 						"created_at": schema.NumberAttribute{
 							MarkdownDescription: fmt.Sprintf("When the backup was taken, in whole seconds since the Unix epoch, for example `1548898428` (not milliseconds). The API takes a 32-bit integer: 1 to %d.", cbr.MaxCreatedAt),

@@ -9,8 +9,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -50,65 +52,76 @@ func backupsElemType(t *testing.T) types.ObjectType {
 	t.Helper()
 	var resp resource.SchemaResponse
 	newBackupSyncResource().Schema(context.Background(), resource.SchemaRequest{}, &resp)
-	list, ok := resp.Schema.Attributes["backups"].GetType().(types.ListType)
+	m, ok := resp.Schema.Attributes["backups"].GetType().(types.MapType)
 	if !ok {
-		t.Fatalf("backups has type %T, want types.ListType", resp.Schema.Attributes["backups"].GetType())
+		t.Fatalf("backups has type %T, want types.MapType", resp.Schema.Attributes["backups"].GetType())
 	}
-	elem, ok := list.ElemType.(types.ObjectType)
+	elem, ok := m.ElemType.(types.ObjectType)
 	if !ok {
-		t.Fatalf("backups has elements of type %T, want types.ObjectType", list.ElemType)
+		t.Fatalf("backups has elements of type %T, want types.ObjectType", m.ElemType)
 	}
 	return elem
 }
 
-// FuzzUniqueBackupIDs builds a backups list from a comma-separated list of
-// IDs ("?" is an ID unknown at plan time, "~" an entry without one) and
-// checks that every repeat of an ID, and only those, is reported, on the
-// repeat's path, naming the first index.
-func FuzzUniqueBackupIDs(f *testing.F) {
-	f.Add("a,b,a")
+// FuzzCheckBackupsMap builds a backups map from a comma-separated list of
+// entries, each "key" (no backup_id), "key=id" or "key=?" (a backup_id
+// unknown at plan time), and checks that every blank key and every known
+// backup_id that differs from its key, and only those, are reported, on
+// their paths, in the order of the keys.
+func FuzzCheckBackupsMap(f *testing.F) {
+	f.Add("a,b=b,c=x,d=?, =y")
 	f.Fuzz(func(t *testing.T, spec string) {
-		ids := strings.Split(spec, ",")
-		if len(ids) > 60 {
-			ids = ids[:60]
+		parts := strings.Split(spec, ",")
+		if len(parts) > 60 {
+			parts = parts[:60]
 		}
 		elemType := backupsElemType(t)
-		elems := make([]attr.Value, len(ids))
-		first := map[string]int{}
-		var wantPaths []string
-		for i, id := range ids {
+		elems := map[string]attr.Value{}
+		ids := map[string]string{}
+		for _, part := range parts {
+			key, id, hasID := strings.Cut(part, "=")
+			if _, dup := elems[key]; dup || !utf8.ValidString(key) || !utf8.ValidString(id) {
+				continue
+			}
 			values := map[string]attr.Value{}
 			for name, typ := range elemType.AttrTypes {
 				values[name] = nullOf(typ)
 			}
-			switch id {
-			case "?":
+			switch {
+			case hasID && id == "?":
 				values["backup_id"] = types.StringUnknown()
-			case "~":
-			default:
+			case hasID:
 				values["backup_id"] = types.StringValue(id)
-				if _, seen := first[id]; seen {
-					wantPaths = append(wantPaths, fmt.Sprintf("backups[%d].backup_id", i))
-				} else {
-					first[id] = i
-				}
+				ids[key] = id
 			}
-			elems[i] = types.ObjectValueMust(elemType.AttrTypes, values)
+			elems[key] = types.ObjectValueMust(elemType.AttrTypes, values)
 		}
-		list := types.ListValueMust(elemType, elems)
+		keys := make([]string, 0, len(elems))
+		for k := range elems {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var wantPaths []string
+		for _, k := range keys {
+			at := path.Root("backups").AtMapKey(k)
+			if strings.TrimSpace(k) == "" {
+				wantPaths = append(wantPaths, at.String())
+			} else if id, ok := ids[k]; ok && id != k {
+				wantPaths = append(wantPaths, at.AtName("backup_id").String())
+			}
+		}
 		var diags diag.Diagnostics
-		checkUniqueBackupIDs(path.Root("backups"), list, &diags)
+		if len(elems) > 0 {
+			checkBackupsMap(path.Root("backups"), types.MapValueMust(elemType, elems), maxBackupsPerResource, &diags)
+		}
 		errs := diags.Errors()
 		if len(errs) != len(wantPaths) {
-			t.Fatalf("%q: %d errors, want %d (%v)", spec, len(errs), len(wantPaths), wantPaths)
+			t.Fatalf("%q: %d errors, want %d (%v): %v", spec, len(errs), len(wantPaths), wantPaths, errs)
 		}
 		for i, d := range errs {
 			withPath, ok := d.(interface{ Path() path.Path })
 			if !ok || withPath.Path().String() != wantPaths[i] {
 				t.Fatalf("%q: error %d is not on %s: %v", spec, i, wantPaths[i], d)
-			}
-			if !strings.Contains(d.Detail(), "is already given by backups[") {
-				t.Fatalf("detail %q", d.Detail())
 			}
 		}
 	})

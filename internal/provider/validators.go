@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -39,79 +39,125 @@ func (notBlankValidator) ValidateString(ctx context.Context, req validator.Strin
 	}
 	if strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Blank Value",
-			fmt.Sprintf("%s must not be empty or only white space, got %q%s.", req.Path, req.ConfigValue.ValueString(), entryOf(ctx, req.Config, req.Path)))
+			fmt.Sprintf("%s must not be empty or only white space, got %q.", req.Path, req.ConfigValue.ValueString()))
 	}
 }
 
-// entryOf names the backups entry an attribute path is in by its backup_id,
-// as " (backup_id \"...\")", so that a message about one entry of a long
-// list says which backup it is about (the path gives the index). It is ""
-// outside backups, for backup_id itself, and when backup_id is not known.
-func entryOf(ctx context.Context, config tfsdk.Config, p path.Path) string {
-	steps := p.Steps()
-	if config.Schema == nil || len(steps) != 3 || steps[0] != path.PathStepAttributeName("backups") || steps[2] == path.PathStepAttributeName("backup_id") {
-		return ""
-	}
-	if _, ok := steps[1].(path.PathStepElementKeyInt); !ok {
-		return ""
-	}
-	var id types.String
-	if diags := config.GetAttribute(ctx, p.ParentPath().AtName("backup_id"), &id); diags.HasError() || id.IsNull() || id.IsUnknown() || strings.TrimSpace(id.ValueString()) == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (backup_id %q)", id.ValueString())
+// backupsCheck checks the backups map as a whole: its size, each key
+// against the entry's backup_id, and the resource types (one warning for all
+// the entries that use an undocumented one). It checks the whole resource
+// rather than the map attribute: an error of a map attribute's validator
+// stops the validation of its entries, which would hide every other mistake
+// in them.
+func backupsCheck() resource.ConfigValidator { return backupsCheckValidator{} }
+
+type backupsCheckValidator struct{}
+
+func (backupsCheckValidator) Description(context.Context) string {
+	return fmt.Sprintf("backups holds 1 to %d entries, each keyed by its backup_id", maxBackupsPerResource)
 }
 
-// uniqueBackupIDs rejects a backups list in which two entries have the same
-// backup_id, naming both indexes. It checks the whole resource rather than
-// the list attribute: an error of a list attribute's validator stops the
-// validation of its entries, which would hide every other mistake in them.
-func uniqueBackupIDs() resource.ConfigValidator { return uniqueBackupIDsValidator{} }
-
-type uniqueBackupIDsValidator struct{}
-
-func (uniqueBackupIDsValidator) Description(context.Context) string {
-	return "each backup_id may appear only once"
-}
-
-func (v uniqueBackupIDsValidator) MarkdownDescription(ctx context.Context) string {
+func (v backupsCheckValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (uniqueBackupIDsValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var list types.List
-	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &list); diags.HasError() {
-		return // the schema validation reports what is wrong with the list
+func (backupsCheckValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m types.Map
+	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &m); diags.HasError() {
+		return // the schema validation reports what is wrong with the map
 	}
-	checkUniqueBackupIDs(path.Root("backups"), list, &resp.Diagnostics)
+	checkBackupsMap(path.Root("backups"), m, maxBackupsPerResource, &resp.Diagnostics)
 }
 
-// checkUniqueBackupIDs reports each entry of list whose backup_id an earlier
-// entry already gives.
-func checkUniqueBackupIDs(p path.Path, list types.List, diags *diag.Diagnostics) {
-	if list.IsNull() || list.IsUnknown() {
+// checkBackupsMap reports what is wrong with a backups map at p as a whole:
+// no entry, more than limit entries (limit 0: no limit), a blank key, an entry
+// whose backup_id differs from its key; and it warns once about every entry
+// whose resource_type CBR does not document.
+func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostics) {
+	if m.IsNull() || m.IsUnknown() {
 		return
 	}
-	first := map[string]int{}
-	for i, elem := range list.Elements() {
-		id, ok := objectString(elem, "backup_id")
-		if !ok {
-			continue
-		}
-		if j, seen := first[id]; seen {
-			diags.AddAttributeError(p.AtListIndex(i).AtName("backup_id"), "Duplicate Backup ID",
-				fmt.Sprintf("backups[%d].backup_id %q is already given by backups[%d]; each backup can be synchronized only once per request.", i, id, j))
-			continue
-		}
-		first[id] = i
+	elems := m.Elements()
+	switch n := len(elems); {
+	case n == 0:
+		diags.AddAttributeError(p, "No Backups", fmt.Sprintf("%s is empty: give at least one backup.", p))
+		return
+	case limit > 0 && n > limit:
+		// Without an attribute path: Terraform would quote the whole
+		// expression of backups, which can be thousands of lines.
+		diags.AddError("Too Many Backups",
+			fmt.Sprintf("%s holds %d backups; one cbr_backup_sync holds at most %d, so that a plan, which compares every backup with the state, stays quick. "+
+				"Split the inventory into several cbr_backup_sync resources by something that never changes for a backup, "+
+				"such as the year of created_at or the first character of backup_id, so that no backup ever moves from one resource to another "+
+				"(a backup that moves is sent again). examples/inventory shows how.", p, n, limit))
+		return
 	}
+	keys := make([]string, 0, len(elems))
+	for k := range elems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var typed [][2]string
+	for _, k := range keys {
+		at := p.AtMapKey(k)
+		if strings.TrimSpace(k) == "" {
+			diags.AddAttributeError(at, "Blank Backup ID", fmt.Sprintf("%s has an entry whose key, its backup_id, is %q: keys must not be empty or only white space.", p, k))
+			continue
+		}
+		if id, ok := objectString(elems[k], "backup_id"); ok && id != k {
+			diags.AddAttributeError(at.AtName("backup_id"), "Backup ID Differs From Its Key",
+				fmt.Sprintf("%s is %q, but the entry's key is %q. Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key.", at.AtName("backup_id"), id, k))
+		}
+		if t, ok := objectString(elems[k], "resource_type"); ok {
+			typed = append(typed, [2]string{k, t})
+		}
+	}
+	if d := unknownTypesWarning(p, typed); d != nil {
+		diags.Append(d)
+	}
+}
+
+// unknownTypesWarning is the one warning about every entry of the backups
+// map at p whose resource_type CBR does not document, given the entries'
+// keys and resource types (blank types are left to notBlank); nil when there
+// is none. It is on the path of the first such entry, by key.
+func unknownTypesWarning(p path.Path, typed [][2]string) diag.Diagnostic {
+	var odd [][2]string
+	for _, kt := range typed {
+		if strings.TrimSpace(kt[1]) != "" && !knownType(kt[1]) {
+			odd = append(odd, kt)
+		}
+	}
+	if len(odd) == 0 {
+		return nil
+	}
+	sort.Slice(odd, func(i, j int) bool { return odd[i][0] < odd[j][0] })
+	shown := make([]string, len(odd))
+	for i, kt := range odd {
+		shown[i] = fmt.Sprintf("%s (%q)", kt[0], kt[1])
+	}
+	names := make([]string, len(resourceTypes))
+	for i, t := range resourceTypes {
+		names[i] = t.name
+	}
+	return diag.NewAttributeWarningDiagnostic(p.AtMapKey(odd[0][0]).AtName("resource_type"), "Unknown Resource Type",
+		fmt.Sprintf("%s in %s %s a resource_type that CBR does not document (it documents %s): %s. It is sent as written, and CBR may refuse it or record the backup with a wrong type; "+
+			"on-premises VMware backups use %s, the default.", capitalize(backupCount(len(odd))), p, hasHave(len(odd)), strings.Join(names, ", "), listIDs(shown, planIDLimit), cbr.DefaultResourceType))
+}
+
+// hasHave is "has" for one, "have" for more.
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
 }
 
 var _ resource.ResourceWithConfigValidators = (*backupSyncResource)(nil)
 
 // ConfigValidators checks what concerns several attributes of the resource.
 func (r *backupSyncResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{uniqueBackupIDs()}
+	return []resource.ConfigValidator{backupsCheck()}
 }
 
 // backupNameLength rejects a backup_name longer than the API accepts, in
@@ -138,7 +184,7 @@ func (backupNameLengthValidator) ValidateString(ctx context.Context, req validat
 		return
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Backup Name Too Long",
-		fmt.Sprintf("%s is %d characters long, more than the %d CBR accepts: %q%s.", req.Path, n, cbr.MaxBackupNameLength, shorten(name, 32), entryOf(ctx, req.Config, req.Path)))
+		fmt.Sprintf("%s is %d characters long, more than the %d CBR accepts: %q.", req.Path, n, cbr.MaxBackupNameLength, shorten(name, 32)))
 }
 
 // shorten cuts s after n characters, marking the cut with "…".
@@ -181,13 +227,12 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 		return
 	}
 	shown := f.Text('f', -1)
-	entry := entryOf(ctx, req.Config, req.Path)
 	if !f.IsInt() {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time",
-			fmt.Sprintf("%s must be a whole number of seconds since the Unix epoch, got %s%s. CBR takes whole seconds, for example 1548898428.", req.Path, shown, entry))
+			fmt.Sprintf("%s must be a whole number of seconds since the Unix epoch, got %s. CBR takes whole seconds, for example 1548898428.", req.Path, shown))
 		return
 	}
-	detail := fmt.Sprintf("%s value must be between 1 and %d, got: %s%s. created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer.", req.Path, cbr.MaxCreatedAt, shown, entry)
+	detail := fmt.Sprintf("%s value must be between 1 and %d, got: %s. created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer.", req.Path, cbr.MaxCreatedAt, shown)
 	// Milliseconds since the epoch are 1000 times a time in range.
 	ms := new(big.Float).Quo(f, big.NewFloat(1000))
 	if ms.IsInt() && ms.Cmp(big.NewFloat(1e9)) >= 0 && ms.Cmp(big.NewFloat(cbr.MaxCreatedAt)) <= 0 {
@@ -242,40 +287,6 @@ func resourceTypesMarkdown() string {
 		parts[i] = fmt.Sprintf("`%s` for %s", t.name, t.what)
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
-}
-
-// knownResourceType warns, without refusing it, about a resource_type that
-// is not one CBR documents, so that a typo shows before CBR sees it.
-func knownResourceType() validator.String { return knownResourceTypeValidator{} }
-
-type knownResourceTypeValidator struct{}
-
-func (knownResourceTypeValidator) Description(context.Context) string {
-	return "value should be one of the resource types CBR documents"
-}
-
-func (v knownResourceTypeValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (knownResourceTypeValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	v := req.ConfigValue.ValueString()
-	if strings.TrimSpace(v) == "" {
-		return // notBlank reports it
-	}
-	if knownType(v) {
-		return
-	}
-	names := make([]string, len(resourceTypes))
-	for i, t := range resourceTypes {
-		names[i] = t.name
-	}
-	resp.Diagnostics.AddAttributeWarning(req.Path, "Unknown Resource Type",
-		fmt.Sprintf("%s %q%s is not one of the resource types CBR documents: %s. It is sent as written, and CBR may refuse it or record the backup with a wrong type; "+
-			"on-premises VMware backups use %s, the default.", req.Path, v, entryOf(ctx, req.Config, req.Path), strings.Join(names, ", "), cbr.DefaultResourceType))
 }
 
 // objectString returns a known string attribute of an object value.
