@@ -130,14 +130,14 @@ func TestWriteConfigSameObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := string(data)
-		return s[strings.Index(s, "    {"):]
+		return s[strings.Index(s, "    \""):]
 	}
-	p := strings.ReplaceAll(strings.ReplaceAll(objects("p"), `resource "cbr_backup_sync"`, "R"), "backups = [", "L")
-	f := strings.ReplaceAll(strings.ReplaceAll(objects("f"), `resource "terraform_data"`, "R"), "input = [", "L")
+	p := strings.ReplaceAll(strings.ReplaceAll(objects("p"), `resource "cbr_backup_sync"`, "R"), "backups = {", "L")
+	f := strings.ReplaceAll(strings.ReplaceAll(objects("f"), `resource "terraform_data"`, "R"), "input = {", "L")
 	if p != f {
 		t.Error("the provider's and the floor's configurations differ beyond the resource type")
 	}
-	if n := strings.Count(p, "backup_id"); n != 150 {
+	if n := strings.Count(p, "backup_name"); n != 150 {
 		t.Errorf("%d backups, want 150", n)
 	}
 	ids := map[string]bool{}

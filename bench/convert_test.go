@@ -9,7 +9,9 @@ import (
 )
 
 // BenchmarkCLIListConversion measures, in-process, the conversion Terraform
-// and OpenTofu make of a `backups = [ {...}, ... ]` literal (a tuple of
+// and OpenTofu make of a `backups = [ {...}, ... ]` literal (schema version
+// 1; version 2 takes an object keyed by backup ID, measured beside it as
+// map_of_objects) (a tuple of
 // objects) before they send it to the provider: to the list of objects the
 // schema declares, as for cbr_backup_sync's backups, and to the dynamic
 // type of terraform_data's input (the floor), which keeps the tuple as it
@@ -46,13 +48,25 @@ func BenchmarkCLIListConversion(b *testing.B) {
 			})
 		}
 		tuple := cty.TupleVal(elems)
+		// The map form (schema version 2): `backups = { "<id>" = {...}, ... }`
+		// or a for expression, an object keyed by backup ID, converted to
+		// the map of objects the schema declares.
+		keyed := make(map[string]cty.Value, n)
+		for _, e := range elems {
+			keyed[e.GetAttr("backup_id").AsString()] = e
+		}
+		object := cty.ObjectVal(keyed)
 		for _, target := range []struct {
 			name string
+			in   cty.Value
 			ty   cty.Type
-		}{{"list_of_objects", cty.List(elem)}, {"dynamic", cty.DynamicPseudoType}} {
+		}{
+			{"list_of_objects", tuple, cty.List(elem)}, {"dynamic", tuple, cty.DynamicPseudoType},
+			{"map_of_objects", object, cty.Map(elem)}, {"dynamic_object", object, cty.DynamicPseudoType},
+		} {
 			b.Run(fmt.Sprintf("%s/%d", target.name, n), func(b *testing.B) {
 				for b.Loop() {
-					if _, err := convert.Convert(tuple, target.ty); err != nil {
+					if _, err := convert.Convert(target.in, target.ty); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -74,15 +74,14 @@ provider "cbr" {
 
 resource "cbr_backup_sync" "load" {
   count = $N
-  backups = [for j in range($BACKUPS) : {
-    backup_id     = format("1f9e6b47-7655-4a19-%04d-%012d", j, count.index)
+  backups = { for j in range($BACKUPS) : format("1f9e6b47-7655-4a19-%04d-%012d", j, count.index) => {
     backup_name   = format("vm-%04d-backup-%d", count.index, j)
     bucket_name   = "hybrid-backups"
     image_path    = format("chains/%04d/%d", count.index, j)
     resource_id   = format("96f7512d-239d-3f31-80cf-%012d", count.index)
     resource_name = format("vm-%04d", count.index)
     created_at    = 1553587260 + count.index
-  }]
+  } }
 }
 EOF
 cd "$work/tf"
@@ -124,7 +123,7 @@ jq -n --slurpfile st "$work/state.json" --slurpfile fk "$work/stats.json" '
   | {
       resources: ($res | length),
       backups: ([$res[].values.backups[]] | length),
-      matching: ([$res[].values.backups[] | select(.operation_log_id != null and .operation_log_id == $ops[.backup_id])] | length),
+      matching: ([$res[].values.backups | to_entries[] | select(.value.operation_log_id != null and .value.operation_log_id == $ops[.key])] | length),
       ids: ([$res[].values.id] | unique | length)
     }' >"$work/check.json"
 printf '  state: %s\n' "$(jq -c . "$work/check.json")"

@@ -28,7 +28,8 @@ func backupID(n, r, i int) string {
 }
 
 // writeConfig writes a configuration of n resources of m backups each into dir.
-// Both kinds carry the very same list of objects, written the same way.
+// Both kinds carry the very same map of objects keyed by backup ID (the
+// form cbr_backup_sync's backups takes), written the same way.
 func writeConfig(dir string, k kind, n, m int, fakeURL string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -40,14 +41,13 @@ func writeConfig(dir string, k kind, n, m int, fakeURL string) error {
 	}
 	for r := 0; r < n; r++ {
 		if k == provider {
-			fmt.Fprintf(&b, "\nresource \"cbr_backup_sync\" \"r%03d\" {\n  backups = [\n", r)
+			fmt.Fprintf(&b, "\nresource \"cbr_backup_sync\" \"r%03d\" {\n  backups = {\n", r)
 		} else {
-			fmt.Fprintf(&b, "\nresource \"terraform_data\" \"r%03d\" {\n  input = [\n", r)
+			fmt.Fprintf(&b, "\nresource \"terraform_data\" \"r%03d\" {\n  input = {\n", r)
 		}
 		for i := 0; i < m; i++ {
 			id := backupID(n, r, i)
-			fmt.Fprintf(&b, `    {
-      backup_id     = %q
+			fmt.Fprintf(&b, `    %q = {
       backup_name   = "vm-%03d-%s"
       bucket_name   = "hybrid-backups-cn-north-4"
       image_path    = "6abec15e-7baf-4d79-b5a9-6b98a2da7020/%s/%s"
@@ -55,10 +55,10 @@ func writeConfig(dir string, k kind, n, m int, fakeURL string) error {
       resource_name = "vm-%03d"
       resource_type = "OS::Native::Server"
       created_at    = %d
-    },
+    }
 `, id, r, time.Unix(int64(1714521600+86400*i), 0).UTC().Format("2006-01-02"), id, id, r, r, 1714521600+86400*i)
 		}
-		b.WriteString("  ]\n}\n")
+		b.WriteString("  }\n}\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(b.String()), 0o644); err != nil {
 		return err

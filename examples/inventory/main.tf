@@ -1,9 +1,9 @@
 # Imports a whole inventory of on-premises VMware backups into CBR, night
 # after night, each backup exactly once: one cbr_backup_sync holds every
-# backup listed in a JSON file. The provider matches the list with its state
-# by backup_id, so new backups (appended or inserted anywhere), reordered
-# entries and removed entries never send the others again; it sends the new
-# ones in requests of 50.
+# backup listed in a JSON file, keyed by backup_id. The provider matches the
+# entries with its state by backup_id, so new backups (anywhere in the file),
+# reordered entries and removed entries never send the others again; it sends
+# the new ones in requests of 50, and the plan's diff shows exactly those.
 #
 # The rule to keep: a backup_id stays in this one resource for as long as it
 # is in the inventory. Never move backups between resources (or split this one
@@ -54,7 +54,7 @@ locals {
 }
 
 resource "cbr_backup_sync" "inventory" {
-  backups                = local.backups
+  backups                = { for b in local.backups : b.backup_id => b }
   wait_for_completion    = var.wait_for_completion
   fail_on_import_failure = var.fail_on_import_failure
   timeouts = {
@@ -69,7 +69,7 @@ locals {
   # failed (for example because an import failed): after a failed apply,
   # `terraform apply -refresh-only` evaluates them from the state it saved.
   recorded_status = tomap({
-    for b in cbr_backup_sync.inventory.backups : b.backup_id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "not_waited_for" : b.sync_state)
+    for id, b in cbr_backup_sync.inventory.backups : id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "not_waited_for" : b.sync_state)
   })
 }
 
@@ -102,7 +102,7 @@ output "failed_backups" {
 
 output "unsettled_backups" {
   description = "IDs of the backups not imported yet (sync_state not_sent: the next apply sends them) or whose sync outcome is unknown (never sent again by itself; see the resource docs)."
-  value       = sort([for b in cbr_backup_sync.inventory.backups : b.backup_id if contains(["not_sent", "unknown"], b.sync_state)])
+  value       = sort([for id, b in cbr_backup_sync.inventory.backups : id if contains(["not_sent", "unknown"], b.sync_state)])
 }
 
 output "checked_statuses" {

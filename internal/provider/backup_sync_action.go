@@ -243,7 +243,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		backupIDs[i] = e.BackupId
 	}
 	if !cfg.WaitForCompletion.ValueBool() {
-		progress(fmt.Sprintf("CBR accepted %s; it imports them in the background (wait_for_completion is not set).", backupCount(len(entries))))
+		progress(fmt.Sprintf("CBR accepted %s; it imports %s in the background (wait_for_completion is not set).", backupCount(len(entries)), itThem(len(entries))))
 		return
 	}
 
@@ -433,13 +433,7 @@ func actionSyncErrorDiagnostic(batches []cbr.Batch, unsent []model.BackupSync, r
 		}
 		notSynced = failedIDs
 	}
-	var retryErr *cbr.RetryError
-	if errors.As(err, &retryErr) {
-		fmt.Fprintf(&b, " The provider tried %d %s and gave up: %s.", retryErr.Attempts, times(retryErr.Attempts), retryErr.Reason)
-		if strings.Contains(retryErr.Reason, "max_retries") {
-			b.WriteString(" Invoke the action again later, or raise max_retries in the provider configuration.")
-		}
-	}
+	b.WriteString(retryAdvice(err, "Invoke the action again"))
 	b.WriteString("\n\n")
 	b.WriteString(describeError(err))
 

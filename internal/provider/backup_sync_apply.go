@@ -86,6 +86,12 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 		diags.AddError("Unexpected Plan", fmt.Sprintf("The plan has %d backups but the configuration %d. This is always a bug in the provider and should be reported to the provider developers.", len(plan.Backups), len(configured)))
 		return
 	}
+	for i := range configured {
+		if !configured[i].BackupID.Equal(plan.Backups[i].BackupID) {
+			diags.AddError("Unexpected Plan", fmt.Sprintf("The plan has backup %s where the configuration has %s. This is always a bug in the provider and should be reported to the provider developers.", plan.Backups[i].BackupID, configured[i].BackupID))
+			return
+		}
+	}
 	if creating {
 		id, err := uuid.NewRandom()
 		if err != nil {

@@ -189,9 +189,10 @@ func planUnchanged(prior *backupSyncModel) (diag.Diagnostics, bool) {
 // same order; prior is the state (nil on create), triggers and wait the
 // planned values of those attributes. It sets operation_log_id, status and
 // sync_state of every planned entry: unknown for the backups the apply will
-// send, and what the state knows for the others. It returns the plan's
-// warnings: which backups the apply will send, which leave the resource
-// (they stay in CBR), and which have an unknown sync outcome.
+// send, and what the state knows for the others, so that the plan's diff
+// shows what is sent. It returns the plan's warnings, at most one of each
+// kind: which backups leave the resource (they stay in CBR), and which have
+// an unknown sync outcome.
 //
 // The framework's ModifyPlan and the served binary's direct plan
 // (backup_sync_direct.go) both plan through it.

@@ -172,16 +172,38 @@ func notAppliedDetail(err error, requested int) string {
 		fmt.Fprintf(&b, "The request to synchronize %s was not sent.", backupCount(requested))
 	}
 	b.WriteString(" Nothing was synchronized and nothing was saved in the state.")
-	var retryErr *cbr.RetryError
-	if errors.As(err, &retryErr) {
-		fmt.Fprintf(&b, " The provider tried %d %s and gave up: %s.", retryErr.Attempts, times(retryErr.Attempts), retryErr.Reason)
-		if strings.Contains(retryErr.Reason, "max_retries") {
-			b.WriteString(" Apply again later, or raise max_retries in the provider configuration.")
-		}
-	}
+	b.WriteString(retryAdvice(err, "Apply again"))
 	b.WriteString("\n\n")
 	b.WriteString(describeError(err))
 	return b.String()
+}
+
+// retryAdvice says, after a request the client retried, how often it tried
+// and what to do: again, naming the way to try again ("Apply again"). A
+// connection that never reached CBR points at the endpoint first.
+func retryAdvice(err error, again string) string {
+	var retryErr *cbr.RetryError
+	if !errors.As(err, &retryErr) {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, " The provider tried %d %s and gave up: %s.", retryErr.Attempts, times(retryErr.Attempts), retryErr.Reason)
+	var tErr *cbr.TransportError
+	if errors.As(err, &tErr) && !tErr.Sent {
+		fmt.Fprintf(&b, " No connection reached CBR: check that the endpoint in %s is right and reachable from here (a proxy, a firewall, DNS).", tErr.URL)
+	}
+	if strings.Contains(retryErr.Reason, "max_retries") {
+		fmt.Fprintf(&b, " %s later, or raise max_retries in the provider configuration.", again)
+	}
+	return b.String()
+}
+
+// itThem is "it" for one, "them" for more.
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func times(n int) string {

@@ -32,7 +32,7 @@ variable "restore_point" {
 
 action "cbr_backup_sync" "restore_point" {
   config {
-    backups = var.restore_point.backups
+    backups = { for b in var.restore_point.backups : b.backup_id => b }
   }
 }
 
