@@ -38,9 +38,25 @@ func (notBlankValidator) ValidateString(ctx context.Context, req validator.Strin
 		return
 	}
 	if strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Blank Value",
+		resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Blank Value",
 			fmt.Sprintf("%s must not be empty or only white space, got %q.", req.Path, req.ConfigValue.ValueString()))
 	}
+}
+
+// reportPath is where a diagnostic about the value at p is reported: the
+// entry of backups for an attribute of an entry (backups["<id>"].<name>
+// gives backups["<id>"]), p itself otherwise. Terraform finds the source of
+// an entry of a map attribute (the entry's value in a literal, the whole
+// expression otherwise) but not of an attribute inside it, for which it
+// would show the resource's first line; the message names the attribute.
+func reportPath(p path.Path) path.Path {
+	steps := p.Steps()
+	if len(steps) == 3 && steps[0] == path.PathStepAttributeName("backups") {
+		if _, ok := steps[1].(path.PathStepElementKeyString); ok {
+			return p.ParentPath()
+		}
+	}
+	return p
 }
 
 // backupsCheck checks the backups map as a whole: its size, each key
@@ -105,7 +121,7 @@ func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostic
 			continue
 		}
 		if id, ok := objectString(elems[k], "backup_id"); ok && id != k {
-			diags.AddAttributeError(at.AtName("backup_id"), "Backup ID Differs From Its Key",
+			diags.AddAttributeError(at, "Backup ID Differs From Its Key",
 				fmt.Sprintf("%s is %q, but the entry's key is %q. Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key.", at.AtName("backup_id"), id, k))
 		}
 		if t, ok := objectString(elems[k], "resource_type"); ok {
@@ -120,7 +136,8 @@ func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostic
 // unknownTypesWarning is the one warning about every entry of the backups
 // map at p whose resource_type CBR does not document, given the entries'
 // keys and resource types (blank types are left to notBlank); nil when there
-// is none. It is on the path of the first such entry, by key.
+// is none. It is on the path of the first such entry, by key (see
+// reportPath).
 func unknownTypesWarning(p path.Path, typed [][2]string) diag.Diagnostic {
 	var odd [][2]string
 	for _, kt := range typed {
@@ -140,7 +157,7 @@ func unknownTypesWarning(p path.Path, typed [][2]string) diag.Diagnostic {
 	for i, t := range resourceTypes {
 		names[i] = t.name
 	}
-	return diag.NewAttributeWarningDiagnostic(p.AtMapKey(odd[0][0]).AtName("resource_type"), "Unknown Resource Type",
+	return diag.NewAttributeWarningDiagnostic(p.AtMapKey(odd[0][0]), "Unknown Resource Type",
 		fmt.Sprintf("%s in %s %s a resource_type that CBR does not document (it documents %s): %s. It is sent as written, and CBR may refuse it or record the backup with a wrong type; "+
 			"on-premises VMware backups use %s, the default.", capitalize(backupCount(len(odd))), p, hasHave(len(odd)), strings.Join(names, ", "), listIDs(shown, planIDLimit), cbr.DefaultResourceType))
 }
@@ -183,7 +200,7 @@ func (backupNameLengthValidator) ValidateString(ctx context.Context, req validat
 	if n <= cbr.MaxBackupNameLength {
 		return
 	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Backup Name Too Long",
+	resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Backup Name Too Long",
 		fmt.Sprintf("%s is %d characters long, more than the %d CBR accepts: %q.", req.Path, n, cbr.MaxBackupNameLength, shorten(name, 32)))
 }
 
@@ -228,7 +245,7 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 	}
 	shown := f.Text('f', -1)
 	if !f.IsInt() {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time",
+		resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Invalid Backup Time",
 			fmt.Sprintf("%s must be a whole number of seconds since the Unix epoch, got %s. CBR takes whole seconds, for example 1548898428.", req.Path, shown))
 		return
 	}
@@ -239,7 +256,7 @@ func (createdAtValidator) ValidateNumber(ctx context.Context, req validator.Numb
 		secs, _ := ms.Int64()
 		detail += fmt.Sprintf(" This looks like milliseconds: in seconds it is %d (%s).", secs, time.Unix(secs, 0).UTC().Format(time.RFC3339))
 	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Backup Time", detail)
+	resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Invalid Backup Time", detail)
 }
 
 // knownType reports whether t is one of the resource types CBR documents.
@@ -402,7 +419,7 @@ func (operationLogIDValidator) ValidateString(_ context.Context, req validator.S
 	if strings.TrimSpace(v) == "" || cbr.OperationLogIDPattern.MatchString(v) {
 		return
 	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Operation Log ID",
+	resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Invalid Operation Log ID",
 		fmt.Sprintf("%s %q is not an operation log ID. Operation log IDs are UUIDs such as 154f0a9d-ba53-4e91-a3e2-a918710a9e0d; only letters, digits, '-', '_', '.' and '~' are allowed.", req.Path, v))
 }
 
