@@ -26,13 +26,15 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
-func opPath(i int) tfjsonpath.Path {
-	return tfjsonpath.New("backups").AtSliceIndex(i).AtMapKey("operation_log_id")
+// backupPath is the path of attribute name of the entry of backups keyed
+// backupID.
+func backupPath(backupID, name string) tfjsonpath.Path {
+	return tfjsonpath.New("backups").AtMapKey(backupID).AtMapKey(name)
 }
 
-func syncStatePath(i int) tfjsonpath.Path {
-	return tfjsonpath.New("backups").AtSliceIndex(i).AtMapKey("sync_state")
-}
+func opPath(backupID string) tfjsonpath.Path { return backupPath(backupID, "operation_log_id") }
+
+func syncStatePath(backupID string) tfjsonpath.Path { return backupPath(backupID, "sync_state") }
 
 // sent is the backup IDs of each sync request the fake received, in order.
 func sent(fake *cbrfake.Server) ([][]string, error) {
@@ -106,14 +108,15 @@ func ids(bs []testBackup) []string {
 	return out
 }
 
-// knownOps and unknownOps are plan checks on operation_log_id by index.
-func planOps(known []int, unknown []int) []plancheck.PlanCheck {
+// planOps are plan checks on the entries of backups: the known ones keep a
+// known operation_log_id (they are not sent), the unknown ones are sent.
+func planOps(known []testBackup, unknown []testBackup) []plancheck.PlanCheck {
 	var out []plancheck.PlanCheck
-	for _, i := range known {
-		out = append(out, plancheck.ExpectKnownValue(testAddr, opPath(i), knownvalue.NotNull()))
+	for _, b := range known {
+		out = append(out, plancheck.ExpectKnownValue(testAddr, opPath(b.BackupID), knownvalue.NotNull()))
 	}
-	for _, i := range unknown {
-		out = append(out, plancheck.ExpectUnknownValue(testAddr, opPath(i)), plancheck.ExpectUnknownValue(testAddr, syncStatePath(i)))
+	for _, b := range unknown {
+		out = append(out, plancheck.ExpectUnknownValue(testAddr, opPath(b.BackupID)), plancheck.ExpectUnknownValue(testAddr, syncStatePath(b.BackupID)))
 	}
 	return out
 }
@@ -128,7 +131,7 @@ func TestAccBackupSync_converge(t *testing.T) {
 	changed.BackupName = "renamed"
 	allowImports(fake, 2, all[1].BackupID)
 	cfg := func(bs []testBackup) string { return providerConfig(url) + backupsConfig(bs) }
-	update := func(bs []testBackup, known, unknown []int, from int, sends ...[]testBackup) tfresource.TestStep {
+	update := func(bs []testBackup, known, unknown []testBackup, from int, sends ...[]testBackup) tfresource.TestStep {
 		return tfresource.TestStep{
 			Config: cfg(bs),
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
@@ -145,14 +148,19 @@ func TestAccBackupSync_converge(t *testing.T) {
 				Config:            cfg(pick(all, 0, 1, 2)),
 				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 0, pick(all, 0, 1, 2))),
 			},
-			// Reorder: no call, order follows the configuration.
-			update(pick(all, 2, 0, 1), []int{0, 1, 2}, nil, 1),
-			// Add one in the middle and one at the end: only they are sent.
-			update(pick(all, 2, 3, 0, 1, 4), []int{0, 2, 3}, []int{1, 4}, 1, pick(all, 3, 4)),
+			// Reorder: the map is the same: an empty plan, no call.
+			{
+				Config:            cfg(pick(all, 2, 0, 1)),
+				ConfigPlanChecks:  tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 1)),
+			},
+			// Add one in the middle of the configuration and one at the end:
+			// only they are sent, in the order of their keys.
+			update(pick(all, 2, 4, 0, 1, 3), pick(all, 0, 1, 2), pick(all, 3, 4), 1, pick(all, 3, 4)),
 			// Remove one: no call.
-			update(pick(all, 2, 3, 1, 4), []int{0, 1, 2, 3}, nil, 2),
+			update(pick(all, 2, 3, 1, 4), pick(all, 1, 2, 3, 4), nil, 2),
 			// Change a field of one: only that one is sent again.
-			update([]testBackup{all[2], all[3], changed, all[4]}, []int{0, 1, 3}, []int{2}, 2, []testBackup{changed}),
+			update([]testBackup{all[2], all[3], changed, all[4]}, pick(all, 2, 3, 4), []testBackup{changed}, 2, []testBackup{changed}),
 			{Config: cfg([]testBackup{all[2], all[3], changed, all[4]}), PlanOnly: true},
 		},
 		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 3)() },
@@ -186,7 +194,7 @@ func TestAccBackupSync_changeFields(t *testing.T) {
 		steps = append(steps, tfresource.TestStep{
 			Config: providerConfig(url) + backupsConfig(next),
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{
-				PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0}, []int{1})...),
+				PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps(next[:1], next[1:])...),
 			},
 			ConfigStateChecks: append(stateMatchesFake(fake, 2), expectSent(fake, i+1, next[1:])),
 			Check:             func(*terraform.State) error { return expectSyncBody(fake, next[1:])() },
@@ -214,7 +222,7 @@ func TestAccBackupSync_manyBackups(t *testing.T) {
 			{
 				Config: providerConfig(url) + backupsConfig(all),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0, 119}, []int{120, 179})...)},
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps(pick(all, 0, 119), pick(all, 120, 179))...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 180), expectSent(fake, 3, all[120:170], all[170:])),
 			},
 			{Config: providerConfig(url) + backupsConfig(all), PlanOnly: true},
@@ -222,25 +230,38 @@ func TestAccBackupSync_manyBackups(t *testing.T) {
 	})
 }
 
-// priorSyncStates checks backups[i].sync_state and whether operation_log_id
+// priorSyncStates checks backups[id].sync_state and whether operation_log_id
 // is set, in the state the plan starts from.
-func priorSyncStates(want map[int]string) priorState {
+func priorSyncStates(want map[string]string) priorState {
 	return priorState{address: testAddr, check: func(v map[string]any) error {
-		backups, _ := v["backups"].([]any)
-		for i, w := range want {
-			if i >= len(backups) {
-				return fmt.Errorf("no backups[%d] in the prior state", i)
+		entries, err := stateEntries(v)
+		if err != nil {
+			return err
+		}
+		for id, w := range want {
+			b, ok := entries[id]
+			if !ok {
+				return fmt.Errorf("no backups[%q] in the prior state", id)
 			}
-			b, _ := backups[i].(map[string]any)
 			if b["sync_state"] != w {
-				return fmt.Errorf("backups[%d].sync_state = %v, want %s", i, b["sync_state"], w)
+				return fmt.Errorf("backups[%q].sync_state = %v, want %s", id, b["sync_state"], w)
 			}
 			if op := b["operation_log_id"]; (op != nil) != (w == syncAccepted || w == syncAdopted) {
-				return fmt.Errorf("backups[%d] (sync_state %s) has operation_log_id %v", i, w, op)
+				return fmt.Errorf("backups[%q] (sync_state %s) has operation_log_id %v", id, w, op)
 			}
 		}
 		return nil
 	}}
+}
+
+// syncStates maps the backups of all at the given indexes to sync states,
+// for priorSyncStates: syncStates(all, 0, "accepted", 3, "unknown").
+func syncStates(all []testBackup, pairs ...any) map[string]string {
+	out := map[string]string{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out[all[pairs[i].(int)].BackupID] = pairs[i+1].(string)
+	}
+	return out
 }
 
 // TestAccBackupSync_partialUpdate: the second of three requests is refused.
@@ -267,8 +288,8 @@ func TestAccBackupSync_partialUpdate(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					priorSyncStates(map[int]string{0: syncAccepted, 10: syncAccepted, 59: syncAccepted, 60: syncNotSent, 109: syncNotSent, 110: syncNotSent, 129: syncNotSent}),
-				}, planOps([]int{0, 10, 59}, []int{60, 129})...)},
+					priorSyncStates(syncStates(all, 0, syncAccepted, 10, syncAccepted, 59, syncAccepted, 60, syncNotSent, 109, syncNotSent, 110, syncNotSent, 129, syncNotSent)),
+				}, planOps(pick(all, 0, 10, 59), pick(all, 60, 129))...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 130), expectSent(fake, 0, all[:10], all[10:60], all[60:110], all[60:110], all[110:130])),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -305,7 +326,7 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 				Config: cfg(all...),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
-					priorSyncStates(map[int]string{0: syncAccepted, 1: syncAccepted, 2: syncUnknown, 3: syncUnknown}),
+					priorSyncStates(syncStates(all, 0, syncAccepted, 1, syncAccepted, 2, syncUnknown, 3, syncUnknown)),
 				}},
 			},
 			{
@@ -313,8 +334,8 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 				Config: cfg(all[0], all[1], all[2], renamed),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(testAddr, opPath(3), knownvalue.Null()),
-					plancheck.ExpectKnownValue(testAddr, syncStatePath(3), knownvalue.StringExact(syncUnknown)),
+					plancheck.ExpectKnownValue(testAddr, opPath(all[3].BackupID), knownvalue.Null()),
+					plancheck.ExpectKnownValue(testAddr, syncStatePath(all[3].BackupID), knownvalue.StringExact(syncUnknown)),
 				}},
 				Check: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 3)() },
 			},
@@ -326,11 +347,11 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 			{
 				Config: cfg(all[0], all[1], all[2], renamed),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps([]int{0, 1}, []int{3})...)},
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps(all[:2], []testBackup{renamed})...)},
 				ConfigStateChecks: []statecheck.StateCheck{
-					opLogCheck{fake: fake, index: 3},
+					opLogCheck{fake: fake, backupID: renamed.BackupID},
 					expectSent(fake, 3, []testBackup{renamed}),
-					statecheck.ExpectKnownValue(testAddr, syncStatePath(2), knownvalue.StringExact(syncUnknown)),
+					statecheck.ExpectKnownValue(testAddr, syncStatePath(all[2].BackupID), knownvalue.StringExact(syncUnknown)),
 				},
 			},
 			// Adoption: backups[2] was found in CBR; giving its
@@ -339,8 +360,8 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 				Config: cfg(all[0], all[1], adopted, renamed),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(testAddr, opPath(2), knownvalue.StringExact(adopted.OperationLogID)),
-					plancheck.ExpectKnownValue(testAddr, syncStatePath(2), knownvalue.StringExact(syncAdopted)),
+					plancheck.ExpectKnownValue(testAddr, opPath(adopted.BackupID), knownvalue.StringExact(adopted.OperationLogID)),
+					plancheck.ExpectKnownValue(testAddr, syncStatePath(adopted.BackupID), knownvalue.StringExact(syncAdopted)),
 				}},
 				ConfigStateChecks: append(stateMatchesFake(fake, 4), checkFunc(expectCalls(fake, cbrfake.KindSync, 4))),
 			},
@@ -375,7 +396,7 @@ func TestAccBackupSync_partialCreate(t *testing.T) {
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
 					taintedInPriorState{address: testAddr, someOps: true},
-					priorSyncStates(map[int]string{0: syncAccepted, 49: syncAccepted, 50: syncUnknown, 99: syncUnknown, 100: syncNotSent, 119: syncNotSent}),
+					priorSyncStates(syncStates(all, 0, syncAccepted, 49, syncAccepted, 50, syncUnknown, 99, syncUnknown, 100, syncNotSent, 119, syncNotSent)),
 				}},
 				ConfigStateChecks: stateMatchesFake(fake, 120),
 			},
@@ -397,7 +418,7 @@ func TestAccBackupSync_answersThatLie(t *testing.T) {
 			{
 				PreConfig:         func() { fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{UnrequestedItem: "not-requested-backup"}) },
 				Config:            cfg(all[:2]...),
-				ConfigStateChecks: append(stateMatchesFake(fake, 2), statecheck.ExpectKnownValue(testAddr, syncStatePath(1), knownvalue.StringExact(syncAccepted))),
+				ConfigStateChecks: append(stateMatchesFake(fake, 2), statecheck.ExpectKnownValue(testAddr, syncStatePath(all[1].BackupID), knownvalue.StringExact(syncAccepted))),
 			},
 			{
 				PreConfig: func() { fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{ConflictingItem: true}) },
@@ -409,7 +430,7 @@ func TestAccBackupSync_answersThatLie(t *testing.T) {
 				Config: cfg(all...),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
-					priorSyncStates(map[int]string{2: syncUnknown, 3: syncAccepted}),
+					priorSyncStates(syncStates(all, 2, syncUnknown, 3, syncAccepted)),
 				}},
 				Check: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
 			},
@@ -442,14 +463,14 @@ func TestAccBackupSync_adopt(t *testing.T) {
 						return fmt.Errorf("%d states", len(states))
 					}
 					a := states[0].Attributes
-					for i, b := range all[:2] {
-						p := fmt.Sprintf("backups.%d.", i)
+					for _, b := range all[:2] {
+						p := fmt.Sprintf("backups.%s.", b.BackupID)
 						if a[p+"backup_id"] != b.BackupID || a[p+"operation_log_id"] != ops[b.BackupID] || a[p+"sync_state"] != syncAdopted {
 							return fmt.Errorf("imported %v", a)
 						}
 					}
-					if a["backups.#"] != "2" {
-						return fmt.Errorf("imported %s backups", a["backups.#"])
+					if a["backups.%"] != "2" {
+						return fmt.Errorf("imported %s backups", a["backups.%"])
 					}
 					return expectCalls(fake, cbrfake.KindSync, 1)()
 				},
@@ -458,10 +479,10 @@ func TestAccBackupSync_adopt(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(testAddr, opPath(0), knownvalue.StringExact(ops[all[0].BackupID])),
-					plancheck.ExpectKnownValue(testAddr, opPath(1), knownvalue.StringExact(ops[all[1].BackupID])),
-					plancheck.ExpectKnownValue(testAddr, syncStatePath(1), knownvalue.StringExact(syncAdopted)),
-				}, planOps(nil, []int{2})...)},
+					plancheck.ExpectKnownValue(testAddr, opPath(all[0].BackupID), knownvalue.StringExact(ops[all[0].BackupID])),
+					plancheck.ExpectKnownValue(testAddr, opPath(all[1].BackupID), knownvalue.StringExact(ops[all[1].BackupID])),
+					plancheck.ExpectKnownValue(testAddr, syncStatePath(all[1].BackupID), knownvalue.StringExact(syncAdopted)),
+				}, planOps(nil, all[2:])...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 1, all[2:])),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -488,8 +509,8 @@ import {
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(testAddr, opPath(2), knownvalue.StringExact(ops[all[2].BackupID])),
-				}, planOps([]int{1}, []int{0})...)},
+					plancheck.ExpectKnownValue(testAddr, opPath(all[2].BackupID), knownvalue.StringExact(ops[all[2].BackupID])),
+				}, planOps(all[1:2], all[:1])...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 3), expectSent(fake, 1, all[:1])),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -522,7 +543,7 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 			OperationLogID: types.StringUnknown(), Status: types.StringNull(), SyncState: types.StringUnknown()})
 	}
 	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
-	if diags := plan.Set(ctx, &m); diags.HasError() {
+	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
 	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
@@ -534,7 +555,7 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 	if w.Summary() != "CBR Answered for Backups Not Requested" || !strings.Contains(w.Detail(), "named 1 backup that the request did not carry: not-requested-backup.") {
 		t.Errorf("warning %q: %s", w.Summary(), w.Detail())
 	}
-	var got backupSyncModel
+	var got backupSyncData
 	if diags := resp.State.Get(ctx, &got); diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -542,9 +563,10 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 	if len(got.Backups) != 2 || len(synced) != 2 {
 		t.Fatalf("state %+v", got)
 	}
-	for i, b := range got.Backups {
-		if b.OperationLogID.ValueString() != synced[i].OperationLogID || b.SyncState.ValueString() != syncAccepted {
-			t.Errorf("backups[%d] = %+v", i, b)
+	for _, s := range synced {
+		b, ok := got.Backups[s.BackupID]
+		if !ok || b.BackupID.ValueString() != s.BackupID || b.OperationLogID.ValueString() != s.OperationLogID || b.SyncState.ValueString() != syncAccepted {
+			t.Errorf("backups[%q] = %+v", s.BackupID, b)
 		}
 	}
 }

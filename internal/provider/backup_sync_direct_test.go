@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"strings"
@@ -36,39 +37,52 @@ type directValues struct {
 
 func newDirectValues(t *testing.T, typ tftypes.Object) directValues {
 	t.Helper()
-	list, ok := typ.AttributeTypes["backups"].(tftypes.List)
+	backups, ok := typ.AttributeTypes["backups"].(tftypes.Map)
 	if !ok {
 		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
 	}
-	entry, ok := list.ElementType.(tftypes.Object)
+	entry, ok := backups.ElementType.(tftypes.Object)
 	if !ok {
-		t.Fatalf("backups has elements of type %s", list.ElementType)
+		t.Fatalf("backups has elements of type %s", backups.ElementType)
 	}
 	return directValues{typ: typ, entry: entry}
 }
 
-// entry is backups[*] for backup i: configured fields, and the computed
-// ones as given (nil: null).
-func (v directValues) backup(i int, edit map[string]any) tftypes.Value {
-	id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
+// directID is the backup_id of backup i: keys sort as the indexes do.
+func directID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
+
+// keyAttr is the pseudo-attribute of an edit that gives an entry another key
+// than its backup_id.
+const keyAttr = "(key)"
+
+// backup is the key and the value of the entry of backups for backup i:
+// configured fields, backup_id equal to the key, and the computed ones as
+// given (nil: null). edit[keyAttr] gives another key.
+func (v directValues) backup(i int, edit map[string]any) (string, tftypes.Value) {
+	id := directID(i)
 	attrs := map[string]any{
 		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
 		"image_path": "6abec15e/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6", "resource_name": "vm",
 		"resource_type": nil, "created_at": big.NewFloat(float64(1714521600 + i)), "operation_log_id": nil, "status": nil, "sync_state": nil,
 	}
+	key := id
 	for k, val := range edit {
+		if k == keyAttr {
+			key, _ = val.(string)
+			continue
+		}
 		attrs[k] = val
 	}
 	out := map[string]tftypes.Value{}
 	for k, t := range v.entry.AttributeTypes {
 		out[k] = tftypes.NewValue(t, attrs[k])
 	}
-	return tftypes.NewValue(v.entry, out)
+	return key, tftypes.NewValue(v.entry, out)
 }
 
-// resource is the whole value: backups from entries, top-level attributes
-// as given (nil: null).
-func (v directValues) resource(entries []tftypes.Value, top map[string]any) tftypes.Value {
+// resource is the whole value: backups from entries (by key), top-level
+// attributes as given (nil: null).
+func (v directValues) resource(entries map[string]tftypes.Value, top map[string]any) tftypes.Value {
 	attrs := map[string]tftypes.Value{}
 	for k, t := range v.typ.AttributeTypes {
 		switch val := top[k].(type) {
@@ -82,15 +96,37 @@ func (v directValues) resource(entries []tftypes.Value, top map[string]any) tfty
 	return tftypes.NewValue(v.typ, attrs)
 }
 
+// indexes is 0 to n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 // config is n configured backups (entries changed by edit), with top.
 func (v directValues) config(n int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
-	entries := make([]tftypes.Value, n)
-	for i := range entries {
-		var e map[string]any
-		if edit != nil {
-			e = edit(i)
+	return v.configAt(indexes(n), edit, top)
+}
+
+// configAt is the configured backups idx, keyed by backup_id: backup_id is
+// left out, as in most configurations, for the backups of even index, and
+// given for the others (edit may change both).
+func (v directValues) configAt(idx []int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
+	entries := make(map[string]tftypes.Value, len(idx))
+	for _, i := range idx {
+		e := map[string]any{}
+		if i%2 == 0 {
+			e["backup_id"] = nil
 		}
-		entries[i] = v.backup(i, e)
+		if edit != nil {
+			for k, val := range edit(i) {
+				e[k] = val
+			}
+		}
+		key, val := v.backup(i, e)
+		entries[key] = val
 	}
 	return v.resource(entries, top)
 }
@@ -98,15 +134,21 @@ func (v directValues) config(n int, edit func(i int) map[string]any, top map[str
 // state is what an apply of config recorded: resource_type defaulted,
 // every backup accepted unless edit says otherwise.
 func (v directValues) state(n int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
-	entries := make([]tftypes.Value, n)
-	for i := range entries {
+	return v.stateAt(indexes(n), edit, top)
+}
+
+// stateAt is state for the backups idx.
+func (v directValues) stateAt(idx []int, edit func(i int) map[string]any, top map[string]any) tftypes.Value {
+	entries := make(map[string]tftypes.Value, len(idx))
+	for _, i := range idx {
 		e := map[string]any{"resource_type": "OS::Native::Server", "operation_log_id": fmt.Sprintf("op-%d", i), "sync_state": syncAccepted}
 		if edit != nil {
 			for k, val := range edit(i) {
 				e[k] = val
 			}
 		}
-		entries[i] = v.backup(i, e)
+		key, val := v.backup(i, e)
+		entries[key] = val
 	}
 	t := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true}
 	for k, val := range top {
@@ -117,22 +159,24 @@ func (v directValues) state(n int, edit func(i int) map[string]any, top map[stri
 
 // proposed is a proposed new state as Terraform computes it: the
 // configuration, with the state's value for each computed attribute the
-// configuration leaves null (entries matched by index when the lists have
-// the same length).
+// configuration leaves null (entries of backups matched by key).
 func proposed(t *testing.T, config, prior tftypes.Value) tftypes.Value {
 	t.Helper()
 	if prior.IsNull() {
 		return config
 	}
 	computed := map[string]bool{"id": true, "wait_for_completion": true, "fail_on_import_failure": true,
-		"resource_type": true, "operation_log_id": true, "status": true, "sync_state": true}
-	var c, p map[string]tftypes.Value
-	if err := config.As(&c); err != nil {
-		t.Fatal(err)
+		"backup_id": true, "resource_type": true, "operation_log_id": true, "status": true, "sync_state": true}
+	// As may hand out the value's own map: merge into copies, leaving
+	// config as it is.
+	asMap := func(v tftypes.Value) map[string]tftypes.Value {
+		var m map[string]tftypes.Value
+		if err := v.As(&m); err != nil {
+			t.Fatal(err)
+		}
+		return maps.Clone(m)
 	}
-	if err := prior.As(&p); err != nil {
-		t.Fatal(err)
-	}
+	c, p := asMap(config), asMap(prior)
 	merge := func(c, p map[string]tftypes.Value) {
 		for k, val := range c {
 			if computed[k] && val.IsNull() {
@@ -141,27 +185,20 @@ func proposed(t *testing.T, config, prior tftypes.Value) tftypes.Value {
 		}
 	}
 	merge(c, p)
-	var cl, pl []tftypes.Value
-	if err := c["backups"].As(&cl); err != nil {
-		t.Fatal(err)
+	if !c["backups"].IsKnown() || c["backups"].IsNull() {
+		return tftypes.NewValue(config.Type(), c)
 	}
-	if err := p["backups"].As(&pl); err != nil {
-		t.Fatal(err)
-	}
-	if len(cl) == len(pl) {
-		for i := range cl {
-			var ce, pe map[string]tftypes.Value
-			if err := cl[i].As(&ce); err != nil {
-				t.Fatal(err)
-			}
-			if err := pl[i].As(&pe); err != nil {
-				t.Fatal(err)
-			}
-			merge(ce, pe)
-			cl[i] = tftypes.NewValue(cl[i].Type(), ce)
+	cm, pm := asMap(c["backups"]), asMap(p["backups"])
+	for k, ce := range cm {
+		pe, ok := pm[k]
+		if !ok || !ce.IsKnown() || ce.IsNull() || !pe.IsKnown() || pe.IsNull() {
+			continue
 		}
-		c["backups"] = tftypes.NewValue(c["backups"].Type(), cl)
+		ca, pa := asMap(ce), asMap(pe)
+		merge(ca, pa)
+		cm[k] = tftypes.NewValue(ce.Type(), ca)
 	}
+	c["backups"] = tftypes.NewValue(c["backups"].Type(), cm)
 	return tftypes.NewValue(config.Type(), c)
 }
 
@@ -260,7 +297,8 @@ func TestDirectBackupSyncPlan(t *testing.T) {
 			}
 			return nil
 		}, nil), true},
-		{"reordered", v.resource([]tftypes.Value{v.backup(2, nil), v.backup(0, nil), v.backup(1, nil)}, nil), v.state(3, nil, nil), true},
+		{"a backup whose key sorts first added", v.configAt([]int{0, 1, 2, 3}, nil, nil), v.stateAt([]int{1, 2, 3}, nil, nil), true},
+		{"backup_id given for every entry", v.config(5, func(int) map[string]any { return map[string]any{"backup_id": nil} }, nil), v.state(5, nil, nil), true},
 		{"destroy", null, v.state(50, unknownState, nil), true},
 		// The framework plans these.
 		{"unknown value", v.config(3, func(i int) map[string]any {
@@ -270,6 +308,12 @@ func TestDirectBackupSyncPlan(t *testing.T) {
 			return nil
 		}, nil), null, false},
 		{"unknown triggers", v.config(3, nil, map[string]any{"triggers": tftypes.UnknownValue}), v.state(3, nil, nil), false},
+		{"backup_id unknown", v.config(3, func(i int) map[string]any {
+			if i == 1 {
+				return map[string]any{"backup_id": tftypes.UnknownValue}
+			}
+			return nil
+		}, nil), v.state(3, nil, nil), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -321,34 +365,43 @@ func TestDirectBackupSyncValidate(t *testing.T) {
 		name   string
 		config tftypes.Value
 		direct bool
+		// warnings is the number of warnings of the answer.
+		warnings int
 	}{
-		{"valid", v.config(50, nil, nil), true},
-		{"valid 5000", v.config(maxBackupsPerResource, nil, nil), true},
+		{"valid", v.config(50, nil, nil), true, 0},
+		{"valid 5000", v.config(maxBackupsPerResource, nil, nil), true, 0},
 		{"valid with every documented type, adoption and a timeout", v.config(len(resourceTypes)+1, func(i int) map[string]any {
 			if i < len(resourceTypes) {
 				return map[string]any{"resource_type": resourceTypes[i].name}
 			}
 			return map[string]any{"operation_log_id": "154f0a9d-ba53-4e91-a3e2-a918710a9e0d"}
-		}, timeouts("2h45m")), true},
-		{"unknown values are not checked", v.config(3, edit(1, map[string]any{"backup_name": tftypes.UnknownValue, "created_at": tftypes.UnknownValue}),
-			map[string]any{"triggers": tftypes.UnknownValue, "wait_for_completion": tftypes.UnknownValue}), true},
-		{"64-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 64)}), nil), true},
+		}, timeouts("2h45m")), true, 0},
+		{"unknown values are not checked", v.config(3, edit(1, map[string]any{"backup_name": tftypes.UnknownValue, "created_at": tftypes.UnknownValue, "backup_id": tftypes.UnknownValue}),
+			map[string]any{"triggers": tftypes.UnknownValue, "wait_for_completion": tftypes.UnknownValue}), true, 0},
+		{"64-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 64)}), nil), true, 0},
+		{"backup_id equal to its key", v.config(3, func(int) map[string]any { return map[string]any{"backup_id": nil} }, nil), true, 0},
+		// One warning for all the entries with an undocumented type.
+		{"unknown resource type", v.config(2, edit(1, map[string]any{"resource_type": "OS::Nova::Servers"}), nil), true, 1},
+		{"unknown resource types", v.config(4, func(i int) map[string]any {
+			return map[string]any{"resource_type": []string{"OS::Nova::Servers", "OS::Native::Server", "VMware", "OS::Cinder::Volumes"}[i]}
+		}, nil), true, 1},
 		// The framework reports each of these.
-		{"65-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 65)}), nil), false},
-		{"blank name", v.config(2, edit(1, map[string]any{"bucket_name": " \t"}), nil), false},
-		{"blank backup ID", v.config(2, edit(0, map[string]any{"backup_id": ""}), nil), false},
-		{"duplicate backup ID", v.config(3, edit(2, map[string]any{"backup_id": fmt.Sprintf("%08x-0000-4000-8000-000000000000", 0)}), nil), false},
-		{"milliseconds", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1714521600000)}), nil), false},
-		{"fraction", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1.5)}), nil), false},
-		{"zero", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(0)}), nil), false},
-		{"unknown resource type", v.config(2, edit(1, map[string]any{"resource_type": "OS::Nova::Servers"}), nil), false},
-		{"blank resource type", v.config(2, edit(1, map[string]any{"resource_type": ""}), nil), false},
-		{"bad operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": "a/b"}), nil), false},
-		{"blank operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": " "}), nil), false},
-		{"too many backups", v.config(maxBackupsPerResource+1, nil, nil), false},
-		{"no backups", v.config(0, nil, nil), false},
-		{"zero timeout", v.config(1, nil, timeouts("0s")), false},
-		{"bad timeout", v.config(1, nil, timeouts("30 minutes")), false},
+		{"65-character name", v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 65)}), nil), false, 0},
+		{"blank name", v.config(2, edit(1, map[string]any{"bucket_name": " \t"}), nil), false, 0},
+		{"empty key", v.config(2, edit(0, map[string]any{keyAttr: "", "backup_id": nil}), nil), false, 0},
+		{"blank key", v.config(2, edit(1, map[string]any{keyAttr: " \t", "backup_id": nil}), nil), false, 0},
+		{"backup_id differs from its key", v.config(3, edit(2, map[string]any{"backup_id": directID(0)}), nil), false, 0},
+		{"empty backup_id", v.config(3, edit(1, map[string]any{"backup_id": ""}), nil), false, 0},
+		{"milliseconds", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1714521600000)}), nil), false, 0},
+		{"fraction", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(1.5)}), nil), false, 0},
+		{"zero", v.config(2, edit(1, map[string]any{"created_at": big.NewFloat(0)}), nil), false, 0},
+		{"blank resource type", v.config(2, edit(1, map[string]any{"resource_type": ""}), nil), false, 0},
+		{"bad operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": "a/b"}), nil), false, 0},
+		{"blank operation log ID", v.config(2, edit(1, map[string]any{"operation_log_id": " "}), nil), false, 0},
+		{"too many backups", v.config(maxBackupsPerResource+1, nil, nil), false, 0},
+		{"no backups", v.config(0, nil, nil), false, 0},
+		{"zero timeout", v.config(1, nil, timeouts("0s")), false, 0},
+		{"bad timeout", v.config(1, nil, timeouts("30 minutes")), false, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -366,8 +419,17 @@ func TestDirectBackupSyncValidate(t *testing.T) {
 			if after, _, _ := directCounts(t, pair.served); (after > before) != c.direct {
 				t.Errorf("answered directly: %v, want %v", after > before, c.direct)
 			}
-			if c.direct == (len(want.Diagnostics) > 0) {
-				t.Errorf("the framework answers %d diagnostics: %v", len(want.Diagnostics), want.Diagnostics)
+			var errs, warnings int
+			for _, d := range want.Diagnostics {
+				switch d.Severity {
+				case tfprotov6.DiagnosticSeverityError:
+					errs++
+				case tfprotov6.DiagnosticSeverityWarning:
+					warnings++
+				}
+			}
+			if c.direct == (errs > 0) || warnings != c.warnings {
+				t.Errorf("the framework answers %d errors and %d warnings (want %d): %v", errs, warnings, c.warnings, want.Diagnostics)
 			}
 			if len(compareDiagnostics("ValidateResourceConfig", got.Diagnostics, want.Diagnostics)) > 0 {
 				t.Errorf("diagnostics:\n got %v\nwant %v", got.Diagnostics, want.Diagnostics)
@@ -506,7 +568,8 @@ func TestDirectBackupSyncApply(t *testing.T) {
 }
 
 // TestDirectCodec: encode writes what the framework's State.Set writes for
-// the same model, and decode reads back the model Get reads.
+// the same model, and decode reads back the model Get reads (decodeData
+// the map, decode the working model with each backup_id set to its key).
 func TestDirectCodec(t *testing.T) {
 	ctx := context.Background()
 	r := newBackupSyncResource()
@@ -523,6 +586,7 @@ func TestDirectCodec(t *testing.T) {
 	v := newDirectValues(t, typ)
 	values := map[string]tftypes.Value{
 		"config": v.config(3, nil, nil),
+		"config with every backup_id given": v.configAt([]int{1, 3, 5}, nil, nil),
 		"state with triggers, timeouts and statuses": v.state(4, func(i int) map[string]any {
 			return map[string]any{"status": []any{nil, "success", "failed", "running"}[i]}
 		}, map[string]any{
@@ -538,45 +602,64 @@ func TestDirectCodec(t *testing.T) {
 			return map[string]any{"created_at": []*big.Float{f, big.NewFloat(-0.25)}[i]}
 		}, nil),
 	}
+	// The values whose backup_ids are all given (equal to their keys):
+	// decoding and encoding them gives them back.
+	whole := map[string]bool{"config with every backup_id given": true, "state with triggers, timeouts and statuses": true, "empty backups": true}
 	for name, val := range values {
 		t.Run(name, func(t *testing.T) {
+			data, err := d.decodeData(val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want backupSyncData
+			if diags := (tfsdk.State{Schema: schemaResp.Schema, Raw: val}).Get(ctx, &want); diags.HasError() {
+				t.Fatal(diags)
+			}
+			if fmt.Sprint(*data) != fmt.Sprint(want) {
+				t.Errorf("decodeData:\n got %v\nwant %v", *data, want)
+			}
 			m, err := d.decode(val)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want backupSyncModel
-			if diags := (tfsdk.State{Schema: schemaResp.Schema, Raw: val}).Get(ctx, &want); diags.HasError() {
-				t.Fatal(diags)
+			if fmt.Sprint(*m) != fmt.Sprint(*want.model()) {
+				t.Errorf("decode:\n got %v\nwant %v", *m, *want.model())
 			}
-			if fmt.Sprint(*m) != fmt.Sprint(want) {
-				t.Errorf("decode:\n got %v\nwant %v", *m, want)
+			for i, b := range m.Backups {
+				if b.BackupID.IsNull() || b.BackupID.IsUnknown() || i > 0 && m.Backups[i-1].BackupID.ValueString() >= b.BackupID.ValueString() {
+					t.Errorf("decode: backups[%d] has backup_id %v, not in key order", i, b.BackupID)
+				}
 			}
 			got, err := d.encode(m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			set := tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, nil)}
-			if diags := set.Set(ctx, &want); diags.HasError() {
+			if diags := set.Set(ctx, m.data()); diags.HasError() {
 				t.Fatal(diags)
 			}
-			if !got.Equal(set.Raw) || !got.Equal(val) {
+			if !got.Equal(set.Raw) {
 				diff, _ := got.Diff(set.Raw)
 				t.Errorf("encode differs from Set: %v", diff)
+			}
+			if whole[name] != got.Equal(val) {
+				diff, _ := got.Diff(val)
+				t.Errorf("encode(decode(v)) equal to v: %v, want %v: %v", got.Equal(val), whole[name], diff)
 			}
 		})
 	}
 	// Values the direct path leaves to the framework.
-	unknownList := map[string]tftypes.Value{}
+	unknownMap := map[string]tftypes.Value{}
 	for k, at := range typ.AttributeTypes {
-		unknownList[k] = tftypes.NewValue(at, nil)
+		unknownMap[k] = tftypes.NewValue(at, nil)
 	}
-	unknownList["backups"] = tftypes.NewValue(typ.AttributeTypes["backups"], tftypes.UnknownValue)
+	unknownMap["backups"] = tftypes.NewValue(typ.AttributeTypes["backups"], tftypes.UnknownValue)
 	for name, val := range map[string]tftypes.Value{
 		"null":          tftypes.NewValue(typ, nil),
 		"unknown":       tftypes.NewValue(typ, tftypes.UnknownValue),
-		"unknown list":  tftypes.NewValue(typ, unknownList),
-		"unknown entry": v.resource([]tftypes.Value{tftypes.NewValue(v.entry, tftypes.UnknownValue)}, nil),
-		"null entry":    v.resource([]tftypes.Value{tftypes.NewValue(v.entry, nil)}, nil),
+		"unknown map":   tftypes.NewValue(typ, unknownMap),
+		"unknown entry": v.resource(map[string]tftypes.Value{directID(0): tftypes.NewValue(v.entry, tftypes.UnknownValue)}, nil),
+		"null entry":    v.resource(map[string]tftypes.Value{directID(0): tftypes.NewValue(v.entry, nil)}, nil),
 	} {
 		if _, err := d.decode(val); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -692,8 +775,15 @@ func TestDirectMatchesFrameworkRandom(t *testing.T) {
 			if rng.IntN(6) == 0 {
 				e["operation_log_id"] = pick(nil, "op-adopted", "a/b", " ")
 			}
-			if rng.IntN(10) == 0 {
-				e["backup_id"] = fmt.Sprintf("%08x-0000-4000-8000-000000000000", rng.IntN(n))
+			switch rng.IntN(10) {
+			case 0:
+				e["backup_id"] = directID(rng.IntN(n))
+			case 1:
+				e["backup_id"] = nil
+			case 2:
+				if rng.IntN(3) == 0 {
+					e[keyAttr] = pickString("", " ")
+				}
 			}
 			return e
 		}
@@ -740,7 +830,7 @@ func TestDirectMatchesFrameworkRandom(t *testing.T) {
 				}
 				if i < n && rng.IntN(3) > 0 {
 					for k, val := range edits[i] {
-						if k != "operation_log_id" {
+						if k != "operation_log_id" && k != "backup_id" && k != keyAttr {
 							e[k] = val
 						}
 					}

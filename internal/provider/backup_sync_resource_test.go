@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -108,51 +109,115 @@ func expectSyncBody(fake *cbrfake.Server, backups []testBackup) func() error {
 	}
 }
 
-// stateMatchesFake checks every operation_log_id in the state against what
-// the fake API answered, in order.
+// stateMatchesFake checks that the state holds n backups, each keyed by its
+// backup_id, and every operation_log_id against what the fake API answered.
 func stateMatchesFake(fake *cbrfake.Server, n int) []statecheck.StateCheck {
-	checks := []statecheck.StateCheck{
+	return []statecheck.StateCheck{
 		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))),
-		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.ListSizeExact(n)),
+		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.MapSizeExact(n)),
+		allOpLogsMatch{fake: fake},
 	}
-	for i := 0; i < n; i++ {
-		checks = append(checks, opLogCheck{fake: fake, index: i})
-	}
-	return checks
 }
 
-// opLogCheck compares backups[index].operation_log_id with the fake's record
-// of the latest sync of that backup.
-type opLogCheck struct {
-	fake  *cbrfake.Server
-	index int
+// stateEntries is the backups map of a resource's values in a state or plan
+// (its JSON form), by key.
+func stateEntries(values map[string]any) (map[string]map[string]any, error) {
+	raw, ok := values["backups"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("backups is %T, not a map", values["backups"])
+	}
+	out := make(map[string]map[string]any, len(raw))
+	for k, v := range raw {
+		entry, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("backups[%q] is %T, not an object", k, v)
+		}
+		out[k] = entry
+	}
+	return out, nil
 }
 
-func (c opLogCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	var want, backupID string
+// resourceValues is the values of testAddr in a state.
+func resourceValues(req statecheck.CheckStateRequest) (map[string]any, error) {
+	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
+		return nil, fmt.Errorf("no state")
+	}
 	for _, r := range req.State.Values.RootModule.Resources {
-		if r.Address != testAddr {
-			continue
+		if r.Address == testAddr {
+			return r.AttributeValues, nil
 		}
-		backups, _ := r.AttributeValues["backups"].([]any)
-		if c.index >= len(backups) {
-			resp.Error = fmt.Errorf("no backups[%d] in state", c.index)
-			return
+	}
+	return nil, fmt.Errorf("%s not in state", testAddr)
+}
+
+// latestOpLog is the operation log ID the fake gave the latest sync of
+// backupID, "" if it never synced it.
+func latestOpLog(fake *cbrfake.Server, backupID string) string {
+	var want string
+	for _, s := range fake.Synced() {
+		if s.BackupID == backupID {
+			want = s.OperationLogID
 		}
-		entry, _ := backups[c.index].(map[string]any)
-		backupID, _ = entry["backup_id"].(string)
-		got, _ := entry["operation_log_id"].(string)
-		for _, s := range c.fake.Synced() {
-			if s.BackupID == backupID {
-				want = s.OperationLogID
-			}
-		}
-		if want == "" || got != want {
-			resp.Error = fmt.Errorf("backups[%d] (%s).operation_log_id = %q, the fake answered %q", c.index, backupID, got, want)
-		}
+	}
+	return want
+}
+
+// allOpLogsMatch checks every entry of backups in the state: its backup_id
+// is its key, and its operation_log_id is the one the fake gave the latest
+// sync of that backup.
+type allOpLogsMatch struct{ fake *cbrfake.Server }
+
+func (c allOpLogsMatch) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	values, err := resourceValues(req)
+	if err != nil {
+		resp.Error = err
 		return
 	}
-	resp.Error = fmt.Errorf("%s not in state", testAddr)
+	entries, err := stateEntries(values)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	var errs []error
+	for key, entry := range entries {
+		if id, _ := entry["backup_id"].(string); id != key {
+			errs = append(errs, fmt.Errorf("backups[%q].backup_id = %q, want its key", key, id))
+		}
+		got, _ := entry["operation_log_id"].(string)
+		if want := latestOpLog(c.fake, key); want == "" || got != want {
+			errs = append(errs, fmt.Errorf("backups[%q].operation_log_id = %q, the fake answered %q", key, got, want))
+		}
+	}
+	resp.Error = errors.Join(errs...)
+}
+
+// opLogCheck compares backups[backupID].operation_log_id with the fake's
+// record of the latest sync of that backup.
+type opLogCheck struct {
+	fake     *cbrfake.Server
+	backupID string
+}
+
+func (c opLogCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	values, err := resourceValues(req)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	entries, err := stateEntries(values)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	entry, ok := entries[c.backupID]
+	if !ok {
+		resp.Error = fmt.Errorf("no backups[%q] in state", c.backupID)
+		return
+	}
+	got, _ := entry["operation_log_id"].(string)
+	if want := latestOpLog(c.fake, c.backupID); want == "" || got != want {
+		resp.Error = fmt.Errorf("backups[%q].operation_log_id = %q, the fake answered %q", c.backupID, got, want)
+	}
 }
 
 func TestAccBackupSync_basic(t *testing.T) {
@@ -169,8 +234,10 @@ func TestAccBackupSync_basic(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionCreate),
 						plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("id")),
-						plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
-						plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("resource_type"), knownvalue.StringExact("OS::Native::Server")),
+						plancheck.ExpectUnknownValue(testAddr, opPath(backups[0].BackupID)),
+						plancheck.ExpectKnownValue(testAddr, backupPath(backups[0].BackupID, "resource_type"), knownvalue.StringExact("OS::Native::Server")),
+						// backup_id, left out of the configuration, is planned as the key.
+						plancheck.ExpectKnownValue(testAddr, backupPath(backups[0].BackupID, "backup_id"), knownvalue.StringExact(backups[0].BackupID)),
 					},
 				},
 				ConfigStateChecks: stateMatchesFake(fake, 1),
@@ -188,7 +255,8 @@ func TestAccBackupSync_basic(t *testing.T) {
 				Check: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
 			},
 			{
-				Config:             cfg,
+				// backup_id given, equal to its key: the same plan, empty.
+				Config:             withBackupID(cfg, backups[0].BackupID, backups[0].BackupID),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: false,
 			},
@@ -231,8 +299,16 @@ func TestAccBackupSync_fifty(t *testing.T) {
 	})
 }
 
-// TestAccBackupSync_replace changes each argument in turn: every change plans
-// a replacement and sends a new request with the new value.
+// withBackupID gives the entry keyed key of a configuration written by
+// backupsConfig an explicit backup_id.
+func withBackupID(config, key, backupID string) string {
+	entry := fmt.Sprintf("    %q = {\n", key)
+	if !strings.Contains(config, entry) {
+		panic("withBackupID: no entry " + key)
+	}
+	return strings.Replace(config, entry, entry+fmt.Sprintf("      backup_id     = %q\n", backupID), 1)
+}
+
 // TestAccBackupSync_validation shows each plan-time error through terraform
 // plan, with the fake API never called.
 func TestAccBackupSync_validation(t *testing.T) {
@@ -245,21 +321,22 @@ func TestAccBackupSync_validation(t *testing.T) {
 		config string
 		want   string
 	}{
-		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = [] }`, `(?s)Attribute backups list must contain at least 1 elements and at most 5000.*elements, got: 0`},
-		{"5001 backups", providerConfig(url) + backupsConfig(makeBackups(5001)), `(?s)Attribute backups list must contain at least 1 elements and at most 5000.*elements, got: 5001`},
-		{"duplicate backup_id", with(func(b []testBackup) []testBackup { b[2].BackupID = b[0].BackupID; return b }),
-			`(?s)Duplicate Backup ID.*backups\[2\].backup_id "1f9e6b47-7655-4a19-b563-000000000000" is already given.*by backups\[0\]`},
-		{"blank backup_id", with(func(b []testBackup) []testBackup { b[1].BackupID = "  "; return b }), `(?s)Blank Value.*backups\[1\].backup_id must not be empty or only white space`},
-		{"empty bucket_name", with(func(b []testBackup) []testBackup { b[0].BucketName = ""; return b }), `(?s)backups\[0\].bucket_name must not be empty`},
-		{"blank image_path", with(func(b []testBackup) []testBackup { b[2].ImagePath = "\t"; return b }), `(?s)backups\[2\].image_path must not be empty`},
-		{"blank resource_id", with(func(b []testBackup) []testBackup { b[0].ResourceID = " "; return b }), `(?s)backups\[0\].resource_id must not be empty`},
-		{"blank resource_name", with(func(b []testBackup) []testBackup { b[0].ResourceName = ""; return b }), `(?s)backups\[0\].resource_name must not be empty`},
-		{"blank resource_type", with(func(b []testBackup) []testBackup { b[0].ResourceType = " "; return b }), `(?s)backups\[0\].resource_type must not be empty`},
-		{"empty backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = ""; return b }), `(?s)backups\[1\].backup_name must not be empty`},
-		{"blank backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = "   "; return b }), `(?s)backups\[1\].backup_name must not be empty`},
-		{"long backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = strings.Repeat("x", 65); return b }), `(?s)backups\[1\].backup_name is 65 characters long, more than the 64 CBR accepts: "x{32}…" \(backup_id "1f9e6b47-7655-4a19-b563-000000000001"\)`},
-		{"created_at zero", with(func(b []testBackup) []testBackup { b[0].CreatedAt = 0; return b }), `(?s)backups\[0\].created_at value must be between 1 and 2147483647, got: 0`},
-		{"created_at past int32", with(func(b []testBackup) []testBackup { b[2].CreatedAt = 2147483648; return b }), `(?s)backups\[2\].created_at value must be between 1 and 2147483647, got:.*2147483648`},
+		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = {} }`, `(?s)No Backups.*backups is empty: give at least one backup`},
+		{"5001 backups", providerConfig(url) + backupsConfig(makeBackups(5001)),
+			`(?s)Too Many Backups.*backups holds 5001 backups; one cbr_backup_sync holds at most 5000.*Split the inventory into several cbr_backup_sync resources`},
+		{"backup_id differs from its key", withBackupID(with(func(b []testBackup) []testBackup { return b }), "1f9e6b47-7655-4a19-b563-000000000002", "1f9e6b47-7655-4a19-b563-000000000000"),
+			`(?s)Backup ID Differs From Its Key.*backups\["1f9e6b47-7655-4a19-b563-000000000002"\].backup_id is "1f9e6b47-7655-4a19-b563-000000000000", but the entry's key is "1f9e6b47-7655-4a19-b563-000000000002"`},
+		{"blank key", with(func(b []testBackup) []testBackup { b[1].BackupID = "  "; return b }), `(?s)Blank Backup ID.*backups has an entry whose key, its backup_id, is "  "`},
+		{"empty bucket_name", with(func(b []testBackup) []testBackup { b[0].BucketName = ""; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].bucket_name must not be empty`},
+		{"blank image_path", with(func(b []testBackup) []testBackup { b[2].ImagePath = "\t"; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000002"\].image_path must not be empty`},
+		{"blank resource_id", with(func(b []testBackup) []testBackup { b[0].ResourceID = " "; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].resource_id must not be empty`},
+		{"blank resource_name", with(func(b []testBackup) []testBackup { b[0].ResourceName = ""; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].resource_name must not be empty`},
+		{"blank resource_type", with(func(b []testBackup) []testBackup { b[0].ResourceType = " "; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].resource_type must not be empty`},
+		{"empty backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = ""; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000001"\].backup_name must not be empty`},
+		{"blank backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = "   "; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000001"\].backup_name must not be empty`},
+		{"long backup_name", with(func(b []testBackup) []testBackup { b[1].BackupName = strings.Repeat("x", 65); return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000001"\].backup_name is 65 characters long, more than the 64 CBR accepts: "x{32}…"`},
+		{"created_at zero", with(func(b []testBackup) []testBackup { b[0].CreatedAt = 0; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].created_at value must be between 1 and 2147483647, got: 0`},
+		{"created_at past int32", with(func(b []testBackup) []testBackup { b[2].CreatedAt = 2147483648; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000002"\].created_at value must be between 1 and 2147483647, got:.*2147483648`},
 	}
 	steps := make([]tfresource.TestStep, 0, len(cases))
 	for _, c := range cases {
@@ -357,18 +434,21 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 					priorState{address: testAddr, check: func(v map[string]any) error {
-						backups, _ := v["backups"].([]any)
+						entries, err := stateEntries(v)
+						if err != nil {
+							return err
+						}
 						synced := fake.Synced()
-						if len(backups) != 3 || len(synced) != 3 {
-							return fmt.Errorf("state has %d backups, fake synced %d", len(backups), len(synced))
+						if len(entries) != 3 || len(synced) != 3 {
+							return fmt.Errorf("state has %d backups, fake synced %d", len(entries), len(synced))
 						}
 						for i, want := range []any{synced[0].OperationLogID, synced[1].OperationLogID, nil} {
-							b, ok := backups[i].(map[string]any)
+							b, ok := entries[backups[i].BackupID]
 							if !ok {
-								return fmt.Errorf("backups[%d] = %v, want an object", i, backups[i])
+								return fmt.Errorf("no backups[%q] in the prior state", backups[i].BackupID)
 							}
 							if got := b["operation_log_id"]; got != want {
-								return fmt.Errorf("backups[%d].operation_log_id = %v, want %v", i, got, want)
+								return fmt.Errorf("backups[%q].operation_log_id = %v, want %v", backups[i].BackupID, got, want)
 							}
 						}
 						return nil
@@ -397,7 +477,7 @@ func TestBackupSyncDestroyWarning(t *testing.T) {
 			OperationLogID: types.StringValue("op"), Status: types.StringNull(), SyncState: types.StringValue(syncAccepted)})
 	}
 	state := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
-	if diags := state.Set(ctx, &m); diags.HasError() {
+	if diags := state.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
 	null := tftypes.NewValue(typ, nil)

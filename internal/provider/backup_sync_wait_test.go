@@ -43,43 +43,51 @@ func syncConfig(backups []testBackup, extra string) string {
 	return strings.TrimSuffix(backupsConfig(backups), "}\n") + extra + "\n}\n"
 }
 
-func statusPath(i int) tfjsonpath.Path {
-	return tfjsonpath.New("backups").AtSliceIndex(i).AtMapKey("status")
-}
+func statusPath(backupID string) tfjsonpath.Path { return backupPath(backupID, "status") }
 
-// statusesAre checks backups[*].status in the state; "" means null.
-func statusesAre(want ...string) []statecheck.StateCheck {
+// statusesAre checks backups[*].status in the state, want[i] for
+// backups[i]; "" means null.
+func statusesAre(backups []testBackup, want ...string) []statecheck.StateCheck {
 	var out []statecheck.StateCheck
 	for i, w := range want {
 		var check knownvalue.Check = knownvalue.StringExact(w)
 		if w == "" {
 			check = knownvalue.Null()
 		}
-		out = append(out, statecheck.ExpectKnownValue(testAddr, statusPath(i), check))
+		out = append(out, statecheck.ExpectKnownValue(testAddr, statusPath(backups[i].BackupID), check))
 	}
 	return out
 }
 
 // priorStatuses checks backups[*].status and operation_log_id in the state
-// a plan starts from (a tainted record after a failed apply); "" means null.
-func priorStatuses(fake *cbrfake.Server, want ...string) priorState {
+// a plan starts from (a tainted record after a failed apply), want[i] for
+// backups[i], sent in this order by the last sync; "" means null.
+func priorStatuses(fake *cbrfake.Server, backups []testBackup, want ...string) priorState {
 	return priorState{address: testAddr, check: func(v map[string]any) error {
-		backups, _ := v["backups"].([]any)
+		entries, err := stateEntries(v)
+		if err != nil {
+			return err
+		}
 		synced := fake.Synced()
-		if len(backups) != len(want) || len(synced) < len(want) {
-			return fmt.Errorf("state has %d backups, the fake synced %d, want %d", len(backups), len(synced), len(want))
+		if len(entries) != len(want) || len(synced) < len(want) {
+			return fmt.Errorf("state has %d backups, the fake synced %d, want %d", len(entries), len(synced), len(want))
 		}
 		for i, w := range want {
-			item, _ := backups[i].(map[string]any)
+			id := backups[i].BackupID
+			item, ok := entries[id]
+			if !ok {
+				return fmt.Errorf("no backups[%q] in the prior state", id)
+			}
 			var wantStatus any
 			if w != "" {
 				wantStatus = w
 			}
 			if item["status"] != wantStatus {
-				return fmt.Errorf("backups[%d].status = %v, want %v", i, item["status"], wantStatus)
+				return fmt.Errorf("backups[%q].status = %v, want %v", id, item["status"], wantStatus)
 			}
-			if item["operation_log_id"] != synced[len(synced)-len(want)+i].OperationLogID {
-				return fmt.Errorf("backups[%d].operation_log_id = %v, the fake answered %s", i, item["operation_log_id"], synced[i].OperationLogID)
+			s := synced[len(synced)-len(want)+i]
+			if s.BackupID != id || item["operation_log_id"] != s.OperationLogID {
+				return fmt.Errorf("backups[%q].operation_log_id = %v, the fake answered %s for %s", id, item["operation_log_id"], s.OperationLogID, s.BackupID)
 			}
 		}
 		return nil
@@ -129,10 +137,10 @@ func TestAccBackupSync_waitSuccess(t *testing.T) {
 					{
 						Config: cfg,
 						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-							plancheck.ExpectUnknownValue(testAddr, statusPath(0)),
-							plancheck.ExpectUnknownValue(testAddr, statusPath(2)),
+							plancheck.ExpectUnknownValue(testAddr, statusPath(backups[0].BackupID)),
+							plancheck.ExpectUnknownValue(testAddr, statusPath(backups[2].BackupID)),
 						}},
-						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "success", "success")...),
+						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, "success", "success", "success")...),
 							checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
 							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, reads)),
 							distinctReads(fake, 3, distinct, 3),
@@ -198,9 +206,9 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 						Config: cfg,
 						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
-							priorStatuses(fake, prior...),
+							priorStatuses(fake, backups, prior...),
 						}},
-						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "success", "success")...),
+						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, "success", "success", "success")...),
 							checkFunc(expectCalls(fake, cbrfake.KindSync, 2))),
 					},
 				},
@@ -235,7 +243,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
-					priorStatuses(fake, "running", "success"),
+					priorStatuses(fake, backups, "running", "success"),
 					// The running task was read again and again until the timeout.
 					plancheckFunc(func() error {
 						if n := fake.OperationLogReads(fake.Synced()[0].OperationLogID); n < 5 {
@@ -244,7 +252,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 						return nil
 					}),
 				}},
-				ConfigStateChecks: append(stateMatchesFake(fake, 2), statusesAre("success", "success")...),
+				ConfigStateChecks: append(stateMatchesFake(fake, 2), statusesAre(backups, "success", "success")...),
 			},
 		},
 	})
@@ -273,9 +281,9 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 					Config:    cfg,
 					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
-						priorStatuses(fake, ""),
+						priorStatuses(fake, backups, ""),
 					}},
-					ConfigStateChecks: append(stateMatchesFake(fake, 1), statusesAre("success")...),
+					ConfigStateChecks: append(stateMatchesFake(fake, 1), statusesAre(backups, "success")...),
 				},
 			},
 		})
@@ -293,7 +301,7 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 			ProtoV6ProviderFactories: providerFactories(nil),
 			Steps: []tfresource.TestStep{{
 				Config: providerConfig(url) + syncConfig(backups, "  wait_for_completion = true"),
-				ConfigStateChecks: append(append(stateMatchesFake(fake, 1), statusesAre("success")...),
+				ConfigStateChecks: append(append(stateMatchesFake(fake, 1), statusesAre(backups, "success")...),
 					checkFunc(func() error {
 						if n := fake.PendingFaults(cbrfake.KindOperationLog); n != 0 {
 							return fmt.Errorf("%d faults were not reached", n)
@@ -318,11 +326,11 @@ func TestAccBackupSync_noWait(t *testing.T) {
 		Steps: []tfresource.TestStep{{
 			Config: providerConfig(url) + syncConfig(backups, ""),
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectKnownValue(testAddr, statusPath(0), knownvalue.Null()),
-				plancheck.ExpectKnownValue(testAddr, statusPath(1), knownvalue.Null()),
+				plancheck.ExpectKnownValue(testAddr, statusPath(backups[0].BackupID), knownvalue.Null()),
+				plancheck.ExpectKnownValue(testAddr, statusPath(backups[1].BackupID), knownvalue.Null()),
 				plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("wait_for_completion"), knownvalue.Bool(false)),
 			}},
-			ConfigStateChecks: append(append(stateMatchesFake(fake, 2), statusesAre("", "")...),
+			ConfigStateChecks: append(append(stateMatchesFake(fake, 2), statusesAre(backups, "", "")...),
 				checkFunc(expectTotals(fake, 1, 0))),
 		}},
 	})
@@ -339,9 +347,9 @@ func TestAccBackupSync_inPlaceUpdates(t *testing.T) {
 			Config: providerConfig(url) + syncConfig(backups, extra),
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(testAddr, action),
-				plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(1).AtMapKey("operation_log_id"), knownvalue.NotNull()),
+				plancheck.ExpectKnownValue(testAddr, opPath(backups[1].BackupID), knownvalue.NotNull()),
 			}},
-			ConfigStateChecks: append(append(append(stateMatchesFake(fake, 2), statusesAre("", "")...),
+			ConfigStateChecks: append(append(append(stateMatchesFake(fake, 2), statusesAre(backups, "", "")...),
 				sameID.AddStateValue(testAddr, tfjsonpath.New("id")),
 				checkFunc(expectTotals(fake, 1, 0))), checks...),
 		}
@@ -376,8 +384,8 @@ func TestAccBackupSync_triggers(t *testing.T) {
 		checks := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testAddr, action)}
 		if action != plancheck.ResourceActionCreate {
 			checks = append(checks,
-				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("operation_log_id")),
-				plancheck.ExpectUnknownValue(testAddr, tfjsonpath.New("backups").AtSliceIndex(1).AtMapKey("sync_state")))
+				plancheck.ExpectUnknownValue(testAddr, opPath(backups[0].BackupID)),
+				plancheck.ExpectUnknownValue(testAddr, syncStatePath(backups[1].BackupID)))
 		}
 		return tfresource.TestStep{
 			Config:           providerConfig(url) + syncConfig(backups, triggers),
@@ -563,7 +571,7 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 			OperationLogID: types.StringUnknown(), Status: types.StringUnknown(),
 		})
 	}
-	if diags := plan.Set(ctx, &m); diags.HasError() {
+	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
 	config := tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}
@@ -588,7 +596,7 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		!strings.Contains(d.Detail(), "the tasks go on in CBR") {
 		t.Errorf("diagnostic %q: %s", d.Summary(), d.Detail())
 	}
-	var got backupSyncModel
+	var got backupSyncData
 	if diags := resp.State.Get(ctx, &got); diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -597,8 +605,10 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		t.Fatalf("state %+v", got)
 	}
 	for i, want := range []string{"waiting", "running"} {
-		if got.Backups[i].Status.ValueString() != want || got.Backups[i].OperationLogID.ValueString() != synced[i].OperationLogID {
-			t.Errorf("backups[%d]: status %s, operation_log_id %s (want %s, %s)", i, got.Backups[i].Status, got.Backups[i].OperationLogID, want, synced[i].OperationLogID)
+		id := backups[i].BackupID
+		b := got.Backups[id]
+		if synced[i].BackupID != id || b.Status.ValueString() != want || b.OperationLogID.ValueString() != synced[i].OperationLogID {
+			t.Errorf("backups[%q]: status %s, operation_log_id %s (want %s, %s)", id, b.Status, b.OperationLogID, want, synced[i].OperationLogID)
 		}
 	}
 	if n := fake.Count(cbrfake.KindOperationLog); n != 2 {
@@ -671,17 +681,18 @@ func TestWaitDiagnostic(t *testing.T) {
 	})
 }
 
-// configOf is the configuration a plan model comes from: computed
-// attributes null.
+// configOf is the configuration a plan model comes from: the backups keyed
+// by backup_id, which is left out, and computed attributes null.
 func configOf(t *testing.T, ctx context.Context, sr resource.SchemaResponse, m backupSyncModel) tftypes.Value {
 	t.Helper()
-	m.ID = types.StringNull()
-	m.Backups = append([]backupModel(nil), m.Backups...)
-	for i := range m.Backups {
-		m.Backups[i].OperationLogID, m.Backups[i].Status, m.Backups[i].SyncState = types.StringNull(), types.StringNull(), types.StringNull()
+	d := m.data()
+	d.ID = types.StringNull()
+	for k, b := range d.Backups {
+		b.BackupID, b.OperationLogID, b.Status, b.SyncState = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
+		d.Backups[k] = b
 	}
 	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
-	if diags := st.Set(ctx, &m); diags.HasError() {
+	if diags := st.Set(ctx, d); diags.HasError() {
 		t.Fatal(diags)
 	}
 	return st.Raw
@@ -720,7 +731,7 @@ output "failed_backups" {
 		Steps: []tfresource.TestStep{
 			{
 				Config: cfg,
-				ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre("success", "failed", "success")...),
+				ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, "success", "failed", "success")...),
 					checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
 					statecheck.ExpectKnownOutputValue("failed_backups", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(backups[1].BackupID)})),
 				),
