@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +151,30 @@ func TestWriteConfigSameObjects(t *testing.T) {
 	if len(ids) != 150 {
 		t.Errorf("backup IDs are not unique: %d distinct", len(ids))
 	}
+	// The list form: the same objects in a list, each with its backup_id first.
+	if err := writeConfig(filepath.Join(dir, "l"), list, 3, 50, "http://127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "l", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := string(data)
+	if !strings.Contains(l, "  backups = [\n    {\n      backup_id     = \""+backupID(3, 0, 0)+"\"\n") || strings.Count(l, "backup_id") != 150 || strings.Count(l, "    },\n") != 150 || strings.Count(l, "  ]\n}\n") != 3 {
+		t.Errorf("list form:\n%.600s", l)
+	}
+	asMap := regexp.MustCompile(`(?m)^    \{\n      backup_id     = ("[^"]+")\n`).ReplaceAllString(l[strings.Index(l, "    {"):], "    $1 = {\n")
+	asMap = strings.ReplaceAll(strings.ReplaceAll(asMap, "    },\n", "    }\n"), "  ]\n}", "  }\n}")
+	asMap = strings.ReplaceAll(strings.ReplaceAll(asMap, `resource "cbr_backup_sync"`, "R"), "backups = [", "L")
+	if asMap != p {
+		t.Error("the list form's objects differ from the map form's")
+	}
+	for _, k := range []string{"p", "l"} {
+		if _, err := os.Stat(filepath.Join(dir, k, "fake_override.tf")); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+
 	override, err := os.ReadFile(filepath.Join(dir, "p", "fake_override.tf"))
 	if err != nil || !strings.Contains(string(override), `cbr = "http://127.0.0.1:1"`) {
 		t.Errorf("override: %s (%v)", override, err)
@@ -176,6 +202,78 @@ func TestSyncsPerResource(t *testing.T) {
 	for m, want := range map[int]int{1: 1, 50: 1, 51: 2, 2000: 40, 2001: 41} {
 		if got := syncsPerResource(m); got != want {
 			t.Errorf("syncsPerResource(%d) = %d, want %d", m, got, want)
+		}
+	}
+}
+
+// The -json stream is read line by line, whatever the pipe's chunks.
+func TestDiagCounter(t *testing.T) {
+	stream := `{"@level":"info","@message":"Terraform 1.11.4","type":"version"}
+{"@level":"warn","@message":"Warning: Provider development overrides are in effect","type":"diagnostic","diagnostic":{"severity":"warning","summary":"Provider development overrides are in effect","detail":"..."}}
+{"@level":"info","@message":"r000: Plan to create","type":"planned_change","change":{"resource":{"addr":"cbr_backup_sync.r000"},"action":"create"}}
+{"@level":"warn","@message":"Warning: Backups to Import","type":"diagnostic","diagnostic":{"severity":"warning","summary":"Backups to Import","range":{"filename":"main.tf","start":{"line":9},"end":{"line":10}},"snippet":{"code":"  backups = ["}}}
+{"@level":"warn","@message":"Warning: x","type":"diagnostic","diagnostic":{"severity":"warning","summary":"x","range":null}}
+{"@level":"error","@message":"Error: y","type":"diagnostic","diagnostic":{"severity":"error","summary":"y"}}
+{"@level":"info","@message":"the text \"diagnostic\" in a message","type":"log"}
+{"@level":"info","@message":"Plan: 1 to add","type":"change_summary"}`
+	want := diagCount{Overrides: 1, Warnings: 2, Snippets: 1, Errors: 1}
+	for _, chunk := range []int{1, 7, 64, len(stream)} {
+		c := &diagCounter{}
+		for i := 0; i < len(stream); i += chunk {
+			n, err := c.Write([]byte(stream[i:min(i+chunk, len(stream))]))
+			if err != nil || n != min(chunk, len(stream)-i) {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+		}
+		c.close()
+		if c.n != want || c.err != nil {
+			t.Errorf("chunks of %d: %+v, %v; want %+v", chunk, c.n, c.err, want)
+		}
+	}
+	c := &diagCounter{}
+	fmt.Fprint(c, "{\"type\":\"diagnostic\", not json\n")
+	if c.err == nil {
+		t.Error("a broken diagnostic line: no error")
+	}
+	if got := diagsText([]tfResult{{JSON: true, Diags: want}, {JSON: true, Diags: want}, {JSON: true}}); got != "2 warnings (1 with a source range), **1 errors** / 0 warnings" {
+		t.Errorf("diagsText = %q", got)
+	}
+	if got := diagsText([]tfResult{{}}); got != "not counted" {
+		t.Errorf("diagsText of a human-readable command = %q", got)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	for x, want := range map[op]float64{
+		{"plan-empty", 200, 50, false}:      targetRunsForReal,
+		{"plan-empty-json", 200, 50, false}: targetRunsForReal,
+		{"apply-json", 200, 50, false}:      targetRunsForReal,
+		{"apply", 200, 50, false}:           targetRatio,
+		{"apply", 1, 2000, true}:            targetRatio,
+		{"apply-json", 1, 2000, true}:       0,
+	} {
+		if got, _ := target(x); got != want {
+			t.Errorf("target(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if s := (op{"apply-json", 200, 50, false}).String(); s != "apply -json, 200 resources (fresh state)" {
+		t.Errorf("op = %q", s)
+	}
+}
+
+func TestJSONStream(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"plan", "-input=false", "-json", "-detailed-exitcode"}, true},
+		{[]string{"apply", "-json", "-auto-approve"}, true},
+		{[]string{"plan", "-no-color"}, false},
+		{[]string{"providers", "schema", "-json"}, false},
+		{nil, false},
+	} {
+		if got := jsonStream(c.args); got != c.want {
+			t.Errorf("jsonStream(%q) = %v", c.args, got)
 		}
 	}
 }

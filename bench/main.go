@@ -11,6 +11,13 @@
 // provider). It prints medians and ratios, the API calls the fake counted per
 // command, the provider's peak memory, its binary size and its start-up time
 // to the schema answer, and can write them into BENCHMARKS.md.
+//
+// At the largest size and for the large resource it also times `terraform plan
+// -json` (empty state) and `terraform apply -json` against the floor run with
+// -json too, reading their output as automation does and counting its
+// diagnostics. With -list-provider it times, beside them, the plan and apply
+// of the large resource by an older provider whose backups is a list
+// (release 0.2.0), written in the list form.
 package main
 
 import (
@@ -43,6 +50,9 @@ type options struct {
 	emptyPlan   bool
 	logging     bool
 	onlyEmpty   bool
+	json        bool     // time plan -json and apply -json at the largest size and for the large resource
+	listBin     string   // provider whose backups is a list (release 0.2.0); "": no list rows
+	listLabel   string   // what listBin was built from
 	tfEnv       []string // KEY=VALUE added to every Terraform command's environment
 	providerEnv []string // KEY=VALUE added to the provider processes' environment only (through the shim)
 	startups    int
@@ -70,6 +80,9 @@ func main() {
 	flag.BoolVar(&o.emptyPlan, "empty-plan", true, "time plans from an empty state too (the first plan of a new configuration)")
 	flag.BoolVar(&o.logging, "logging", true, "also time the plans from an empty state with the provider's loggers on, as when the user asks for logs (TF_LOG_PROVIDER_CBR=TRACE, which Terraform does not read)")
 	flag.BoolVar(&o.onlyEmpty, "empty-plan-only", false, "time only the plans from an empty state (no apply, no plan on a state, no password run)")
+	flag.BoolVar(&o.json, "json", true, "also time `terraform plan -json` (empty state) and `terraform apply -json` at the largest size and for the large resource, against the floor with -json")
+	flag.StringVar(&o.listBin, "list-provider", "", "a provider binary whose backups is a list (release 0.2.0): the large resource's plans and apply are timed with it too, written in the list form")
+	flag.StringVar(&o.listLabel, "list-label", "", "what -list-provider was built from, for the report")
 	flag.Func("env", "KEY=VALUE added to the environment of every Terraform command (repeatable)", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("want KEY=VALUE, got %q", v)
@@ -132,7 +145,7 @@ func progress(format string, args ...any) {
 
 // op names a timed command.
 type op struct {
-	Cmd     string // "apply", "plan", "destroy", "plan-empty", "plan-empty-logs"
+	Cmd     string // "apply", "plan", "destroy", "plan-empty", "plan-empty-logs", "plan-empty-json", "apply-json"
 	Size    int    // resources
 	Backups int    // per resource
 	Large   bool   // the single large resource's row
@@ -146,6 +159,10 @@ func (o op) String() string {
 	switch o.Cmd {
 	case "apply":
 		return fmt.Sprintf("apply, %s (fresh state)", what)
+	case "apply-json":
+		return fmt.Sprintf("apply -json, %s (fresh state)", what)
+	case "plan-empty-json":
+		return fmt.Sprintf("plan -json, %s (empty state)", what)
 	case "plan":
 		return fmt.Sprintf("plan, %s (applied state, refresh included)", what)
 	case "destroy":
@@ -187,19 +204,22 @@ type report struct {
 	ops         []op
 	samples     map[op]map[kind][]tfResult
 	calls       map[op][]calls
+	listCalls   map[op][]calls // the list provider's commands
+	listNote    string         // why the list provider's rows were skipped, if they were
 	startups    []startup
 	schemaTF    map[kind][]tfResult
 	launches    map[op][][]launch // provider processes of each command at the largest size, per repetition
 	largest     int
-	password    string // why the password run was skipped, if it was
-	largeNote   string // why the large resource's rows were skipped, if they were
+	password    string    // why the password run was skipped, if it was
+	largeNote   string    // why the large resource's rows were skipped, if they were
+	loads       []float64 // 1-minute load average at the start of each timed command
 	pwApply     *calls
 	pwPlan      *calls
 	schemaBytes int
 }
 
 func run(ctx context.Context, o options) (*report, error) {
-	r := &report{opts: o, start: time.Now(), loadBefore: loadavg(), samples: map[op]map[kind][]tfResult{}, calls: map[op][]calls{}, schemaTF: map[kind][]tfResult{}, launches: map[op][][]launch{}}
+	r := &report{opts: o, start: time.Now(), loadBefore: loadavg(), samples: map[op]map[kind][]tfResult{}, calls: map[op][]calls{}, listCalls: map[op][]calls{}, schemaTF: map[kind][]tfResult{}, launches: map[op][][]launch{}}
 	var err error
 	if r.machine, err = describeMachine(ctx); err != nil {
 		return nil, err
@@ -227,7 +247,11 @@ func run(ctx context.Context, o options) (*report, error) {
 		configs = append(configs, config{1, o.large})
 	}
 	for _, c := range configs {
-		for _, k := range []kind{provider, floor} {
+		kinds := []kind{provider, floor}
+		if o.listBin != "" && o.large > 0 && c == (config{1, o.large}) {
+			kinds = append(kinds, list)
+		}
+		for _, k := range kinds {
 			if err := writeConfig(dirOf(k, c), k, c.size, c.backups, o.fakeURL); err != nil {
 				return nil, err
 			}
@@ -246,7 +270,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	seq := 0
 	tfEnv := func(env []string, k kind, c config, okCodes []int, args ...string) (tfResult, error) {
 		seq++
-		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%dx%d.log", seq, args[0], k, c.size, c.backups))
+		name := args[0]
+		if jsonStream(args) {
+			name += "-json"
+		}
+		log := filepath.Join(logs, fmt.Sprintf("%03d-%s-%s-%dx%d.log", seq, name, k, c.size, c.backups))
 		return terraform(ctx, dirOf(k, c), env, log, okCodes, args...)
 	}
 	tf := func(k kind, n int, okCodes []int, args ...string) (tfResult, error) {
@@ -287,6 +315,17 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		return []kind{floor, provider}
 	}
+	// The list provider runs from its own dev_overrides configuration.
+	var listEnv []string
+	if o.listBin != "" {
+		listRC := filepath.Join(o.work, "terraformrc.list")
+		if err := os.WriteFile(listRC, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cbr-sync/cbr\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(o.listBin))), 0o644); err != nil {
+			return nil, err
+		}
+		listEnv = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "TF_CLI_CONFIG_FILE=") })
+		listEnv = append(listEnv, "TF_CLI_CONFIG_FILE="+listRC)
+	}
+	withList := false // the large resource's plans and apply are timed with the list provider too
 
 	// Start-up: directly, then through `terraform providers schema -json`.
 	smallest := slices.Min(o.sizes)
@@ -331,16 +370,48 @@ func run(ctx context.Context, o options) (*report, error) {
 		} else {
 			sets = append(sets, c)
 		}
+		switch {
+		case o.listBin == "":
+		case o.onlyEmpty:
+			r.listNote = "skipped: -empty-plan-only"
+		default:
+			seq++
+			log := filepath.Join(logs, fmt.Sprintf("%03d-validate-list-1x%d.log", seq, o.large))
+			if _, err := terraform(ctx, dirOf(list, c), listEnv, log, []int{0}, "validate", "-no-color"); err != nil {
+				r.listNote = fmt.Sprintf("skipped: `terraform validate` of the list form refuses %d backups in one resource: %s", o.large, firstError(log))
+				progress("list form, one resource of %d backups: %s", o.large, r.listNote)
+			} else {
+				withList = true
+			}
+		}
+	}
+	// kinds are the configurations timed for x in repetition rep, in order:
+	// the list provider's between the two others, for the large resource.
+	kinds := func(x op, rep int) []kind {
+		ks := order(rep)
+		if withList && x.Large && (x.Cmd == "plan-empty" || x.Cmd == "apply" || x.Cmd == "plan") {
+			ks = []kind{ks[0], list, ks[1]}
+		}
+		return ks
 	}
 	for _, c := range sets {
 		large := o.large > 0 && c == config{1, o.large}
+		withJSON := o.json && (large || c.size == r.largest)
 		if o.emptyPlan {
 			r.ops = append(r.ops, op{"plan-empty", c.size, c.backups, large})
+			if withJSON {
+				r.ops = append(r.ops, op{"plan-empty-json", c.size, c.backups, large})
+			}
 			if o.logging {
 				r.ops = append(r.ops, op{"plan-empty-logs", c.size, c.backups, large})
 			}
 		}
 		if !o.onlyEmpty {
+			// The -json apply first: the plan and destroy below run on
+			// the state of the human-readable apply.
+			if withJSON {
+				r.ops = append(r.ops, op{"apply-json", c.size, c.backups, large})
+			}
 			r.ops = append(r.ops, op{"apply", c.size, c.backups, large}, op{"plan", c.size, c.backups, large}, op{"destroy", c.size, c.backups, large})
 		}
 	}
@@ -349,13 +420,16 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	measure := func(x op, k kind, rep int, okCodes []int, args ...string) error {
 		var before fakeStats
-		if k == provider {
+		if k != floor {
 			var err error
 			if before, err = getStats(ctx, o.fakeURL); err != nil {
 				return err
 			}
 		}
 		progress("rep %d/%d  %-8s %s", rep+1, o.reps, k, x)
+		if l, err := strconv.ParseFloat(strings.Fields(loadavg() + " x")[0], 64); err == nil {
+			r.loads = append(r.loads, l)
+		}
 		cmdEnv, shimLog := env, ""
 		if x.Cmd == "plan-empty-logs" {
 			// The provider's loggers stay on, as when the user asks for
@@ -366,6 +440,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		if k == provider && (x.Size == r.largest || x.Large || len(o.providerEnv) > 0) {
 			shimLog = filepath.Join(o.work, fmt.Sprintf("shim-%03d.jsonl", seq+1))
 			cmdEnv = shimEnv(cmdEnv, shimLog)
+		}
+		if k == list {
+			cmdEnv = listEnv
 		}
 		res, err := tfEnv(cmdEnv, k, x.config(), okCodes, args...)
 		if err != nil {
@@ -379,22 +456,26 @@ func run(ctx context.Context, o options) (*report, error) {
 			}
 			r.launches[x] = append(r.launches[x], ls)
 		}
-		if k == provider {
+		if k != floor {
 			after, err := getStats(ctx, o.fakeURL)
 			if err != nil {
 				return err
 			}
 			var want []string
-			if x.Cmd == "apply" {
+			if x.Cmd == "apply" || x.Cmd == "apply-json" {
 				want = ids[x.config()]
 			}
-			r.calls[x] = append(r.calls[x], diffCalls(before, after, want))
+			if k == list {
+				r.listCalls[x] = append(r.listCalls[x], diffCalls(before, after, want))
+			} else {
+				r.calls[x] = append(r.calls[x], diffCalls(before, after, want))
+			}
 		}
 		return nil
 	}
 	for rep := 0; rep < o.reps; rep++ {
 		for _, x := range r.ops {
-			for _, k := range order(rep) {
+			for _, k := range kinds(x, rep) {
 				var err error
 				switch x.Cmd {
 				case "plan-empty-logs":
@@ -410,9 +491,17 @@ func run(ctx context.Context, o options) (*report, error) {
 						// Exit code 2 with -detailed-exitcode: changes to make.
 						err = measure(x, k, rep, []int{2}, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 					}
+				case "plan-empty-json":
+					if err = removeState(dirOf(k, x.config())); err == nil {
+						err = measure(x, k, rep, []int{2}, "plan", "-input=false", "-json", "-detailed-exitcode")
+					}
 				case "apply":
 					if err = removeState(dirOf(k, x.config())); err == nil {
 						err = measure(x, k, rep, []int{0}, "apply", "-input=false", "-no-color", "-auto-approve")
+					}
+				case "apply-json":
+					if err = removeState(dirOf(k, x.config())); err == nil {
+						err = measure(x, k, rep, []int{0}, "apply", "-input=false", "-json", "-auto-approve")
 					}
 				case "plan":
 					// Exit code 0 with -detailed-exitcode: no changes.

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +23,10 @@ type kind string
 const (
 	provider kind = "provider" // cbr_backup_sync resources
 	floor    kind = "floor"    // terraform_data resources with the same objects
+	// list: cbr_backup_sync resources of an older provider (-list-provider,
+	// release 0.2.0) whose backups is a list: the same objects, each with its
+	// backup_id, in `backups = [ {...}, ... ]`.
+	list kind = "list"
 )
 
 // backupID is the ID of backup i of resource r in the configuration of n resources.
@@ -28,42 +35,55 @@ func backupID(n, r, i int) string {
 }
 
 // writeConfig writes a configuration of n resources of m backups each into dir.
-// Both kinds carry the very same map of objects keyed by backup ID (the
-// form cbr_backup_sync's backups takes), written the same way.
+// The provider and the floor carry the very same map of objects keyed by
+// backup ID (the form cbr_backup_sync's backups takes), written the same way;
+// the list kind carries the same objects in a list, each with its backup_id
+// (the form of release 0.2.0).
 func writeConfig(dir string, k kind, n, m int, fakeURL string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var b strings.Builder
-	if k == provider {
+	if k != floor {
 		b.WriteString("terraform {\n  required_providers {\n    cbr = {\n      source = \"cbr-sync/cbr\"\n    }\n  }\n}\n\n")
 		b.WriteString("# Credentials from the environment: HW_PROJECT_ID, HW_AUTH_TOKEN (or a user's password).\nprovider \"cbr\" {}\n")
 	}
 	for r := 0; r < n; r++ {
-		if k == provider {
+		switch k {
+		case provider:
 			fmt.Fprintf(&b, "\nresource \"cbr_backup_sync\" \"r%03d\" {\n  backups = {\n", r)
-		} else {
+		case list:
+			fmt.Fprintf(&b, "\nresource \"cbr_backup_sync\" \"r%03d\" {\n  backups = [\n", r)
+		default:
 			fmt.Fprintf(&b, "\nresource \"terraform_data\" \"r%03d\" {\n  input = {\n", r)
 		}
 		for i := 0; i < m; i++ {
 			id := backupID(n, r, i)
-			fmt.Fprintf(&b, `    %q = {
-      backup_name   = "vm-%03d-%s"
+			if k == list {
+				fmt.Fprintf(&b, "    {\n      backup_id     = %q\n", id)
+			} else {
+				fmt.Fprintf(&b, "    %q = {\n", id)
+			}
+			fmt.Fprintf(&b, `      backup_name   = "vm-%03d-%s"
       bucket_name   = "hybrid-backups-cn-north-4"
       image_path    = "6abec15e-7baf-4d79-b5a9-6b98a2da7020/%s/%s"
       resource_id   = "96f7512d-239d-3f31-80cf-%012x"
       resource_name = "vm-%03d"
       resource_type = "OS::Native::Server"
       created_at    = %d
-    }
-`, id, r, time.Unix(int64(1714521600+86400*i), 0).UTC().Format("2006-01-02"), id, id, r, r, 1714521600+86400*i)
+    }%s
+`, r, time.Unix(int64(1714521600+86400*i), 0).UTC().Format("2006-01-02"), id, id, r, r, 1714521600+86400*i, map[bool]string{true: ","}[k == list])
 		}
-		b.WriteString("  }\n}\n")
+		if k == list {
+			b.WriteString("  ]\n}\n")
+		} else {
+			b.WriteString("  }\n}\n")
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	if k == provider {
+	if k != floor {
 		override := fmt.Sprintf("provider \"cbr\" {\n  endpoints = { cbr = %q }\n}\n", fakeURL)
 		return os.WriteFile(filepath.Join(dir, "fake_override.tf"), []byte(override), 0o644)
 	}
@@ -77,10 +97,108 @@ type tfResult struct {
 	// MaxRSSKiB is the largest peak resident memory of Terraform and the
 	// provider processes it waited for: Terraform's own, in practice.
 	MaxRSSKiB int64
+	// JSON: the command ran with -json; its standard output was read to
+	// the end by the driver and its diagnostics counted.
+	JSON  bool
+	Diags diagCount
+}
+
+// diagCount counts the diagnostics of a `-json` output stream.
+type diagCount struct {
+	// Overrides: Terraform's "Provider development overrides are in
+	// effect" warning, which the benchmark's CLI configuration causes on
+	// both sides (no source range); not in Warnings.
+	Overrides int
+	Warnings  int
+	// Snippets: the warnings with a source range, for each of which the
+	// CLI reads the configuration file again to quote the lines.
+	Snippets int
+	Errors   int
+}
+
+// devOverridesWarning is the summary of the warning Terraform gives when the CLI
+// configuration has dev_overrides, as the benchmark's has.
+const devOverridesWarning = "Provider development overrides are in effect"
+
+// diagCounter reads a `-json` output stream (one JSON message per line) as
+// automation does and counts its diagnostic messages.
+type diagCounter struct {
+	partial []byte
+	n       diagCount
+	err     error
+}
+
+func (c *diagCounter) Write(p []byte) (int, error) {
+	c.partial = append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		c.line(c.partial[:i])
+		c.partial = c.partial[i+1:]
+	}
+	// Keep the remainder at the start of the buffer.
+	c.partial = append(c.partial[:0:0], c.partial...)
+	return len(p), nil
+}
+
+// close reads the last line when the stream did not end with a newline.
+func (c *diagCounter) close() {
+	if len(bytes.TrimSpace(c.partial)) > 0 {
+		c.line(c.partial)
+	}
+	c.partial = nil
+}
+
+func (c *diagCounter) line(l []byte) {
+	l = bytes.TrimSpace(l)
+	if len(l) == 0 || !bytes.Contains(l, []byte(`"diagnostic"`)) {
+		return
+	}
+	var m struct {
+		Type       string `json:"type"`
+		Diagnostic struct {
+			Severity string          `json:"severity"`
+			Summary  string          `json:"summary"`
+			Range    json.RawMessage `json:"range"`
+		} `json:"diagnostic"`
+	}
+	if err := json.Unmarshal(l, &m); err != nil {
+		if c.err == nil {
+			c.err = fmt.Errorf("a line of the -json output is not JSON: %w: %.200s", err, l)
+		}
+		return
+	}
+	if m.Type != "diagnostic" {
+		return
+	}
+	switch m.Diagnostic.Severity {
+	case "warning":
+		if m.Diagnostic.Summary == devOverridesWarning {
+			c.n.Overrides++
+			return
+		}
+		c.n.Warnings++
+		if len(m.Diagnostic.Range) > 0 && string(m.Diagnostic.Range) != "null" {
+			c.n.Snippets++
+		}
+	case "error":
+		c.n.Errors++
+	}
+}
+
+// jsonStream tells whether a Terraform command streams its -json messages
+// (plan, apply and destroy with -json).
+func jsonStream(args []string) bool {
+	return len(args) > 0 && (args[0] == "plan" || args[0] == "apply" || args[0] == "destroy") && slices.Contains(args, "-json")
 }
 
 // terraform runs Terraform in dir with env, logging to logFile. A plan run with
-// -detailed-exitcode passes when the exit code is in okCodes.
+// -detailed-exitcode passes when the exit code is in okCodes. With -json, the
+// driver reads the standard output through a pipe to its end, as automation
+// does (into the log file, counting the diagnostics), and the command's wall
+// time includes that reading.
 func terraform(ctx context.Context, dir string, env []string, logFile string, okCodes []int, args ...string) (tfResult, error) {
 	log, err := os.Create(logFile)
 	if err != nil {
@@ -89,9 +207,21 @@ func terraform(ctx context.Context, dir string, env []string, logFile string, ok
 	defer log.Close()
 	cmd := exec.CommandContext(ctx, "terraform", args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, log, log
+	var counter *diagCounter
+	if jsonStream(args) {
+		counter = &diagCounter{}
+		cmd.Stdout = io.MultiWriter(log, counter)
+	}
 	start := time.Now()
 	err = cmd.Run()
 	res := tfResult{Wall: time.Since(start)}
+	if counter != nil {
+		counter.close()
+		res.JSON, res.Diags = true, counter.n
+		if counter.err != nil && err == nil {
+			return res, fmt.Errorf("terraform %s in %s: %w; see %s", strings.Join(args, " "), dir, counter.err, logFile)
+		}
+	}
 	if cmd.ProcessState != nil {
 		res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
