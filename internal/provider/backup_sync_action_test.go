@@ -81,37 +81,12 @@ func actionConfig(t *testing.T, schemas *tfprotov6.GetProviderSchemaResponse, ba
 	if !ok {
 		t.Fatalf("the action schema's type is %T", schemas.ActionSchemas["cbr_backup_sync"].Schema.ValueType())
 	}
-	listType, ok := typ.AttributeTypes["backups"].(tftypes.List)
-	if !ok {
-		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
-	}
-	elemType, ok := listType.ElementType.(tftypes.Object)
-	if !ok {
-		t.Fatalf("backups' elements are %s", listType.ElementType)
-	}
-	elems := make([]tftypes.Value, len(backups))
-	for i, b := range backups {
-		rt := tftypes.NewValue(tftypes.String, nil)
-		if b.ResourceType != "OS::Native::Server" {
-			rt = tftypes.NewValue(tftypes.String, b.ResourceType)
-		}
-		elems[i] = tftypes.NewValue(elemType, map[string]tftypes.Value{
-			"backup_id":     tftypes.NewValue(tftypes.String, b.BackupID),
-			"backup_name":   tftypes.NewValue(tftypes.String, b.BackupName),
-			"bucket_name":   tftypes.NewValue(tftypes.String, b.BucketName),
-			"image_path":    tftypes.NewValue(tftypes.String, b.ImagePath),
-			"resource_id":   tftypes.NewValue(tftypes.String, b.ResourceID),
-			"resource_name": tftypes.NewValue(tftypes.String, b.ResourceName),
-			"resource_type": rt,
-			"created_at":    tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(b.CreatedAt)),
-		})
-	}
 	to := tftypes.NewValue(tftypes.String, nil)
 	if timeout != "" {
 		to = tftypes.NewValue(tftypes.String, timeout)
 	}
 	dv, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, map[string]tftypes.Value{
-		"backups":             tftypes.NewValue(listType, elems),
+		"backups":             backupsValue(t, typ, backups),
 		"wait_for_completion": tftypes.NewValue(tftypes.Bool, wait),
 		"timeout":             to,
 	}))
@@ -452,7 +427,7 @@ func TestBackupSyncActionSchema(t *testing.T) {
 		for _, na := range a.NestedType.Attributes {
 			nested = append(nested, fmt.Sprintf("%s:%v", na.Name, na.Required))
 		}
-		if got := strings.Join(nested, " "); got != "backup_id:true backup_name:true bucket_name:true created_at:true image_path:true resource_id:true resource_name:true resource_type:false" {
+		if got := strings.Join(nested, " "); got != "backup_id:false backup_name:true bucket_name:true created_at:true image_path:true resource_id:true resource_name:true resource_type:false" {
 			t.Errorf("backups attributes: %s", got)
 		}
 	}
@@ -500,21 +475,22 @@ func objectWith(typ tftypes.Object, vals map[string]tftypes.Value) tftypes.Value
 	return tftypes.NewValue(typ, all)
 }
 
-// backupsValue is a backups list of typ (the resource's or the action's) holding these backups.
+// backupsValue is a backups map of typ (the resource's or the action's)
+// holding these backups, keyed as backupsConfig keys them: backup_id is left
+// out unless Key is set, and resource_type when it is the default.
 func backupsValue(t *testing.T, typ tftypes.Object, backups []testBackup) tftypes.Value {
 	t.Helper()
-	listType, ok := typ.AttributeTypes["backups"].(tftypes.List)
+	mapType, ok := typ.AttributeTypes["backups"].(tftypes.Map)
 	if !ok {
 		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
 	}
-	elemType, ok := listType.ElementType.(tftypes.Object)
+	elemType, ok := mapType.ElementType.(tftypes.Object)
 	if !ok {
-		t.Fatalf("backups' elements are %s", listType.ElementType)
+		t.Fatalf("backups' elements are %s", mapType.ElementType)
 	}
-	elems := make([]tftypes.Value, len(backups))
-	for i, b := range backups {
+	elems := make(map[string]tftypes.Value, len(backups))
+	for _, b := range backups {
 		vals := map[string]tftypes.Value{
-			"backup_id":     tftypes.NewValue(tftypes.String, b.BackupID),
 			"backup_name":   tftypes.NewValue(tftypes.String, b.BackupName),
 			"bucket_name":   tftypes.NewValue(tftypes.String, b.BucketName),
 			"image_path":    tftypes.NewValue(tftypes.String, b.ImagePath),
@@ -522,12 +498,18 @@ func backupsValue(t *testing.T, typ tftypes.Object, backups []testBackup) tftype
 			"resource_name": tftypes.NewValue(tftypes.String, b.ResourceName),
 			"created_at":    tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(b.CreatedAt)),
 		}
-		if b.ResourceType != "" {
+		if b.Key != "" {
+			vals["backup_id"] = tftypes.NewValue(tftypes.String, b.BackupID)
+		}
+		if b.ResourceType != "" && b.ResourceType != "OS::Native::Server" {
 			vals["resource_type"] = tftypes.NewValue(tftypes.String, b.ResourceType)
 		}
-		elems[i] = objectWith(elemType, vals)
+		if _, dup := elems[b.key()]; dup {
+			t.Fatalf("backupsValue: two backups keyed %q", b.key())
+		}
+		elems[b.key()] = objectWith(elemType, vals)
 	}
-	return tftypes.NewValue(listType, elems)
+	return tftypes.NewValue(mapType, elems)
 }
 
 // TestBackupSyncActionValidatesLikeTheResource: the action's backups are
@@ -545,18 +527,25 @@ func TestBackupSyncActionValidatesLikeTheResource(t *testing.T) {
 	if !ok {
 		t.Fatal("the action schema is not an object")
 	}
-	bad := makeBackups(4)
-	bad[1].BackupID = bad[0].BackupID
+	bad := makeBackups(6)
+	bad[1].Key, bad[1].BackupID = bad[1].BackupID, bad[0].BackupID // differs from its key
 	bad[1].BackupName = strings.Repeat("名", 65)
 	bad[2].BucketName = "  "
 	bad[2].CreatedAt = 1714521600000 // milliseconds
 	bad[3].ResourceType = "OS::Unknown::Thing"
+	bad[4].ResourceType = "VMware"
+	bad[5].BackupID = " " // a blank key
+	own := withOwnID(makeBackups(3))
 	cases := map[string][]testBackup{
-		"mistakes":  bad,
-		"empty":     nil,
-		"too many":  makeBackups(120),
-		"valid":     makeBackups(2),
-		"valid big": makeBackups(51),
+		"mistakes":               bad,
+		"empty":                  nil,
+		"backup_id equal to key": own,
+		"valid":                  makeBackups(2),
+		"valid big":              makeBackups(51),
+		"unknown types":          {{BackupID: "a", BackupName: "n", BucketName: "b", ImagePath: "p", ResourceID: "r", ResourceName: "vm", ResourceType: "VMware", CreatedAt: 1}, {BackupID: "b", BackupName: "n", BucketName: "b", ImagePath: "p", ResourceID: "r", ResourceName: "vm", ResourceType: "VMware", CreatedAt: 1}},
+		// The resource holds at most maxBackupsPerResource backups; an
+		// invocation records nothing and takes any number.
+		"more than a resource holds": makeBackups(maxBackupsPerResource + 1),
 	}
 	for name, backups := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -576,12 +565,47 @@ func TestBackupSyncActionValidatesLikeTheResource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rd, ad := diagKeys(rresp.Diagnostics), diagKeys(aresp.Diagnostics)
+			rdiags := rresp.Diagnostics
+			if len(backups) > maxBackupsPerResource {
+				// The resource's one more error: its size bound, on no path.
+				var rest []*tfprotov6.Diagnostic
+				for _, d := range rdiags {
+					if d.Summary == "Too Many Backups" && d.Severity == tfprotov6.DiagnosticSeverityError && d.Attribute == nil {
+						continue
+					}
+					rest = append(rest, d)
+				}
+				if len(rest) != len(rdiags)-1 {
+					t.Errorf("the resource's validation of %d backups, want one Too Many Backups error without a path:\n%s", len(backups), diagsText(rdiags))
+				}
+				rdiags = rest
+			}
+			rd, ad := diagKeys(rdiags), diagKeys(aresp.Diagnostics)
 			if rd != ad {
 				t.Errorf("the resource's validation:\n%s\nthe action's:\n%s", rd, ad)
 			}
-			if name == "mistakes" && strings.Count(ad, "\n") < 5 {
-				t.Errorf("want at least 5 diagnostics for the mistakes, got:\n%s", ad)
+			switch name {
+			case "mistakes":
+				for _, want := range []string{"Backup ID Differs From Its Key", "Backup Name Too Long", "Blank Value", "Invalid Backup Time", "Unknown Resource Type", "Blank Backup ID"} {
+					if !strings.Contains(ad, want) {
+						t.Errorf("no %s among the diagnostics of the mistakes:\n%s", want, ad)
+					}
+				}
+				if n := strings.Count(ad, "Unknown Resource Type"); n != 1 {
+					t.Errorf("%d Unknown Resource Type warnings, want one for both entries:\n%s", n, ad)
+				}
+			case "unknown types":
+				if n := strings.Count(ad, "\n"); n != 1 || !strings.Contains(ad, "Unknown Resource Type") || !strings.Contains(ad, `2 backups in backups have a resource_type that CBR does not document`) {
+					t.Errorf("want one Unknown Resource Type warning for both entries, got:\n%s", ad)
+				}
+			case "empty":
+				if !strings.Contains(ad, "No Backups") {
+					t.Errorf("no No Backups error:\n%s", ad)
+				}
+			default:
+				if ad != "\n" {
+					t.Errorf("diagnostics for valid backups:\n%s", ad)
+				}
 			}
 		})
 	}

@@ -585,7 +585,7 @@ func TestDirectCodec(t *testing.T) {
 	}
 	v := newDirectValues(t, typ)
 	values := map[string]tftypes.Value{
-		"config": v.config(3, nil, nil),
+		"config":                            v.config(3, nil, nil),
 		"config with every backup_id given": v.configAt([]int{1, 3, 5}, nil, nil),
 		"state with triggers, timeouts and statuses": v.state(4, func(i int) map[string]any {
 			return map[string]any{"status": []any{nil, "success", "failed", "running"}[i]}

@@ -40,6 +40,18 @@ type testBackup struct {
 	CreatedAt    int64  `json:"created_at"`
 	// OperationLogID, when set, adopts the backup in the configuration.
 	OperationLogID string `json:"-"`
+	// Key, when set, keys the entry in the configuration instead of
+	// BackupID, which is then given as its backup_id (a mistake unless
+	// they are equal).
+	Key string `json:"-"`
+}
+
+// key is the entry's key in a configuration.
+func (b testBackup) key() string {
+	if b.Key != "" {
+		return b.Key
+	}
+	return b.BackupID
 }
 
 func makeBackups(n int) []testBackup {
@@ -59,14 +71,28 @@ func makeBackups(n int) []testBackup {
 	return out
 }
 
-// backupsConfig renders a cbr_backup_sync resource. resource_type is left out
+// backupsConfig renders a cbr_backup_sync resource, its backups keyed by
+// backup_id, which is left out (unless Key is set). resource_type is left out
 // (so the default applies) when it is the default.
 func backupsConfig(backups []testBackup) string {
 	var b strings.Builder
-	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n  backups = {\n")
+	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n")
+	b.WriteString(backupsArgument(backups))
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// backupsArgument renders the backups argument of a resource or an action,
+// as backupsConfig describes it.
+func backupsArgument(backups []testBackup) string {
+	var b strings.Builder
+	b.WriteString("  backups = {\n")
 	for _, e := range backups {
 		fmt.Fprintf(&b, "    %q = {\n      backup_name   = %q\n      bucket_name   = %q\n      image_path    = %q\n      resource_id   = %q\n      resource_name = %q\n      created_at    = %d\n",
-			e.BackupID, e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
+			e.key(), e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
+		if e.Key != "" {
+			fmt.Fprintf(&b, "      backup_id     = %q\n", e.BackupID)
+		}
 		if e.ResourceType != "OS::Native::Server" {
 			fmt.Fprintf(&b, "      resource_type = %q\n", e.ResourceType)
 		}
@@ -75,7 +101,7 @@ func backupsConfig(backups []testBackup) string {
 		}
 		b.WriteString("    }\n")
 	}
-	b.WriteString("  }\n}\n")
+	b.WriteString("  }\n")
 	return b.String()
 }
 
@@ -256,7 +282,7 @@ func TestAccBackupSync_basic(t *testing.T) {
 			},
 			{
 				// backup_id given, equal to its key: the same plan, empty.
-				Config:             withBackupID(cfg, backups[0].BackupID, backups[0].BackupID),
+				Config:             providerConfig(url) + backupsConfig(withOwnID(backups)),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: false,
 			},
@@ -299,14 +325,13 @@ func TestAccBackupSync_fifty(t *testing.T) {
 	})
 }
 
-// withBackupID gives the entry keyed key of a configuration written by
-// backupsConfig an explicit backup_id.
-func withBackupID(config, key, backupID string) string {
-	entry := fmt.Sprintf("    %q = {\n", key)
-	if !strings.Contains(config, entry) {
-		panic("withBackupID: no entry " + key)
+// withOwnID is backups with each backup_id given, equal to its key.
+func withOwnID(backups []testBackup) []testBackup {
+	out := append([]testBackup(nil), backups...)
+	for i := range out {
+		out[i].Key = out[i].BackupID
 	}
-	return strings.Replace(config, entry, entry+fmt.Sprintf("      backup_id     = %q\n", backupID), 1)
+	return out
 }
 
 // TestAccBackupSync_validation shows each plan-time error through terraform
@@ -324,7 +349,7 @@ func TestAccBackupSync_validation(t *testing.T) {
 		{"no backups", providerConfig(url) + `resource "cbr_backup_sync" "test" { backups = {} }`, `(?s)No Backups.*backups is empty: give at least one backup`},
 		{"5001 backups", providerConfig(url) + backupsConfig(makeBackups(5001)),
 			`(?s)Too Many Backups.*backups holds 5001 backups; one cbr_backup_sync holds at most 5000.*Split the inventory into several cbr_backup_sync resources`},
-		{"backup_id differs from its key", withBackupID(with(func(b []testBackup) []testBackup { return b }), "1f9e6b47-7655-4a19-b563-000000000002", "1f9e6b47-7655-4a19-b563-000000000000"),
+		{"backup_id differs from its key", with(func(b []testBackup) []testBackup { b[2].Key, b[2].BackupID = b[2].BackupID, b[0].BackupID; return b }),
 			`(?s)Backup ID Differs From Its Key.*backups\["1f9e6b47-7655-4a19-b563-000000000002"\].backup_id is "1f9e6b47-7655-4a19-b563-000000000000", but the entry's key is "1f9e6b47-7655-4a19-b563-000000000002"`},
 		{"blank key", with(func(b []testBackup) []testBackup { b[1].BackupID = "  "; return b }), `(?s)Blank Backup ID.*backups has an entry whose key, its backup_id, is "  "`},
 		{"empty bucket_name", with(func(b []testBackup) []testBackup { b[0].BucketName = ""; return b }), `(?s)backups\["1f9e6b47-7655-4a19-b563-000000000000"\].bucket_name must not be empty`},

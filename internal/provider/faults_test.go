@@ -266,7 +266,8 @@ func TestFailureDetails(t *testing.T) {
 		{&cbr.RetryError{Attempts: 2, Reason: "the server asked to retry in 30s (Retry-After: 30), but only 5s are left before the deadline (the operation's timeout)", Err: throttled},
 			[]string{"The provider tried 2 times and gave up: the server asked to retry in 30s", "only 5s are left before the deadline"}},
 		{&cbr.RetryError{Attempts: 6, Reason: "max_retries (5) reached", Err: &cbr.TransportError{Method: "POST", URL: "u", Err: errors.New("dial tcp: connection refused")}},
-			[]string{"could not be sent to CBR", "tried 6 times and gave up: max_retries (5) reached. Apply again later, or raise max_retries", "connection refused"}},
+			[]string{"could not be sent to CBR", "tried 6 times and gave up: max_retries (5) reached. No connection reached CBR: check that the endpoint in u is right and reachable from here",
+				"Apply again later, or raise max_retries", "connection refused"}},
 	}
 	for _, tc := range notApplied {
 		got := notAppliedDetail(tc.err, 3)

@@ -4,7 +4,7 @@ package provider
 // corpora are in testdata/fuzz/<FuzzName>/ and run with the normal tests;
 // run one for longer with, for example:
 //
-//	go test ./internal/provider -run '^$' -fuzz '^FuzzUniqueBackupIDs$' -fuzztime 30s
+//	go test ./internal/provider -run '^$' -fuzz '^FuzzCheckBackupsMap$' -fuzztime 30s
 
 import (
 	"context"
@@ -27,11 +27,12 @@ import (
 )
 
 // FuzzNotBlank: a value is rejected exactly when it is only white space,
-// with an error on the attribute's path that quotes the value.
+// with an error on the entry of backups that names the attribute and quotes
+// the value.
 func FuzzNotBlank(f *testing.F) {
 	f.Add(" \t")
 	f.Fuzz(func(t *testing.T, v string) {
-		p := path.Root("backups").AtListIndex(3).AtName("image_path")
+		p := path.Root("backups").AtMapKey("bk-3").AtName("image_path")
 		var resp validator.StringResponse
 		notBlank().ValidateString(context.Background(), validator.StringRequest{Path: p, ConfigValue: types.StringValue(v)}, &resp)
 		blank := strings.TrimSpace(v) == ""
@@ -40,14 +41,17 @@ func FuzzNotBlank(f *testing.F) {
 		}
 		if blank {
 			d := resp.Diagnostics.Errors()[0]
-			if !strings.Contains(d.Detail(), fmt.Sprintf("%q", v)) || !strings.Contains(d.Detail(), "backups[3].image_path") {
+			if !strings.Contains(d.Detail(), fmt.Sprintf("%q", v)) || !strings.Contains(d.Detail(), `backups["bk-3"].image_path`) {
 				t.Fatalf("detail %q", d.Detail())
+			}
+			if withPath, ok := d.(interface{ Path() path.Path }); !ok || !withPath.Path().Equal(path.Root("backups").AtMapKey("bk-3")) {
+				t.Fatalf("error not on the entry backups[\"bk-3\"]: %v", d)
 			}
 		}
 	})
 }
 
-// backupsElemType is the object type of one entry of the resource's backups list.
+// backupsElemType is the object type of one entry of the resource's backups map.
 func backupsElemType(t *testing.T) types.ObjectType {
 	t.Helper()
 	var resp resource.SchemaResponse
@@ -67,7 +71,7 @@ func backupsElemType(t *testing.T) types.ObjectType {
 // entries, each "key" (no backup_id), "key=id" or "key=?" (a backup_id
 // unknown at plan time), and checks that every blank key and every known
 // backup_id that differs from its key, and only those, are reported, on
-// their paths, in the order of the keys.
+// their entries, naming the backup_id and the key, in the order of the keys.
 func FuzzCheckBackupsMap(f *testing.F) {
 	f.Add("a,b=b,c=x,d=?, =y")
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -101,13 +105,15 @@ func FuzzCheckBackupsMap(f *testing.F) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		var wantPaths []string
+		var wantPaths, wantDetails []string
 		for _, k := range keys {
 			at := path.Root("backups").AtMapKey(k)
 			if strings.TrimSpace(k) == "" {
 				wantPaths = append(wantPaths, at.String())
+				wantDetails = append(wantDetails, fmt.Sprintf("whose key, its backup_id, is %q", k))
 			} else if id, ok := ids[k]; ok && id != k {
-				wantPaths = append(wantPaths, at.AtName("backup_id").String())
+				wantPaths = append(wantPaths, at.String())
+				wantDetails = append(wantDetails, fmt.Sprintf("%s is %q, but the entry's key is %q", at.AtName("backup_id"), id, k))
 			}
 		}
 		var diags diag.Diagnostics
@@ -122,6 +128,9 @@ func FuzzCheckBackupsMap(f *testing.F) {
 			withPath, ok := d.(interface{ Path() path.Path })
 			if !ok || withPath.Path().String() != wantPaths[i] {
 				t.Fatalf("%q: error %d is not on %s: %v", spec, i, wantPaths[i], d)
+			}
+			if !strings.Contains(d.Detail(), wantDetails[i]) {
+				t.Fatalf("%q: error %d does not say %s: %s", spec, i, wantDetails[i], d.Detail())
 			}
 		}
 	})

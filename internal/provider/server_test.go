@@ -148,7 +148,7 @@ func decodeAsTerraform(t *testing.T, v *tfprotov6.DynamicValue, ty cty.Type) cty
 	return out
 }
 
-// backupJSON is one element of backups as Terraform stores it.
+// backupJSON is one entry of backups as Terraform stores it.
 func backupJSON(i int) map[string]any {
 	id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
 	return map[string]any{
@@ -159,8 +159,22 @@ func backupJSON(i int) map[string]any {
 }
 
 // stateJSON is a cbr_backup_sync state as Terraform stores it, with n
-// backups, changed by edit.
+// backups keyed by backup_id, changed by edit (which gets the entries in
+// the order of their keys; when it leaves state["backups"] alone, the
+// entries are keyed by their backup_id once edited).
 func stateJSON(t *testing.T, n int, edit func(state map[string]any, backups []map[string]any)) []byte {
+	t.Helper()
+	return stateJSONOf(t, n, true, edit)
+}
+
+// stateJSONList is stateJSON as schema version 1 (release 0.2.0) stored it:
+// backups a list.
+func stateJSONList(t *testing.T, n int, edit func(state map[string]any, backups []map[string]any)) []byte {
+	t.Helper()
+	return stateJSONOf(t, n, false, edit)
+}
+
+func stateJSONOf(t *testing.T, n int, keyed bool, edit func(state map[string]any, backups []map[string]any)) []byte {
 	t.Helper()
 	backups := make([]map[string]any, n)
 	for i := range backups {
@@ -169,6 +183,14 @@ func stateJSON(t *testing.T, n int, edit func(state map[string]any, backups []ma
 	state := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true, "triggers": nil, "timeouts": nil, "backups": backups}
 	if edit != nil {
 		edit(state, backups)
+	}
+	if list, ok := state["backups"].([]map[string]any); ok && keyed {
+		m := make(map[string]any, len(list))
+		for _, b := range list {
+			id, _ := b["backup_id"].(string)
+			m[id] = b
+		}
+		state["backups"] = m
 	}
 	data, err := json.Marshal(state)
 	if err != nil {
@@ -221,7 +243,8 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 		{name: "number as a string", json: stateJSON(t, 1, func(_ map[string]any, b []map[string]any) { b[0]["created_at"] = "1714521600" })},
 		{name: "string as a number", json: stateJSON(t, 1, set("id", 12))},
 		{name: "bool as a string", json: stateJSON(t, 1, set("wait_for_completion", "true"))},
-		{name: "object instead of list", json: stateJSON(t, 1, set("backups", map[string]any{}))},
+		{name: "list instead of map", json: stateJSON(t, 1, set("backups", []any{}))},
+		{name: "list of a version 1 state", json: stateJSONList(t, 2, nil)},
 		{name: "escaped attribute name", json: []byte(strings.Replace(string(stateJSON(t, 1, nil)), `"id"`, `"\u0069d"`, 1))},
 		{name: "duplicate attribute", json: []byte(strings.Replace(string(stateJSON(t, 1, nil)), `"id":`, `"wait_for_completion":false,"id":`, 1))},
 		{name: "not JSON", json: []byte(`{"id":`)},
@@ -229,7 +252,13 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 		{name: "null state", json: []byte(`null`)},
 		{name: "trailing data", json: append(stateJSON(t, 1, nil), []byte(` {}`)...)},
 		{name: "other version", version: ptr(pair.version + 1), json: stateJSON(t, 2, nil)},
-		{name: "older version", version: ptr(pair.version - 1), json: stateJSON(t, 2, nil)},
+		{name: "older version", version: ptr(pair.version - 1), json: stateJSONList(t, 2, nil)},
+		{name: "version 0", version: ptr(int64(0)), json: stateJSONList(t, 2, func(s map[string]any, b []map[string]any) {
+			delete(s, "fail_on_import_failure")
+			for _, e := range b {
+				delete(e, "sync_state")
+			}
+		})},
 		{name: "flatmap", flatmap: map[string]string{"id": "x", "backups.#": "0"}},
 	}
 	for _, c := range cases {
@@ -290,10 +319,10 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 func TestFastServerReadResource(t *testing.T) {
 	ctx := context.Background()
 	state := func(t *testing.T, typ tftypes.Object, n int, id any, op any) *tfprotov6.DynamicValue {
-		backupsType, _ := typ.AttributeTypes["backups"].(tftypes.List)
+		backupsType, _ := typ.AttributeTypes["backups"].(tftypes.Map)
 		obj, _ := backupsType.ElementType.(tftypes.Object)
-		list := make([]tftypes.Value, n)
-		for i := range list {
+		entries := make(map[string]tftypes.Value, n)
+		for i := 0; i < n; i++ {
 			attrs := map[string]tftypes.Value{}
 			for name, at := range obj.AttributeTypes {
 				attrs[name] = tftypes.NewValue(at, nil)
@@ -301,14 +330,14 @@ func TestFastServerReadResource(t *testing.T) {
 			attrs["backup_id"] = tftypes.NewValue(tftypes.String, fmt.Sprintf("b-%d", i))
 			attrs["created_at"] = tftypes.NewValue(tftypes.Number, 1714521600+i)
 			attrs["operation_log_id"] = tftypes.NewValue(tftypes.String, op)
-			list[i] = tftypes.NewValue(obj, attrs)
+			entries[fmt.Sprintf("b-%d", i)] = tftypes.NewValue(obj, attrs)
 		}
 		attrs := map[string]tftypes.Value{}
 		for name, at := range typ.AttributeTypes {
 			attrs[name] = tftypes.NewValue(at, nil)
 		}
 		attrs["id"] = tftypes.NewValue(tftypes.String, id)
-		attrs["backups"] = tftypes.NewValue(backupsType, list)
+		attrs["backups"] = tftypes.NewValue(backupsType, entries)
 		return mustDynamic(t, typ, tftypes.NewValue(typ, attrs))
 	}
 	type readCase struct {

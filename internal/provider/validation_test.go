@@ -38,11 +38,11 @@ func newResourceServer(t *testing.T) *resourceServer {
 	if !ok {
 		t.Fatal("the resource type is not an object")
 	}
-	list, ok := typ.AttributeTypes["backups"].(tftypes.List)
+	backups, ok := typ.AttributeTypes["backups"].(tftypes.Map)
 	if !ok {
-		t.Fatal("backups is not a list")
+		t.Fatal("backups is not a map")
 	}
-	backupT, ok := list.ElementType.(tftypes.Object)
+	backupT, ok := backups.ElementType.(tftypes.Object)
 	if !ok {
 		t.Fatal("a backup is not an object")
 	}
@@ -51,17 +51,26 @@ func newResourceServer(t *testing.T) *resourceServer {
 
 // validate runs ValidateResourceConfig on a configuration whose backups are
 // given as attribute values (strings, or numbers as *big.Float); attributes
-// not given are null, or valid defaults for the required ones.
+// not given are null, or valid defaults for the required ones. Each entry is
+// keyed by its keyAttr, or else by its backup_id, or else "id-<index>".
 func (s *resourceServer) validate(t *testing.T, backups []map[string]any) []*tfprotov6.Diagnostic {
 	t.Helper()
-	var list []tftypes.Value
+	entries := map[string]tftypes.Value{}
 	for i, b := range backups {
+		key := fmt.Sprintf("id-%d", i)
+		if id, ok := b["backup_id"].(string); ok {
+			key = id
+		}
+		if k, ok := b[keyAttr].(string); ok {
+			key = k
+		}
+		if _, dup := entries[key]; dup {
+			t.Fatalf("validate: two entries keyed %q", key)
+		}
 		vals := map[string]tftypes.Value{}
 		for name, at := range s.backupT.AttributeTypes {
 			var v any
 			switch name {
-			case "backup_id":
-				v = fmt.Sprintf("id-%d", i)
 			case "backup_name", "bucket_name", "image_path", "resource_id", "resource_name":
 				v = name + "-value"
 			case "created_at":
@@ -72,13 +81,13 @@ func (s *resourceServer) validate(t *testing.T, backups []map[string]any) []*tfp
 			}
 			vals[name] = tftypes.NewValue(at, v)
 		}
-		list = append(list, tftypes.NewValue(s.backupT, vals))
+		entries[key] = tftypes.NewValue(s.backupT, vals)
 	}
 	attrs := map[string]tftypes.Value{}
 	for name, at := range s.typ.AttributeTypes {
 		attrs[name] = tftypes.NewValue(at, nil)
 	}
-	attrs["backups"] = tftypes.NewValue(s.typ.AttributeTypes["backups"], list)
+	attrs["backups"] = tftypes.NewValue(s.typ.AttributeTypes["backups"], entries)
 	dv, err := tfprotov6.NewDynamicValue(s.typ, tftypes.NewValue(s.typ, attrs))
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +99,14 @@ func (s *resourceServer) validate(t *testing.T, backups []map[string]any) []*tfp
 	return resp.Diagnostics
 }
 
-// diagAt returns the diagnostic of a severity on an attribute path such as
-// backups[1].created_at.
-func diagAt(diags []*tfprotov6.Diagnostic, sev tfprotov6.DiagnosticSeverity, at string) *tfprotov6.Diagnostic {
+// diagAt returns the diagnostic of a severity and summary on an attribute
+// path such as backups["bk-1"] ("" for none).
+func diagAt(diags []*tfprotov6.Diagnostic, sev tfprotov6.DiagnosticSeverity, at, summary string) *tfprotov6.Diagnostic {
 	for _, d := range diags {
-		if d.Severity == sev && d.Attribute != nil && attributePathString(d.Attribute) == at {
+		if d.Severity != sev || d.Summary != summary {
+			continue
+		}
+		if d.Attribute == nil && at == "" || d.Attribute != nil && attributePathString(d.Attribute) == at {
 			return d
 		}
 	}
@@ -112,25 +124,30 @@ func attributePathString(p *tftypes.AttributePath) string {
 			b.WriteString(string(s))
 		case tftypes.ElementKeyInt:
 			fmt.Fprintf(&b, "[%d]", int64(s))
+		case tftypes.ElementKeyString:
+			fmt.Fprintf(&b, "[%q]", string(s))
 		}
 	}
 	return b.String()
 }
 
-// TestBackupsValidationReportsEverything: a list with a duplicate backup_id
-// and mistakes in other entries gets every error at once, each on its
-// attribute and naming its entry's index and backup_id; a fractional
-// created_at says whole seconds are expected, milliseconds get a hint, and an
-// unknown resource_type is a warning.
+// TestBackupsValidationReportsEverything: a map with an entry whose
+// backup_id differs from its key, a blank key and mistakes in other entries
+// gets every error at once, each on its entry and naming the attribute; a
+// fractional created_at says whole seconds are expected, milliseconds get a
+// hint, and the undocumented resource types of several entries are one
+// warning.
 func TestBackupsValidationReportsEverything(t *testing.T) {
 	s := newResourceServer(t)
 	long := strings.Repeat("n", 40) + strings.Repeat("é", 30)
 	diags := s.validate(t, []map[string]any{
 		{"backup_id": "bk-a"},
-		{"backup_id": "bk-a", "created_at": big.NewFloat(1553587260.5)},
-		{"backup_id": "bk-c", "bucket_name": " ", "backup_name": long},
+		{keyAttr: "bk-b", "backup_id": "bk-a", "created_at": big.NewFloat(1553587260.5)},
+		{keyAttr: "bk-c", "bucket_name": " ", "backup_name": long},
 		{"backup_id": "bk-d", "created_at": big.NewFloat(1714521600000), "resource_type": "OS::Nova::Sever"},
 		{"backup_id": "bk-e", "resource_type": "OS::Cinder::Volume", "created_at": big.NewFloat(-5)},
+		{keyAttr: "bk-f", "resource_type": "VMware"},
+		{keyAttr: " "},
 	})
 	errs, warns := 0, 0
 	for _, d := range diags {
@@ -147,39 +164,79 @@ func TestBackupsValidationReportsEverything(t *testing.T) {
 		summary string
 		detail  string
 	}{
-		{tfprotov6.DiagnosticSeverityError, "backups[1].backup_id", "Duplicate Backup ID", `backups[1].backup_id "bk-a" is already given by backups[0]`},
-		{tfprotov6.DiagnosticSeverityError, "backups[1].created_at", "Invalid Backup Time", `backups[1].created_at must be a whole number of seconds since the Unix epoch, got 1553587260.5 (backup_id "bk-a"). CBR takes whole seconds`},
-		{tfprotov6.DiagnosticSeverityError, "backups[2].bucket_name", "Blank Value", `backups[2].bucket_name must not be empty or only white space, got " " (backup_id "bk-c").`},
-		{tfprotov6.DiagnosticSeverityError, "backups[2].backup_name", "Backup Name Too Long", `backups[2].backup_name is 70 characters long, more than the 64 CBR accepts: "` + strings.Repeat("n", 32) + `…" (backup_id "bk-c").`},
-		{tfprotov6.DiagnosticSeverityError, "backups[3].created_at", "Invalid Backup Time", `backups[3].created_at value must be between 1 and 2147483647, got: 1714521600000 (backup_id "bk-d"). created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer. This looks like milliseconds: in seconds it is 1714521600 (2024-05-01T00:00:00Z).`},
-		{tfprotov6.DiagnosticSeverityError, "backups[4].created_at", "Invalid Backup Time", `backups[4].created_at value must be between 1 and 2147483647, got: -5 (backup_id "bk-e").`},
-		{tfprotov6.DiagnosticSeverityWarning, "backups[3].resource_type", "Unknown Resource Type", `backups[3].resource_type "OS::Nova::Sever" (backup_id "bk-d") is not one of the resource types CBR documents: OS::Native::Server, OS::Nova::Server, OS::Cinder::Volume`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-b"]`, "Backup ID Differs From Its Key", `backups["bk-b"].backup_id is "bk-a", but the entry's key is "bk-b". Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key.`},
+		{tfprotov6.DiagnosticSeverityError, `backups[" "]`, "Blank Backup ID", `backups has an entry whose key, its backup_id, is " ": keys must not be empty or only white space.`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-b"]`, "Invalid Backup Time", `backups["bk-b"].created_at must be a whole number of seconds since the Unix epoch, got 1553587260.5. CBR takes whole seconds`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-c"]`, "Blank Value", `backups["bk-c"].bucket_name must not be empty or only white space, got " ".`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-c"]`, "Backup Name Too Long", `backups["bk-c"].backup_name is 70 characters long, more than the 64 CBR accepts: "` + strings.Repeat("n", 32) + `…".`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-d"]`, "Invalid Backup Time", `backups["bk-d"].created_at value must be between 1 and 2147483647, got: 1714521600000. created_at is in seconds since the Unix epoch, which the API takes as a 32-bit integer. This looks like milliseconds: in seconds it is 1714521600 (2024-05-01T00:00:00Z).`},
+		{tfprotov6.DiagnosticSeverityError, `backups["bk-e"]`, "Invalid Backup Time", `backups["bk-e"].created_at value must be between 1 and 2147483647, got: -5.`},
+		// One warning for both entries, on the first by key.
+		{tfprotov6.DiagnosticSeverityWarning, `backups["bk-d"]`, "Unknown Resource Type", `2 backups in backups have a resource_type that CBR does not document (it documents OS::Native::Server, OS::Nova::Server, OS::Cinder::Volume`},
+		{tfprotov6.DiagnosticSeverityWarning, `backups["bk-d"]`, "Unknown Resource Type", `: bk-d ("OS::Nova::Sever"), bk-f ("VMware"). It is sent as written`},
 	} {
-		d := diagAt(diags, want.sev, want.at)
+		d := diagAt(diags, want.sev, want.at, want.summary)
 		if d == nil {
-			t.Errorf("no diagnostic on %s; got %d errors and %d warnings: %s", want.at, errs, warns, diagText(diags))
+			t.Errorf("no %s on %s; got %d errors and %d warnings: %s", want.summary, want.at, errs, warns, diagText(diags))
 			continue
 		}
-		if d.Summary != want.summary || !strings.Contains(d.Detail, want.detail) {
+		if !strings.Contains(d.Detail, want.detail) {
 			t.Errorf("%s: %q: %q\nwant %q: %q", want.at, d.Summary, d.Detail, want.summary, want.detail)
 		}
 	}
-	if errs != 6 || warns != 1 {
-		t.Errorf("%d errors and %d warnings, want 6 and 1: %s", errs, warns, diagText(diags))
+	if errs != 7 || warns != 1 {
+		t.Errorf("%d errors and %d warnings, want 7 and 1: %s", errs, warns, diagText(diags))
 	}
 	// No hint for a large number that is not milliseconds of a valid time.
-	d := diagAt(s.validate(t, []map[string]any{{"created_at": big.NewFloat(2147483648)}}), tfprotov6.DiagnosticSeverityError, "backups[0].created_at")
+	d := diagAt(s.validate(t, []map[string]any{{"created_at": big.NewFloat(2147483648)}}), tfprotov6.DiagnosticSeverityError, `backups["id-0"]`, "Invalid Backup Time")
 	if d == nil || strings.Contains(d.Detail, "milliseconds") {
 		t.Errorf("created_at 2147483648: %v", d)
 	}
-	// The documented types, and the default, pass without a warning.
+	// The documented types, and the default, pass without a warning; so
+	// does a backup_id equal to its key, or left out.
 	var docs []map[string]any
 	for i, rt := range resourceTypes {
 		docs = append(docs, map[string]any{"backup_id": fmt.Sprintf("ok-%d", i), "resource_type": rt.name})
 	}
-	docs = append(docs, map[string]any{"backup_id": "default"})
+	docs = append(docs, map[string]any{"backup_id": "default"}, map[string]any{keyAttr: "left-out"})
 	if diags := s.validate(t, docs); len(diags) != 0 {
 		t.Errorf("documented resource types: %s", diagText(diags))
+	}
+}
+
+// TestBackupsMapBounds: an empty map is an error on backups; more than
+// maxBackupsPerResource is one short error without an attribute path (so
+// that Terraform does not quote the whole expression) that gives the bound
+// and how to split the inventory, and it stops the other checks of the map.
+func TestBackupsMapBounds(t *testing.T) {
+	s := newResourceServer(t)
+	diags := s.validate(t, nil)
+	if d := diagAt(diags, tfprotov6.DiagnosticSeverityError, "backups", "No Backups"); d == nil || len(diags) != 1 || !strings.Contains(d.Detail, "backups is empty: give at least one backup.") {
+		t.Errorf("empty map: %s", diagText(diags))
+	}
+	many := make([]map[string]any, maxBackupsPerResource+1)
+	for i := range many {
+		many[i] = map[string]any{"resource_type": "VMware"}
+	}
+	diags = s.validate(t, many)
+	d := diagAt(diags, tfprotov6.DiagnosticSeverityError, "", "Too Many Backups")
+	if d == nil || len(diags) != 1 {
+		t.Fatalf("%d backups: want one Too Many Backups error without a path: %s", len(many), diagText(diags))
+	}
+	for _, want := range []string{
+		fmt.Sprintf("backups holds %d backups; one cbr_backup_sync holds at most %d", maxBackupsPerResource+1, maxBackupsPerResource),
+		"Split the inventory into several cbr_backup_sync resources by something that never changes for a backup",
+		"(a backup that moves is sent again)",
+	} {
+		if !strings.Contains(d.Detail, want) {
+			t.Errorf("detail lacks %q: %s", want, d.Detail)
+		}
+	}
+	// At the bound: no error, and one warning for the 5000 undocumented types.
+	diags = s.validate(t, many[:maxBackupsPerResource])
+	if w := diagAt(diags, tfprotov6.DiagnosticSeverityWarning, `backups["id-0"]`, "Unknown Resource Type"); w == nil || len(diags) != 1 ||
+		!strings.Contains(w.Detail, "5000 backups in backups have a resource_type") || !strings.Contains(w.Detail, "and 4995 more") {
+		t.Errorf("%d backups: %s", maxBackupsPerResource, diagText(diags))
 	}
 }
 
@@ -214,12 +271,12 @@ func TestStateWithIntegerCreatedAtStillReads(t *testing.T) {
 	if err := v.As(&attrs); err != nil {
 		t.Fatal(err)
 	}
-	var list []tftypes.Value
-	if err := attrs["backups"].As(&list); err != nil || len(list) != 1 {
-		t.Fatalf("backups: %v, %d", err, len(list))
+	var entries map[string]tftypes.Value
+	if err := attrs["backups"].As(&entries); err != nil || len(entries) != 1 {
+		t.Fatalf("backups: %v, %d", err, len(entries))
 	}
 	var b map[string]tftypes.Value
-	if err := list[0].As(&b); err != nil {
+	if err := entries["bk-1"].As(&b); err != nil {
 		t.Fatal(err)
 	}
 	var n big.Float
@@ -244,9 +301,9 @@ func TestAccBackupSync_createdAtAndResourceType(t *testing.T) {
 		ProtoV6ProviderFactories: providerFactories(nil),
 		Steps: []tfresource.TestStep{
 			{Config: providerConfig(url) + fraction, PlanOnly: true,
-				ExpectError: errorLike(`(?s)Invalid Backup Time.*backups\[1\].created_at must be a whole number of seconds since the Unix epoch, got 1553587260.5 \(backup_id "1f9e6b47-7655-4a19-b563-000000000001"\)`)},
+				ExpectError: errorLike(`(?s)Invalid Backup Time.*backups\["1f9e6b47-7655-4a19-b563-000000000001"\].created_at must be a whole number of seconds since the Unix epoch, got 1553587260.5\.`)},
 			{Config: providerConfig(url) + millis, PlanOnly: true,
-				ExpectError: errorLike(`(?s)backups\[1\].created_at value must be between 1 and 2147483647, got: 1714521600000.*This looks like milliseconds: in seconds it is 1714521600`)},
+				ExpectError: errorLike(`(?s)backups\["1f9e6b47-7655-4a19-b563-000000000001"\].created_at value must be between 1 and 2147483647, got: 1714521600000.*This looks like milliseconds: in seconds it is 1714521600`)},
 			{Config: providerConfig(url) + unknownType,
 				Check: func(*terraform.State) error {
 					synced := fake.Synced()
