@@ -198,15 +198,16 @@ provider "cbr" {
 }
 
 resource "cbr_backup_sync" "test" {
-  backups = [{
-    backup_id     = "1f9e6b47-7655-4a19-b563-%012d"
-    backup_name   = "%s-backup"
-    bucket_name   = "hybrid-backups"
-    image_path    = "6abec15e/%s/chain"
-    resource_id   = "96f7512d-239d-3f31-80cf-%012d"
-    resource_name = %q
-    created_at    = 1553587260
-  }]
+  backups = {
+    "1f9e6b47-7655-4a19-b563-%012d" = {
+      backup_name   = "%s-backup"
+      bucket_name   = "hybrid-backups"
+      image_path    = "6abec15e/%s/chain"
+      resource_id   = "96f7512d-239d-3f31-80cf-%012d"
+      resource_name = %q
+      created_at    = 1553587260
+    }
+  }
 }
 `, url, cbrfake.DefaultProjectID, cbrfake.DefaultToken, n, name, name, n, name)
 }

@@ -65,20 +65,22 @@ func authProvider(url string, args ...string) string {
 	return b.String()
 }
 
-// manyConfig renders n cbr_backup_sync resources (count), one backup each.
+// manyConfig renders n cbr_backup_sync resources (count), one backup each,
+// keyed by a backup ID computed from count.index.
 func manyConfig(n int) string {
 	return fmt.Sprintf(`
 resource "cbr_backup_sync" "many" {
   count = %d
-  backups = [{
-    backup_id     = format("7d3c1a52-0e4b-4f6a-8c2d-%%012d", count.index)
-    backup_name   = "vm-${count.index}-backup"
-    bucket_name   = "hybrid-backups"
-    image_path    = "chains/${count.index}"
-    resource_id   = format("5b0f2e61-3d7a-4c19-9e8b-%%012d", count.index)
-    resource_name = "vm-${count.index}"
-    created_at    = 1553587260
-  }]
+  backups = {
+    (format("7d3c1a52-0e4b-4f6a-8c2d-%%012d", count.index)) = {
+      backup_name   = "vm-${count.index}-backup"
+      bucket_name   = "hybrid-backups"
+      image_path    = "chains/${count.index}"
+      resource_id   = format("5b0f2e61-3d7a-4c19-9e8b-%%012d", count.index)
+      resource_name = "vm-${count.index}"
+      created_at    = 1553587260
+    }
+  }
 }
 `, n)
 }

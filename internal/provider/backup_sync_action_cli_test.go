@@ -71,19 +71,17 @@ func actionsCLI(t *testing.T) string {
 	return cli
 }
 
-// actionBlock renders an action "cbr_backup_sync" block.
+// actionBlock renders an action "cbr_backup_sync" block, its backups keyed
+// as backupsConfig keys them.
 func actionBlock(name string, backups []testBackup, extra string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "action \"cbr_backup_sync\" %q {\n  config {\n    backups = [\n", name)
-	for _, e := range backups {
-		fmt.Fprintf(&b, "      {\n        backup_id     = %q\n        backup_name   = %q\n        bucket_name   = %q\n        image_path    = %q\n        resource_id   = %q\n        resource_name = %q\n        created_at    = %d\n",
-			e.BackupID, e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
-		if e.ResourceType != "OS::Native::Server" {
-			fmt.Fprintf(&b, "        resource_type = %q\n", e.ResourceType)
+	fmt.Fprintf(&b, "action \"cbr_backup_sync\" %q {\n  config {\n", name)
+	for _, line := range strings.SplitAfter(backupsArgument(backups), "\n") {
+		if line != "" {
+			b.WriteString("  " + line)
 		}
-		b.WriteString("      },\n")
 	}
-	fmt.Fprintf(&b, "    ]\n%s  }\n}\n", extra)
+	fmt.Fprintf(&b, "%s  }\n}\n", extra)
 	return b.String()
 }
 
@@ -206,7 +204,7 @@ func TestAccBackupSyncAction_errors(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{})
 	backups := makeBackups(2)
 	dup := makeBackups(2)
-	dup[1].BackupID = dup[0].BackupID
+	dup[1].Key, dup[1].BackupID = dup[1].BackupID, dup[0].BackupID // differs from its key
 	long := makeBackups(1)
 	long[0].BackupName = strings.Repeat("名", 65)
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 400, ErrorCode: "BackupService.9900", ErrorMsg: "Invalid parameter: image_path"})
@@ -217,7 +215,7 @@ func TestAccBackupSyncAction_errors(t *testing.T) {
 			{
 				Config:      providerConfig(url) + actionBlock("nightly", dup, "") + triggerResource("x"),
 				PlanOnly:    true,
-				ExpectError: errorLike(`(?s)Duplicate Backup ID.*backups\[1\].backup_id "1f9e6b47-7655-4a19-b563-000000000000" is already given by backups\[0\]`),
+				ExpectError: errorLike(`(?s)Backup ID Differs From Its Key.*backups\["1f9e6b47-7655-4a19-b563-000000000001"\].backup_id is "1f9e6b47-7655-4a19-b563-000000000000", but the entry's key is "1f9e6b47-7655-4a19-b563-000000000001"`),
 			},
 			{
 				Config:      providerConfig(url) + actionBlock("nightly", long, "    timeout = \"0s\"\n") + triggerResource("x"),

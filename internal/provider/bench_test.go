@@ -75,7 +75,7 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	if !ok {
 		b.Fatalf("resource type %T", typ)
 	}
-	backupsType, ok := resType.AttributeTypes["backups"].(tftypes.List)
+	backupsType, ok := resType.AttributeTypes["backups"].(tftypes.Map)
 	if !ok {
 		b.Fatalf("backups type %T", resType.AttributeTypes["backups"])
 	}
@@ -100,13 +100,13 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	// other attributes null (triggers, timeouts) or, outside the
 	// configuration, at their defaults (wait_for_completion = false).
 	object := func(id any, opLogID func(i int) any) tftypes.Value {
-		list := make([]tftypes.Value, n)
-		for i := range list {
-			list[i] = backup(i, opLogID(i))
+		entries := make(map[string]tftypes.Value, n)
+		for i := 0; i < n; i++ {
+			entries[fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)] = backup(i, opLogID(i))
 		}
 		attrs := map[string]tftypes.Value{
 			"id":      tftypes.NewValue(tftypes.String, id),
-			"backups": tftypes.NewValue(tftypes.List{ElementType: objType}, list),
+			"backups": tftypes.NewValue(tftypes.Map{ElementType: objType}, entries),
 		}
 		for name, t := range resType.AttributeTypes {
 			if _, ok := attrs[name]; !ok {
@@ -118,8 +118,9 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 		}
 		return tftypes.NewValue(typ, attrs)
 	}
-	// rawState is a version 0 state (no sync_state): UpgradeResourceState
-	// upgrades it, as it does once for a state written by release 0.1.
+	// rawState is a version 0 state (a list without sync_state):
+	// UpgradeResourceState upgrades it to the map, as it does once for a
+	// state written by release 0.1.
 	raw := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "triggers": nil, "timeouts": nil}
 	var rawBackups []map[string]any
 	for i := 0; i < n; i++ {

@@ -480,15 +480,16 @@ func TestAccTemporaryRenewal(t *testing.T) {
 resource "cbr_backup_sync" "chain%d" {
   %s
   wait_for_completion = false
-  backups = [{
-    backup_id     = "7d3c1a52-0e4b-4f6a-8c2d-00000000000%d"
-    backup_name   = "vm-%d-backup"
-    bucket_name   = "hybrid-backups"
-    image_path    = "chains/%d"
-    resource_id   = "5b0f2e61-3d7a-4c19-9e8b-00000000000%d"
-    resource_name = "vm-%d"
-    created_at    = 1553587260
-  }]
+  backups = {
+    "7d3c1a52-0e4b-4f6a-8c2d-00000000000%d" = {
+      backup_name   = "vm-%d-backup"
+      bucket_name   = "hybrid-backups"
+      image_path    = "chains/%d"
+      resource_id   = "5b0f2e61-3d7a-4c19-9e8b-00000000000%d"
+      resource_name = "vm-%d"
+      created_at    = 1553587260
+    }
+  }
 }
 `, i, dep, i, i, i, i, i)
 	}

@@ -39,15 +39,14 @@ func (c taintedInPriorState) CheckPlan(_ context.Context, req plancheck.CheckPla
 			resp.Error = fmt.Errorf("%s is in the prior state but not tainted", c.address)
 			return
 		}
-		backups, _ := r.AttributeValues["backups"].([]any)
-		for i, b := range backups {
-			entry, ok := b.(map[string]any)
-			if !ok {
-				resp.Error = fmt.Errorf("backups[%d] = %v, want an object", i, b)
-				return
-			}
+		entries, err := stateEntries(r.AttributeValues)
+		if err != nil {
+			resp.Error = err
+			return
+		}
+		for key, entry := range entries {
 			if op := entry["operation_log_id"]; op != nil && !c.someOps {
-				resp.Error = fmt.Errorf("backups[%d].operation_log_id = %v, want null", i, op)
+				resp.Error = fmt.Errorf("backups[%q].operation_log_id = %v, want null", key, op)
 				return
 			}
 		}
@@ -178,7 +177,7 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 			backups := makeBackups(2)
 			cfg := providerConfig(url) + backupsConfig(backups)
 			if tc.createTimeout != "" {
-				cfg = strings.Replace(cfg, "  backups = [", fmt.Sprintf("  timeouts = { create = %q }\n  backups = [", tc.createTimeout), 1)
+				cfg = providerConfig(url) + syncConfig(backups, fmt.Sprintf("  timeouts = { create = %q }", tc.createTimeout))
 			}
 			applied := 0
 			if tc.applied {

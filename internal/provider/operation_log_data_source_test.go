@@ -201,7 +201,7 @@ func TestAccOperationLogDataSource_fromResource(t *testing.T) {
 	cfg := providerConfig(url) + backupsConfig(backups) + `
 data "cbr_operation_log" "each" {
   count = length(cbr_backup_sync.test.backups)
-  id    = cbr_backup_sync.test.backups[count.index].operation_log_id
+  id    = values(cbr_backup_sync.test.backups)[count.index].operation_log_id
 }
 
 output "statuses" {

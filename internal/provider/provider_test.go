@@ -412,10 +412,12 @@ func TestResolveSettings(t *testing.T) {
 func TestAccProviderConfigErrors(t *testing.T) {
 	const res = `
 resource "cbr_backup_sync" "test" {
-  backups = [{
-    backup_id = "b1", backup_name = "n", bucket_name = "bkt", image_path = "p"
-    resource_id = "vm", resource_name = "vm", created_at = 1548898428
-  }]
+  backups = {
+    b1 = {
+      backup_name = "n", bucket_name = "bkt", image_path = "p"
+      resource_id = "vm", resource_name = "vm", created_at = 1548898428
+    }
+  }
 }
 `
 	cases := []struct {

@@ -173,7 +173,9 @@ type stateEntry struct {
 	Status         *string `json:"status"`
 }
 
-func (e *env) state() ([]stateEntry, bool) {
+// state is the backups of cbr_backup_sync.inventory, by key, and whether
+// the resource is tainted.
+func (e *env) state() (map[string]stateEntry, bool) {
 	out, code := e.tf("show", "-json")
 	if code != 0 {
 		e.t.Fatalf("terraform show: %s", out)
@@ -185,7 +187,7 @@ func (e *env) state() ([]stateEntry, bool) {
 					Address string `json:"address"`
 					Tainted bool   `json:"tainted"`
 					Values  struct {
-						Backups []stateEntry `json:"backups"`
+						Backups map[string]stateEntry `json:"backups"`
 					} `json:"values"`
 				} `json:"resources"`
 			} `json:"root_module"`
@@ -350,12 +352,16 @@ func TestInventoryNights(t *testing.T) {
 		if len(entries) != len(inventory) {
 			t.Fatalf("night %d: %d backups in the state, %d in the inventory", night, len(entries), len(inventory))
 		}
-		for i, s := range entries {
-			if s.BackupID != inventory[i].BackupID {
-				t.Fatalf("night %d: backups[%d] is %s in the state, %s in the inventory", night, i, s.BackupID, inventory[i].BackupID)
+		for _, b := range inventory {
+			s, ok := entries[b.BackupID]
+			if !ok {
+				t.Fatalf("night %d: backup %s of the inventory is not in the state", night, b.BackupID)
+			}
+			if s.BackupID != b.BackupID {
+				t.Fatalf("night %d: backups[%q] has backup_id %s in the state", night, b.BackupID, s.BackupID)
 			}
 			if s.OperationLogID == nil || *s.OperationLogID != issued[s.BackupID] || s.SyncState != "accepted" || s.Status == nil || *s.Status != "success" {
-				t.Fatalf("night %d: backups[%d] %s: %+v, the fake issued %q", night, i, s.BackupID, s, issued[s.BackupID])
+				t.Fatalf("night %d: backups[%q]: %+v, the fake issued %q", night, b.BackupID, s, issued[s.BackupID])
 			}
 		}
 		plan, code := e.tf("plan", "-detailed-exitcode", "-no-color", "-input=false")
