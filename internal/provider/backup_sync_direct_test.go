@@ -860,3 +860,132 @@ func TestDirectMatchesFrameworkRandom(t *testing.T) {
 	}
 	t.Logf("%d random cases validated and planned directly, each compared with the framework", direct)
 }
+
+// TestBackupSyncPlanShowsWhatIsSent plans through the framework and the
+// served server: the plan's diff says what the apply sends (operation_log_id,
+// sync_state unknown for exactly the backups sent, the state's values for
+// the others), with no routine warning: adding backups, inserting one whose
+// key sorts first or giving backups known at apply only warns nothing;
+// removing backups warns once, naming them; outcomes unknown warn once.
+func TestBackupSyncPlanShowsWhatIsSent(t *testing.T) {
+	ctx := context.Background()
+	pair := newServerPair(t, true, nil)
+	v := newDirectValues(t, pair.typ)
+	null := tftypes.NewValue(pair.typ, nil)
+	unknownBackups := map[string]tftypes.Value{}
+	for k, at := range pair.typ.AttributeTypes {
+		unknownBackups[k] = tftypes.NewValue(at, nil)
+	}
+	unknownBackups["backups"] = tftypes.NewValue(pair.typ.AttributeTypes["backups"], tftypes.UnknownValue)
+	outcomeUnknown := func(i int) map[string]any {
+		if i == 1 {
+			return map[string]any{"operation_log_id": nil, "sync_state": syncUnknown}
+		}
+		return nil
+	}
+	cases := []struct {
+		name          string
+		config, prior tftypes.Value
+		sent          []int  // the backups whose operation_log_id the plan leaves unknown
+		kept          []int  // the backups whose state the plan keeps
+		warning       string // the one warning's summary and detail, "" for none
+	}{
+		{"create", v.config(3, nil, nil), null, []int{0, 1, 2}, nil, ""},
+		{"backups added", v.configAt([]int{0, 1, 2, 3, 4}, nil, nil), v.stateAt([]int{0, 1, 2}, nil, nil), []int{3, 4}, []int{0, 1, 2}, ""},
+		{"a backup whose key sorts first added", v.configAt([]int{0, 1, 2, 3}, nil, nil), v.stateAt([]int{1, 2, 3}, nil, nil), []int{0}, []int{1, 2, 3}, ""},
+		{"a field changed", v.config(3, func(i int) map[string]any {
+			if i == 2 {
+				return map[string]any{"bucket_name": "moved"}
+			}
+			return nil
+		}, nil), v.state(3, nil, nil), []int{2}, []int{0, 1}, ""},
+		{"backups known at apply only", tftypes.NewValue(pair.typ, unknownBackups), v.state(3, nil, nil), nil, nil, ""},
+		{"one backup removed", v.configAt([]int{0, 2}, nil, nil), v.state(3, nil, nil), nil, []int{0, 2},
+			"Backups Stay in CBR: 1 backup leaves this cbr_backup_sync and its Terraform state only: " + directID(1) + ". CBR keeps what it imported"},
+		{"two backups removed", v.configAt([]int{0}, nil, nil), v.state(3, nil, nil), nil, []int{0},
+			"Backups Stay in CBR: 2 backups leave this cbr_backup_sync and its Terraform state only: " + directID(1) + ", " + directID(2) + ". CBR keeps what it imported"},
+		{"an outcome unknown", v.config(3, nil, nil), v.state(3, outcomeUnknown, nil), nil, []int{0, 1, 2}, directID(1)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for name, s := range map[string]tfprotov6.ProviderServer{"framework": pair.framework, "served": pair.served} {
+				resp, err := s.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+					TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, c.config),
+					PriorState: mustDynamic(t, pair.typ, c.prior), ProposedNewState: mustDynamic(t, pair.typ, proposed(t, c.config, c.prior)),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				noDifference(t, resp.Diagnostics)
+				var warnings []string
+				for _, d := range resp.Diagnostics {
+					if d.Severity == tfprotov6.DiagnosticSeverityError {
+						t.Fatalf("%s: %s: %s", name, d.Summary, d.Detail)
+					}
+					warnings = append(warnings, d.Summary+": "+d.Detail)
+				}
+				if c.warning == "" && len(warnings) > 0 || c.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], c.warning)) {
+					t.Errorf("%s: warnings %q, want %q", name, warnings, c.warning)
+				}
+				for _, w := range warnings {
+					if strings.Contains(w, "Backups to Import") || strings.Contains(w, "Known at Apply") {
+						t.Errorf("%s: a routine warning: %s", name, w)
+					}
+				}
+				planned, err := resp.PlannedState.Unmarshal(pair.typ)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var top, entries map[string]tftypes.Value
+				if err := planned.As(&top); err != nil {
+					t.Fatal(err)
+				}
+				if !top["backups"].IsKnown() {
+					if c.sent != nil || c.kept != nil {
+						t.Errorf("%s: backups unknown in the plan", name)
+					}
+					continue
+				}
+				if err := top["backups"].As(&entries); err != nil {
+					t.Fatal(err)
+				}
+				if len(entries) != len(c.sent)+len(c.kept) {
+					t.Errorf("%s: %d entries planned, want %d", name, len(entries), len(c.sent)+len(c.kept))
+				}
+				attr := func(i int, a string) tftypes.Value {
+					var e map[string]tftypes.Value
+					if err := entries[directID(i)].As(&e); err != nil || e == nil {
+						t.Fatalf("%s: no entry %s planned: %v", name, directID(i), err)
+					}
+					return e[a]
+				}
+				for _, i := range c.sent {
+					if attr(i, "operation_log_id").IsKnown() || attr(i, "sync_state").IsKnown() {
+						t.Errorf("%s: backup %d is sent, but its operation_log_id (%v) or sync_state (%v) is known", name, i, attr(i, "operation_log_id"), attr(i, "sync_state"))
+					}
+					if id := attr(i, "backup_id"); !id.Equal(tftypes.NewValue(tftypes.String, directID(i))) {
+						t.Errorf("%s: backup %d planned with backup_id %v, want its key", name, i, id)
+					}
+				}
+				for _, i := range c.kept {
+					var e map[string]tftypes.Value
+					if err := c.prior.As(&top); err != nil {
+						t.Fatal(err)
+					}
+					var prior map[string]tftypes.Value
+					if err := top["backups"].As(&prior); err != nil {
+						t.Fatal(err)
+					}
+					if err := prior[directID(i)].As(&e); err != nil {
+						t.Fatal(err)
+					}
+					for _, a := range []string{"operation_log_id", "sync_state", "status", "backup_id"} {
+						if got := attr(i, a); !got.Equal(e[a]) {
+							t.Errorf("%s: backup %d planned with %s %v, the state has %v", name, i, a, got, e[a])
+						}
+					}
+				}
+			}
+		})
+	}
+}
