@@ -570,3 +570,83 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestAccBackupSync_insertFirst: a backup whose key sorts before every other
+// one, added to an applied resource of 10 backups, is planned as the one
+// entry sent (its operation_log_id unknown, the 10 others keeping theirs),
+// and the apply sends it alone, in one request; reordering the entries in the
+// configuration then plans nothing and sends nothing.
+func TestAccBackupSync_insertFirst(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	ten := makeBackups(10)
+	first := ten[0]
+	first.BackupID = "0a6e3c1d-7655-4a19-b563-000000000000" // sorts before 1f9e6b47-…
+	first.BackupName, first.ImagePath = "vm-new-backup", "6abec15e/new/chain"
+	eleven := append([]testBackup{first}, ten...)
+	reordered := append(append([]testBackup(nil), ten[5:]...), ten[:5]...)
+	reordered = append(reordered[:3], append([]testBackup{first}, reordered[3:]...)...)
+	cfg := func(bs []testBackup) string { return providerConfig(url) + backupsConfig(bs) }
+	// opLogOf checks a planned operation_log_id against the one the fake
+	// issued for that backup at the first apply.
+	opLogOf := func(backupID string) knownvalue.Check {
+		return knownvalue.StringFunc(func(v string) error {
+			if want := latestOpLog(fake, backupID); want == "" || v != want {
+				return fmt.Errorf("operation_log_id %q, the fake issued %q", v, want)
+			}
+			return nil
+		})
+	}
+	insertChecks := []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectUnknownValue(testAddr, opPath(first.BackupID)),
+		plancheck.ExpectUnknownValue(testAddr, syncStatePath(first.BackupID)),
+		plancheck.ExpectKnownValue(testAddr, backupPath(first.BackupID, "backup_id"), knownvalue.StringExact(first.BackupID)),
+		plancheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.MapSizeExact(11)),
+	}
+	for _, b := range ten {
+		insertChecks = append(insertChecks,
+			plancheck.ExpectKnownValue(testAddr, opPath(b.BackupID), opLogOf(b.BackupID)),
+			plancheck.ExpectKnownValue(testAddr, syncStatePath(b.BackupID), knownvalue.StringExact(syncAccepted)))
+	}
+	// importsOnce checks that the fake imported each backup exactly once.
+	importsOnce := func(bs []testBackup) checkFunc {
+		return func() error {
+			count := map[string]int{}
+			for _, s := range fake.Synced() {
+				count[s.BackupID]++
+			}
+			for _, b := range bs {
+				if count[b.BackupID] != 1 {
+					return fmt.Errorf("backup %s was imported %d times, want once", b.BackupID, count[b.BackupID])
+				}
+			}
+			if len(count) != len(bs) {
+				return fmt.Errorf("the fake imported %d distinct backups, want %d: %v", len(count), len(bs), count)
+			}
+			return nil
+		}
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config:            cfg(ten),
+				ConfigStateChecks: append(stateMatchesFake(fake, 10), expectSent(fake, 0, ten), importsOnce(ten)),
+			},
+			{
+				Config:            cfg(eleven),
+				ConfigPlanChecks:  tfresource.ConfigPlanChecks{PreApply: insertChecks},
+				ConfigStateChecks: append(stateMatchesFake(fake, 11), expectSent(fake, 1, []testBackup{first}), importsOnce(eleven)),
+				Check:             func(*terraform.State) error { return expectSyncBody(fake, []testBackup{first})() },
+			},
+			{
+				// The same backups in another order: the same map.
+				Config:            cfg(reordered),
+				ConfigPlanChecks:  tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: append(stateMatchesFake(fake, 11), expectSent(fake, 2), importsOnce(eleven)),
+			},
+			{Config: cfg(reordered), PlanOnly: true},
+		},
+		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
+	})
+}
