@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -486,7 +487,8 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 }
 
 // TestBackupSyncDestroyWarning: planning a destroy warns once that the
-// backups stay in CBR, naming how many and which; Delete adds nothing.
+// backups stay in CBR, naming how many and which, in the order of their
+// keys; Delete adds nothing.
 func TestBackupSyncDestroyWarning(t *testing.T) {
 	ctx := context.Background()
 	r := &backupSyncResource{}
@@ -495,7 +497,7 @@ func TestBackupSyncDestroyWarning(t *testing.T) {
 	typ := sr.Schema.Type().TerraformType(ctx)
 	m := backupSyncModel{ID: types.StringValue("id"), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
 		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
-	for _, b := range makeBackups(7) {
+	for _, b := range slices.Backward(makeBackups(7)) {
 		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
 			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
 			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
