@@ -650,3 +650,35 @@ func TestAccBackupSync_insertFirst(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
 	})
 }
+
+// TestAccBackupSync_backupIDKnownAtApplyOnly: an entry whose backup_id is
+// given but known only at apply (here from another resource created in the
+// same apply), its key known: Terraform requires the plan to leave a
+// configured value that is unknown unknown, so the plan shows backup_id
+// unknown; the apply sends the backup once and records backup_id as its key,
+// and the next plan is empty.
+func TestAccBackupSync_backupIDKnownAtApplyOnly(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	cfg := providerConfig(url) + fmt.Sprintf(`
+resource "terraform_data" "id" {
+  input = %q
+}
+`, backups[1].BackupID) + strings.Replace(backupsConfig(backups),
+		fmt.Sprintf("    %q = {\n", backups[1].BackupID), fmt.Sprintf("    %q = {\n      backup_id     = terraform_data.id.output\n", backups[1].BackupID), 1)
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(testAddr, backupPath(backups[1].BackupID, "backup_id")),
+					plancheck.ExpectKnownValue(testAddr, backupPath(backups[0].BackupID, "backup_id"), knownvalue.StringExact(backups[0].BackupID)),
+				}},
+				ConfigStateChecks: append(stateMatchesFake(fake, 2), expectSent(fake, 0, backups)),
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
