@@ -71,7 +71,8 @@ func v020State(providerHost string, backups []testBackup, opLogIDs map[string]st
 // 3 accepted backups) with a configuration in the map form naming the same
 // backups: the plan is empty (terraform plan -detailed-exitcode exits 0),
 // the apply sends nothing, and the state is then the map of version 2, each
-// backup keeping its operation_log_id and sync_state.
+// backup keeping its operation_log_id and sync_state. A backup added then is
+// the only one the plan shows as sent, and the only one sent.
 func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 	cli := acceptanceCLI(t)
 	fake, url := startFake(t, cbrfake.Options{})
@@ -187,5 +188,26 @@ func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 0 {
 		t.Errorf("the fake received %d requests, want none", n)
+	}
+
+	// A backup added to the upgraded resource: the plan's diff shows it,
+	// and only it, as what the apply sends (its operation_log_id and
+	// sync_state known after apply), with no warning about it.
+	added := makeBackups(4)[3]
+	added.BackupID = "0a6e3c1d-7655-4a19-b563-000000000003"
+	r.write("main.tf", requiredProviders+providerConfig(url)+backupsConfig(append([]testBackup{added}, all...)))
+	out, _ = r.run("plan", "-no-color", "-input=false")
+	if !strings.Contains(out, "1 to change") || !strings.Contains(out, fmt.Sprintf("+ %q = {", added.BackupID)) ||
+		strings.Count(out, "(known after apply)") != 2 || strings.Contains(out, "Backups to Import") {
+		t.Errorf("the plan of one added backup does not show it alone as sent (operation_log_id and sync_state known after apply), without a warning:\n%s", out)
+	}
+	if out, ok := r.run("apply", "-auto-approve", "-no-color", "-input=false"); !ok {
+		t.Fatalf("terraform apply of one added backup failed:\n%s", out)
+	}
+	if err := expectCalls(fake, cbrfake.KindSync, 1)(); err != nil {
+		t.Error(err)
+	}
+	if err := expectSyncBody(fake, []testBackup{added})(); err != nil {
+		t.Error(err)
 	}
 }
