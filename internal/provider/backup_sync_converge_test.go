@@ -208,19 +208,27 @@ func TestAccBackupSync_changeFields(t *testing.T) {
 }
 
 // TestAccBackupSync_manyBackups: more than 50 backups go in requests of at
-// most 50, in configuration order; growing the list sends only the new ones.
+// most 50, in the order of their keys; growing the map sends only the new
+// ones.
 func TestAccBackupSync_manyBackups(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(180)
+	// The configuration lists them last first: the order of the keys
+	// decides.
+	backward := func(bs []testBackup) []testBackup {
+		out := slices.Clone(bs)
+		slices.Reverse(out)
+		return out
+	}
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(nil),
 		Steps: []tfresource.TestStep{
 			{
-				Config:            providerConfig(url) + backupsConfig(all[:120]),
+				Config:            providerConfig(url) + backupsConfig(backward(all[:120])),
 				ConfigStateChecks: append(stateMatchesFake(fake, 120), expectSent(fake, 0, all[:50], all[50:100], all[100:120])),
 			},
 			{
-				Config: providerConfig(url) + backupsConfig(all),
+				Config: providerConfig(url) + backupsConfig(backward(all)),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate)}, planOps(pick(all, 0, 119), pick(all, 120, 179))...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 180), expectSent(fake, 3, all[120:170], all[170:])),
