@@ -58,6 +58,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"A plan compares the list with the state by `backup_id`: only new backups, backups whose fields changed and backups not sent yet are sent, "+
 			"as an in-place update; reordering or removing entries sends nothing. Changing `triggers` sends the whole list again, the explicit way to re-import. "+
 			"Backups already imported elsewhere can be adopted with `terraform import` without being sent. "+
+			"A replacement (of a resource whose create failed, or with `-replace`) sends none of the backups the replaced object recorded as sent. "+
 			"By default the sync is fire-and-forget: the apply records the operation log IDs CBR returns without waiting for CBR to import the backups; "+
 			"set `wait_for_completion` to wait and fail the apply when an import fails, or read the tasks later with the `cbr_operation_log` data source. "+
 			"Reading the resource calls nothing. Destroying it only removes it from the state: the backups stay in CBR.", maxBackupsPerResource, cbr.MaxSyncEntries),
