@@ -252,7 +252,8 @@ func planBackups(prior *backupSyncModel, carried map[string]bookRecord, planned,
 	if len(kept) > 0 {
 		diags.AddWarning("Backups Carried Over",
 			fmt.Sprintf("%s of this new resource %s already recorded as sent (imported, adopted, or with an unknown outcome) by a state of cbr_backup_sync that the provider read or destroyed during this run, "+
-				"such as the object this create replaces: they are carried over with that operation_log_id and sync_state, and not sent: %s. Only a change of triggers sends them again.",
+				"such as the object this create replaces: they are carried over with that operation_log_id and sync_state, and not sent: %s. Only a change of triggers sends them again. "+
+				"(With create_before_destroy, set or inherited, Terraform creates the replacement before destroying the old object, and the apply fails with \"Provider produced inconsistent final plan\" without sending anything: cbr_backup_sync does not support create_before_destroy.)",
 				capitalize(backupCount(len(kept))), isAre(len(kept)), listIDs(kept, planIDLimit)))
 	}
 	if prior != nil {

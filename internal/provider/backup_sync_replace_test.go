@@ -220,6 +220,34 @@ func TestAccBackupSync_taintSendsNothing(t *testing.T) {
 	})
 }
 
+// TestAccBackupSync_createBeforeDestroy: with create_before_destroy,
+// Terraform creates the replacement before destroying the old object, and
+// plans it again while applying, in a provider process that never saw the
+// old object. The plan carries the records over (it refreshed the old
+// object); the apply then fails with Terraform's "inconsistent final plan"
+// and sends nothing: create_before_destroy is not supported, but it never
+// imports a backup twice either.
+func TestAccBackupSync_createBeforeDestroy(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	all := makeBackups(60)
+	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{Status: 400})
+	cbd := providerConfig(url) + syncConfig(all, "  lifecycle {\n    create_before_destroy = true\n  }")
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{
+			{Config: cbd, ExpectError: errorLike(`(?s)HTTP status: 400.*The next apply sends only the backups never sent`)},
+			{
+				Config: cbd,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionCreateBeforeDestroy),
+				}, plannedRecords([]int{0, 49}, nil, []int{50, 59})...)},
+				ExpectError: errorLike(`Provider produced inconsistent final plan`),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
+	})
+}
+
 // resourceCLI returns the CLI the acceptance tests use (TF_ACC_TERRAFORM_PATH,
 // or terraform on PATH), skipping the test without TF_ACC or a CLI.
 func resourceCLI(t *testing.T) string {
