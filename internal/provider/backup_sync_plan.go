@@ -193,7 +193,8 @@ func planUnchanged(prior *backupSyncModel) (diag.Diagnostics, bool) {
 // planned values of those attributes. On create, carried holds what the
 // provider's record book knows of the configured backups (recordBook): each
 // is planned as if the state held that record, with the triggers it was
-// recorded with, so that a replacement sends nothing its predecessor sent. It sets operation_log_id, status and
+// recorded with, so that a replacement sends nothing its predecessor sent.
+// It sets operation_log_id, status and
 // sync_state of every planned entry: unknown for the backups the apply will
 // send, and what the state knows for the others. It returns the plan's
 // warnings: which backups the apply will send, which leave the resource
