@@ -42,12 +42,11 @@ type recordBook struct {
 	byID map[string]bookRecord
 }
 
-// pendingState is one state object, as Terraform sent it (raw, decoded
-// with typ) or as the framework decoded it (value).
+// pendingState is one state object as Terraform sent it, to decode with
+// typ.
 type pendingState struct {
-	raw   *tfprotov6.DynamicValue
-	typ   tftypes.Type
-	value tftypes.Value
+	raw *tfprotov6.DynamicValue
+	typ tftypes.Type
 }
 
 // bookRecord is what one state recorded about one backup: its entry
@@ -68,16 +67,6 @@ func (b *recordBook) addRaw(v *tfprotov6.DynamicValue, typ tftypes.Type) {
 	b.pending = append(b.pending, pendingState{raw: v, typ: typ})
 }
 
-// addValue records a decoded state object.
-func (b *recordBook) addValue(v tftypes.Value) {
-	if b == nil || v.IsNull() || !v.IsKnown() {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.pending = append(b.pending, pendingState{value: v})
-}
-
 // stateDecoder decodes states into the model; decode needs nothing else of
 // directBackupSync than the type of timeouts.
 var stateDecoder = &directBackupSync{timeoutAttrs: map[string]attr.Type{"create": types.StringType}}
@@ -92,14 +81,8 @@ func (b *recordBook) carried(backups []backupModel) map[string]bookRecord {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.pending {
-		v := p.value
-		if p.raw != nil {
-			var err error
-			if v, err = p.raw.Unmarshal(p.typ); err != nil {
-				continue
-			}
-		}
-		if v.IsNull() || !v.IsKnown() {
+		v, err := p.raw.Unmarshal(p.typ)
+		if err != nil || v.IsNull() || !v.IsKnown() {
 			continue
 		}
 		m, err := stateDecoder.decode(v)

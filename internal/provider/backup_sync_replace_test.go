@@ -124,7 +124,10 @@ func TestAccBackupSync_failedCreateNotResent(t *testing.T) {
 			all := makeBackups(120)
 			requests := 3 // sent by the failed apply
 			if tc.at > 0 {
-				queue := make([]cbrfake.Fault, tc.at-1)
+				var queue []cbrfake.Fault // zero faults answer normally
+				for range tc.at - 1 {
+					queue = append(queue, cbrfake.Fault{})
+				}
 				fake.InjectFault(cbrfake.KindSync, append(queue, tc.faults...)...)
 				requests = tc.at - 1 + len(tc.faults)
 			}
