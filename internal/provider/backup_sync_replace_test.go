@@ -324,7 +324,7 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 	cli := resourceCLI(t)
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(120)
-	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{Delay: 4 * time.Second})
+	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{Delay: 6 * time.Second})
 	r := newCLIRun(t, cli)
 	r.write("main.tf", requiredProviders+providerConfig(url)+backupsConfig(all))
 
@@ -339,8 +339,8 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 	for fake.Count(cbrfake.KindSync) < 1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	// The 2nd request follows the 1st at once and waits 4 s for its answer.
-	time.Sleep(700 * time.Millisecond)
+	// The 2nd request follows the 1st at once and waits 6 s for its answer.
+	time.Sleep(1500 * time.Millisecond)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -407,5 +407,55 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 	}
 	if o, ok := r.run("plan", "-detailed-exitcode", "-no-color"); !ok {
 		t.Fatalf("the plan after the replacements is not empty:\n%s", o)
+	}
+}
+
+// TestAccBackupSync_cliTaintedV0: a resource that release 0.1 (schema
+// version 0) left tainted, with one backup confirmed and one whose outcome
+// is unknown, is replaced by the plain next apply without sending either.
+func TestAccBackupSync_cliTaintedV0(t *testing.T) {
+	cli := resourceCLI(t)
+	fake, url := startFake(t, cbrfake.Options{})
+	all := makeBackups(2)
+	op := fakeSync(t, url, all[:1])[all[0].BackupID] // what 0.1 sent and recorded
+	entries := make([]map[string]any, len(all))
+	for i, b := range all {
+		entries[i] = map[string]any{
+			"backup_id": b.BackupID, "backup_name": b.BackupName, "bucket_name": b.BucketName, "image_path": b.ImagePath,
+			"resource_id": b.ResourceID, "resource_name": b.ResourceName, "resource_type": b.ResourceType, "created_at": b.CreatedAt,
+			"operation_log_id": nil, "status": nil,
+		}
+	}
+	entries[0]["operation_log_id"] = op
+	host := "registry.terraform.io"
+	if isOpenTofu(cli) {
+		host = "registry.opentofu.org"
+	}
+	state, err := json.Marshal(map[string]any{
+		"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "6f1d2c3b-0a4e-4b5c-8d7e-9f0a1b2c3d4e", "outputs": map[string]any{},
+		"resources": []any{map[string]any{
+			"mode": "managed", "type": "cbr_backup_sync", "name": "test", "provider": `provider["` + host + `/cbr-sync/cbr"]`,
+			"instances": []any{map[string]any{
+				"status": "tainted", "schema_version": 0, "sensitive_attributes": []any{},
+				"attributes": map[string]any{"id": "0e7c7b37-4f8e-4f5e-9a43-2d1f2b6c9a10", "backups": entries, "timeouts": nil, "triggers": nil, "wait_for_completion": false},
+			}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newCLIRun(t, cli)
+	r.write("terraform.tfstate", string(state))
+	r.write("main.tf", requiredProviders+providerConfig(url)+backupsConfig(all))
+	out, ok := r.run("apply", "-auto-approve", "-no-color")
+	if !ok || !strings.Contains(out, "is tainted, so must be replaced") || !strings.Contains(out, "Backups Carried Over") {
+		t.Fatalf("apply (ok %v):\n%s", ok, out)
+	}
+	if n := fake.Count(cbrfake.KindSync); n != 1 {
+		t.Fatalf("the replacement sent %d requests, want none", n-1)
+	}
+	tainted, ops, states := cliRecords(t, r)
+	if tainted || !slices.Equal(ops, []string{op, ""}) || !slices.Equal(states, []string{syncAccepted, syncUnknown}) {
+		t.Fatalf("after the replacement: tainted %v, operation_log_ids %v, sync_states %v", tainted, ops, states)
 	}
 }
