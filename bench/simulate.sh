@@ -2,7 +2,7 @@
 # Grows an inventory of backups night after night through examples/inventory,
 # against the standalone fake CBR API, with the provider built from this
 # checkout and the Terraform CLI: appends, late arrivals inserted anywhere,
-# removals, a create that fails part way (then `terraform untaint`) and a
+# removals, a create that fails part way (then a plain apply, which replaces it) and a
 # night whose second request is refused. After each night it checks that
 # every backup listed was imported exactly once and that the state holds the
 # operation log IDs the fake issued, and that the next plan is empty.

@@ -26,6 +26,10 @@ type Batch struct {
 //
 // Each backup of a batch without Err has an operation log ID in
 // Batch.Answer.OperationLogIDs.
+//
+// With a context made by GracefulStop, a stop (Ctrl-C) lets the request on
+// the wire finish; the next request is not sent and its batch fails with a
+// *TransportError that was not sent.
 func (c *Client) SyncAll(ctx context.Context, backups []model.BackupSync, onBatch func(Batch)) (batches []Batch, unsent []model.BackupSync) {
 	for start := 0; start < len(backups); start += MaxSyncEntries {
 		end := min(start+MaxSyncEntries, len(backups))

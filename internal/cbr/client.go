@@ -564,6 +564,10 @@ func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
 		if ctx.Err() != nil || !retryable(o.method, err) {
 			return nil, err
 		}
+		if stop := stopped(ctx); stop != nil {
+			// Stopped (Ctrl-C): no further attempt.
+			return nil, &RetryError{Attempts: attempt + 1, Reason: "the operation was interrupted before the next attempt: " + stop.Error(), Err: err, Ctx: stop}
+		}
 		if attempt >= c.maxRetries {
 			reason := fmt.Sprintf("max_retries (%d) reached", c.maxRetries)
 			if c.maxRetries == 0 {
@@ -579,7 +583,7 @@ func (c *Client) do(ctx context.Context, o outgoing) (*rawAnswer, error) {
 			"http_method": o.method, "http_url": target, "attempt": attempt + 1, "max_retries": c.maxRetries,
 			"cause": retryCause(err), "delay_ms": delay.Milliseconds(),
 		})
-		if waitErr := c.sleep(ctx, delay); waitErr != nil {
+		if waitErr := c.sleepStoppable(ctx, delay); waitErr != nil {
 			return nil, &RetryError{Attempts: attempt + 1, Reason: "the operation ended while waiting to retry: " + waitErr.Error(), Err: err, Ctx: waitErr}
 		}
 	}
@@ -628,6 +632,11 @@ func (c *Client) send(ctx context.Context, o outgoing, target string) (*http.Req
 	// Whether the request reached the server decides what a failure means
 	// for a call that is not idempotent.
 	var wrote atomic.Bool
+	if stop := stopped(ctx); stop != nil {
+		// The operation was stopped (Ctrl-C) while this request was being
+		// prepared: it is not sent.
+		return nil, nil, &TransportError{Method: method, URL: target, Err: stop}
+	}
 	traced := req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	}))

@@ -591,7 +591,7 @@ func configureDirect(ctx context.Context, t *testing.T, args map[string]string, 
 	vals["endpoints"] = tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, eps)
 	var resp provider.ConfigureResponse
 	p.Configure(ctx, provider.ConfigureRequest{TerraformVersion: "1.11.4", Config: tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, vals)}}, &resp)
-	client, _ := resp.ResourceData.(*cbr.Client)
+	client, _ := resp.DataSourceData.(*cbr.Client)
 	return client, resp.Diagnostics
 }
 

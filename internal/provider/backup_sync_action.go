@@ -213,7 +213,11 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 	requests := (len(entries) + cbr.MaxSyncEntries - 1) / cbr.MaxSyncEntries
 	progress(fmt.Sprintf("Sending %s to CBR in %s of at most %d.", backupCount(len(entries)), requestCount(requests), cbr.MaxSyncEntries))
 	sent, request := 0, 0
-	batches, unsent := a.client.SyncAll(ctx, entries, func(b cbr.Batch) {
+	// As the resource does: Ctrl-C lets the request on the wire finish, so
+	// that its answer is reported, and no request starts after it.
+	sendCtx, stopSending := cbr.GracefulStop(ctx)
+	defer stopSending()
+	batches, unsent := a.client.SyncAll(sendCtx, entries, func(b cbr.Batch) {
 		request++
 		if b.Err != nil {
 			return

@@ -105,15 +105,21 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 
 	byID := map[string]*backupModel{}
 	triggersChanged := false
+	var carried map[string]bookRecord
 	if prior != nil {
 		byID = stateByBackupID(prior.Backups)
 		triggersChanged = !plan.Triggers.Equal(prior.Triggers)
+	} else if anyUnknownRecord(plan.Backups) {
+		// A create: what the book learnt since the plan (the state the
+		// destroy of a replaced object carried, without a refresh first)
+		// keeps those backups from being sent too.
+		carried = r.book.carried(plan.Backups)
 	}
 	var send []int
 	for i := range plan.Backups {
 		e := &plan.Backups[i]
-		p := byID[e.BackupID.ValueString()]
-		if e.OperationLogID.IsUnknown() && planEntry(p, configured[i].OperationLogID, triggersChanged, *e) != sendNone {
+		p, changed := priorOf(prior, byID, carried, e.BackupID.ValueString(), plan.Triggers, triggersChanged)
+		if e.OperationLogID.IsUnknown() && planEntry(p, configured[i].OperationLogID, changed, *e) != sendNone {
 			send = append(send, i)
 			e.OperationLogID, e.Status, e.SyncState = types.StringNull(), types.StringNull(), types.StringValue(syncNotSent)
 			continue
@@ -136,9 +142,16 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 		return
 	}
 	// The create timeout covers the sync requests and the waiting. The
-	// context is also cancelled when Terraform is interrupted (Ctrl-C).
+	// context is also cancelled when Terraform is interrupted (Ctrl-C: its
+	// StopProvider cancels every call's context).
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// The requests are sent with a context that Ctrl-C does not cut short:
+	// a request on the wire runs to its answer (within the request timeout
+	// and the create timeout), so that its answer is recorded instead of
+	// turning its backups "unknown"; after Ctrl-C no request starts.
+	sendCtx, stopSending := cbr.GracefulStop(ctx)
+	defer stopSending()
 
 	entries := make([]model.BackupSync, len(send))
 	index := make(map[string]int, len(send))
@@ -160,7 +173,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 
 	var out syncOutcome
 	out.requests = (len(entries) + cbr.MaxSyncEntries - 1) / cbr.MaxSyncEntries
-	batches, _ := r.client.SyncAll(ctx, entries, nil)
+	batches, _ := r.client.SyncAll(sendCtx, entries, nil)
 	sentOK := map[string]string{}
 	for k := range batches {
 		b := &batches[k]
@@ -197,8 +210,9 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 				backupCount(len(out.unrequested)), listIDs(out.unrequested, failureIDLimit)))
 	}
 
-	if out.failed != nil && creating && len(out.accepted)+len(out.unknown) == 0 {
-		// Nothing may have been applied: nothing to keep.
+	if out.failed != nil && creating && len(out.accepted)+len(out.unknown) == 0 && len(send) == len(plan.Backups) {
+		// Nothing may have been applied, and nothing was carried over or
+		// adopted: nothing to keep.
 		diags.Append(notAppliedDiagnostic(out.failed.Err, len(entries)))
 		return
 	}
@@ -243,6 +257,16 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 	}
 }
 
+// anyUnknownRecord tells whether some entry's record is left to the apply.
+func anyUnknownRecord(backups []backupModel) bool {
+	for _, e := range backups {
+		if e.OperationLogID.IsUnknown() || e.SyncState.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
 // waitAdvice is what to do after waiting found problems.
 func waitAdvice(creating bool, f waitFindings) string {
 	var b strings.Builder
@@ -256,17 +280,19 @@ func waitAdvice(creating bool, f waitFindings) string {
 		}
 		fmt.Fprintf(&b, "Follow the tasks with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. ", example)
 	}
-	b.WriteString("To import a failed backup again once the cause is fixed, remove its entry, apply, and add it back (or change triggers to send the whole list again).")
+	b.WriteString("A failed import is not sent again by itself either, not even when Terraform replaces the resource. To import a failed backup again once the cause is fixed, remove its entry, apply, and add it back (or change triggers to send the whole list again).")
 	if creating {
-		b.WriteString(" " + untaintAdvice)
+		b.WriteString(" " + replaceAdvice)
 	}
 	return b.String()
 }
 
-// untaintAdvice tells how to keep Terraform from replacing a resource whose
-// create failed after sending backups.
-const untaintAdvice = "Terraform marks a resource whose creation failed as tainted, and replacing it would send every backup again. " +
-	"Run `terraform untaint` with this resource's address before the next apply: the next apply then sends only the backups whose sync_state is \"not_sent\"."
+// replaceAdvice tells what happens after a create that failed after
+// sending backups: Terraform replaces the tainted resource, and the
+// replacement sends nothing the state records as sent (recordBook).
+const replaceAdvice = "Terraform marks a resource whose creation failed as tainted and plans to replace it on the next apply; nothing needs to be done by hand (no `terraform untaint`). " +
+	"The next apply sends only the backups never sent (sync_state \"not_sent\"): the replacement Terraform plans sends nothing already recorded in this state " +
+	"(sync_state \"accepted\", \"adopted\" or \"unknown\"), which it carries over with its operation_log_id; its plan shows them as known values."
 
 // notAppliedDiagnostic explains a create whose first request failed before
 // CBR could apply it.
@@ -330,7 +356,7 @@ func syncFailureDiagnostic(creating bool, out syncOutcome) diag.Diagnostic {
 		fmt.Fprintf(&b, "\nNot sent: %s (sync_state \"not_sent\"): %s. The next apply sends them, and only them.", backupCount(len(out.notSent)), listIDs(out.notSent, failureIDLimit))
 	}
 	if creating {
-		b.WriteString("\n\n" + untaintAdvice)
+		b.WriteString("\n\n" + replaceAdvice)
 	}
 	return diag.NewErrorDiagnostic(summary, b.String())
 }

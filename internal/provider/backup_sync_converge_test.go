@@ -380,7 +380,9 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 
 // TestAccBackupSync_partialCreate: the second of three requests of a create
 // gets a 500. The error says what was imported, what is unknown and what was
-// not sent, and asks for terraform untaint; the record is kept (tainted).
+// not sent, and that the next apply sends only what was never sent; the
+// record is kept (tainted), and the replacement the next plan makes sends
+// only the 20 backups never sent.
 func TestAccBackupSync_partialCreate(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(120)
@@ -393,21 +395,25 @@ func TestAccBackupSync_partialCreate(t *testing.T) {
 				Config: cfg,
 				ExpectError: errorLike(`(?s)CBR Backup Sync Outcome Unknown.*Request 2 of 3 failed. CBR answered the request to synchronize 50 backups with HTTP 500.*` +
 					`Imported: 50 backups.*Outcome unknown: 50 backups.*000000000050.*Not sent: 20 backups \(sync_state "not_sent"\): 1f9e6b47-7655-4a19-b563-000000000100.*` +
-					`Run .terraform untaint. with this resource's address before the next apply: the next apply then sends only the backups whose sync_state is "not_sent"`),
+					`Terraform marks a resource whose creation failed as tainted and plans to replace it on the next apply; nothing needs to be done by hand \(no .terraform untaint.\). ` +
+					`The next apply sends only the backups never sent \(sync_state "not_sent"\): the replacement Terraform plans sends nothing already recorded`),
 			},
 			{
-				// The test does not untaint it, as the error asks (plugin-testing
-				// cannot; the inventory simulation does): the replacement sends
-				// everything again, which is what the error warns about.
-				PreConfig: func() { allowImports(fake, 2, ids(all[:50])...) },
-				Config:    cfg,
-				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
 					taintedInPriorState{address: testAddr, someOps: true},
 					priorSyncStates(syncStates(all, 0, syncAccepted, 49, syncAccepted, 50, syncUnknown, 99, syncUnknown, 100, syncNotSent, 119, syncNotSent)),
-				}},
-				ConfigStateChecks: stateMatchesFake(fake, 120),
+					plancheck.ExpectKnownValue(testAddr, syncStatePath(all[50].BackupID), knownvalue.StringExact(syncUnknown)),
+				}, planOps(pick(all, 0, 49), pick(all, 100, 119))...)},
+				ConfigStateChecks: []statecheck.StateCheck{
+					opLogCheck{fake: fake, backupID: all[0].BackupID}, opLogCheck{fake: fake, backupID: all[49].BackupID},
+					opLogCheck{fake: fake, backupID: all[100].BackupID}, opLogCheck{fake: fake, backupID: all[119].BackupID},
+					statecheck.ExpectKnownValue(testAddr, syncStatePath(all[99].BackupID), knownvalue.StringExact(syncUnknown)),
+					expectSent(fake, 2, all[100:]),
+				},
 			},
+			{Config: cfg, PlanOnly: true},
 		},
 	})
 }

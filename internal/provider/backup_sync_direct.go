@@ -459,7 +459,7 @@ func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest
 }
 
 // plan answers PlanResourceChange of a wholly known configuration.
-func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, bool) {
+func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest, book *recordBook) (*tfprotov6.PlanResourceChangeResponse, bool) {
 	if req.Config == nil || req.PriorState == nil || req.ProposedNewState == nil || len(req.PriorPrivate) > 0 || req.PriorIdentity != nil {
 		return nil, false
 	}
@@ -517,7 +517,11 @@ func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest) (*tfpr
 		}
 	}
 
-	diags := planBackups(prior, plan.Backups, config.Backups, plan.Triggers, plan.WaitForCompletion)
+	var carried map[string]bookRecord
+	if prior == nil {
+		carried = book.carried(plan.Backups)
+	}
+	diags := planBackups(prior, carried, plan.Backups, config.Backups, plan.Triggers, plan.WaitForCompletion)
 	planned, err := d.encode(plan)
 	if err != nil {
 		return nil, false
@@ -545,7 +549,7 @@ func isNull(v *tfprotov6.DynamicValue) (null, ok bool) {
 // apply answers ApplyResourceChange once the provider is configured. Every
 // "ask the framework" (ok false) comes before applyModel: once requests may
 // have been sent, the answer is this one, so that no request is sent twice.
-func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest, client *cbr.Client) (*tfprotov6.ApplyResourceChangeResponse, bool) {
+func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest, client *cbr.Client, book *recordBook) (*tfprotov6.ApplyResourceChangeResponse, bool) {
 	if req.Config == nil || req.PriorState == nil || req.PlannedState == nil || len(req.PlannedPrivate) > 0 || req.PlannedIdentity != nil {
 		return nil, false
 	}
@@ -558,7 +562,8 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 		return nil, false
 	}
 	if plannedV.IsNull() {
-		// Destroy: Delete calls nothing, and the state is removed.
+		// Destroy: Delete calls nothing, and the state is removed (the
+		// server handed it to the record book first).
 		return &tfprotov6.ApplyResourceChangeResponse{NewState: &null}, true
 	}
 	priorV, err := req.PriorState.Unmarshal(d.typ)
@@ -585,7 +590,7 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 	}
 
 	r := d.newResource()
-	r.client = client
+	r.client, r.book = client, book
 	var diags diag.Diagnostics
 	var saved *backupSyncModel
 	r.applyModel(ctx, plan, config.Backups, prior, func(m *backupSyncModel) { saved = m }, &diags)

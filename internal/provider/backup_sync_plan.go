@@ -147,7 +147,11 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	plannedList := sortedBackups(planned)
-	resp.Diagnostics.Append(planBackups(prior, plannedList, sortedBackups(configured), triggers, wait)...)
+	var carried map[string]bookRecord
+	if prior == nil {
+		carried = r.book.carried(plannedList)
+	}
+	resp.Diagnostics.Append(planBackups(prior, carried, plannedList, sortedBackups(configured), triggers, wait)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), keyedBackups(plannedList))...)
 }
 
@@ -187,7 +191,11 @@ func planUnchanged(prior *backupSyncModel) (diag.Diagnostics, bool) {
 // planBackups plans each backup: planned holds the planned entries (the
 // configuration's, with defaults), configured the configuration's, in the
 // same order; prior is the state (nil on create), triggers and wait the
-// planned values of those attributes. It sets operation_log_id, status and
+// planned values of those attributes. On create, carried holds what the
+// provider's record book knows of the configured backups (recordBook): each
+// is planned as if the state held that record, with the triggers it was
+// recorded with, so that a replacement sends nothing its predecessor sent.
+// It sets operation_log_id, status and
 // sync_state of every planned entry: unknown for the backups the apply will
 // send, and what the state knows for the others, so that the plan's diff
 // shows what is sent. It returns the plan's warnings, at most one of each
@@ -196,7 +204,7 @@ func planUnchanged(prior *backupSyncModel) (diag.Diagnostics, bool) {
 //
 // The framework's ModifyPlan and the served binary's direct plan
 // (backup_sync_direct.go) both plan through it.
-func planBackups(prior *backupSyncModel, planned, configured []backupModel, triggers types.Map, wait types.Bool) diag.Diagnostics {
+func planBackups(prior *backupSyncModel, carried map[string]bookRecord, planned, configured []backupModel, triggers types.Map, wait types.Bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	byID := map[string]*backupModel{}
 	triggersChanged := false
@@ -208,22 +216,32 @@ func planBackups(prior *backupSyncModel, planned, configured []backupModel, trig
 	if wait.IsUnknown() || wait.ValueBool() {
 		plannedStatus = types.StringUnknown()
 	}
-	var unknown []string
+	var unknown, kept []string
 	for i := range planned {
 		e := &planned[i]
 		id := e.BackupID.ValueString()
-		p := byID[id]
-		reason := planEntry(p, configured[i].OperationLogID, triggersChanged, *e)
+		p, changed := priorOf(prior, byID, carried, id, triggers, triggersChanged)
+		reason := planEntry(p, configured[i].OperationLogID, changed, *e)
 		if reason == sendNone {
 			keepRecord(e, p, configured[i].OperationLogID)
 			if e.SyncState.ValueString() == syncUnknown {
 				unknown = append(unknown, id)
+			}
+			if prior == nil && p != nil {
+				kept = append(kept, id)
 			}
 			continue
 		}
 		e.OperationLogID, e.SyncState, e.Status = types.StringUnknown(), types.StringUnknown(), plannedStatus
 	}
 
+	if len(kept) > 0 {
+		diags.AddWarning("Backups Carried Over",
+			fmt.Sprintf("%s of this new resource %s already recorded as sent (imported, adopted, or with an unknown outcome) by a state of cbr_backup_sync that the provider read or destroyed during this run, "+
+				"such as the object this create replaces: they are carried over with that operation_log_id and sync_state, and not sent: %s. Only a change of triggers sends them again. "+
+				"(With create_before_destroy, set or inherited, Terraform creates the replacement before destroying the old object, and the apply fails with \"Provider produced inconsistent final plan\" without sending anything: cbr_backup_sync does not support create_before_destroy.)",
+				capitalize(backupCount(len(kept))), isAre(len(kept)), listIDs(kept, planIDLimit)))
+	}
 	if prior != nil {
 		inPlan := make(map[string]bool, len(planned))
 		for _, e := range planned {
@@ -244,6 +262,21 @@ func planBackups(prior *backupSyncModel, planned, configured []backupModel, trig
 	}
 	diags.Append(warnUnknown(unknown)...)
 	return diags
+}
+
+// priorOf returns the record planEntry decides one backup on, and whether
+// triggers changed for it: on update (prior not nil) the state's entry and
+// the resource's triggers; on create what the record book carried over for
+// it, with the triggers of the state that recorded it (nil when nothing).
+func priorOf(prior *backupSyncModel, byID map[string]*backupModel, carried map[string]bookRecord, id string, triggers types.Map, triggersChanged bool) (*backupModel, bool) {
+	if prior != nil {
+		return byID[id], triggersChanged
+	}
+	rec, ok := carried[id]
+	if !ok {
+		return nil, false
+	}
+	return &rec.entry, !triggers.Equal(rec.triggers)
 }
 
 // warnUnknown recalls, on every plan, the backups whose sync outcome is
@@ -283,6 +316,13 @@ func leaveVerb(n int) string {
 		return "leaves"
 	}
 	return "leave"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 func capitalize(s string) string {

@@ -27,6 +27,9 @@ func newBackupSyncResource() resource.Resource { return &backupSyncResource{poll
 
 type backupSyncResource struct {
 	client *cbr.Client
+	// book is the provider's record book of the configuration's scope (nil
+	// until configured, and in tests that make the resource by hand).
+	book *recordBook
 	// poll is how often operation logs are read with wait_for_completion.
 	poll pollPolicy
 }
@@ -153,7 +156,16 @@ func createTimeoutAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 }
 
 func (r *backupSyncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = configuredClient(req.ProviderData, "Resource", &resp.Diagnostics)
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*resourceData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
+			fmt.Sprintf("Expected *backupSyncData, got %T. This is always a bug in the provider and should be reported to the provider developers.", req.ProviderData))
+		return
+	}
+	r.client, r.book = data.client, data.book
 }
 
 // notAppliedDetail explains a sync that failed before CBR could apply it.

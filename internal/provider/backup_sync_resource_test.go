@@ -449,15 +449,14 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config:      cfg,
-				ExpectError: errorLike(`(?s)Incomplete CBR Backup Sync Answer.*no operation log ID for 1 of them:.*1f9e6b47-7655-4a19-b563-000000000002.*terraform untaint`),
+				ExpectError: errorLike(`(?s)Incomplete CBR Backup Sync Answer.*no operation log ID for 1 of them:.*1f9e6b47-7655-4a19-b563-000000000002.*The next apply sends only the backups never sent`),
 			},
 			{
 				// The failed apply left a tainted record with the two known
-				// IDs. The test does not untaint it, as the error asks: the
-				// replacement sends all three again.
-				PreConfig: func() { allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID, backups[2].BackupID) },
-				Config:    cfg,
-				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				// IDs and one unknown outcome: the replacement sends none of
+				// them.
+				Config: cfg,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 					priorState{address: testAddr, check: func(v map[string]any) error {
 						entries, err := stateEntries(v)
@@ -479,8 +478,13 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 						}
 						return nil
 					}},
-				}},
-				ConfigStateChecks: stateMatchesFake(fake, 3),
+					plancheck.ExpectKnownValue(testAddr, syncStatePath(backups[2].BackupID), knownvalue.StringExact(syncUnknown)),
+				}, planOps(backups[:2], nil)...)},
+				ConfigStateChecks: []statecheck.StateCheck{
+					opLogCheck{fake: fake, backupID: backups[0].BackupID}, opLogCheck{fake: fake, backupID: backups[1].BackupID},
+					statecheck.ExpectKnownValue(testAddr, opPath(backups[2].BackupID), knownvalue.Null()),
+					checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
+				},
 			},
 		},
 	})

@@ -60,6 +60,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"as an in-place update; removing entries sends nothing. Changing `triggers` sends every backup again, the explicit way to re-import. "+
 			"A failed or interrupted apply records every answered request, and the next apply sends only what was never sent, even when Terraform replaces the resource. "+
 			"Backups already imported elsewhere can be adopted with `terraform import` without being sent. "+
+			"A replacement (of a resource whose create failed, or with `-replace`) sends none of the backups the replaced object recorded as sent. "+
 			"By default the sync is fire-and-forget: the apply records the operation log IDs CBR returns without waiting for CBR to import the backups; "+
 			"set `wait_for_completion` to wait, or read the tasks later with the `cbr_operation_log` data source. "+
 			"Reading the resource calls nothing. Destroying it only removes it from the state: the backups stay in CBR.", maxBackupsPerResource, cbr.MaxSyncEntries),

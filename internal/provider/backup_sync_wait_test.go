@@ -185,11 +185,11 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 
 			want := `(?s)CBR Backup Sync Failed.*CBR accepted the request to synchronize 3 backups.*Imported \(status success or skipped\): 2 of 3\..*Failed:.*` +
 				`- operation log [0-9a-f-]{36} \(backup ` + backups[1].BackupID + `\): status failed, error_code BackupService.6302, error_msg "The backup chain in the bucket is incomplete".*` +
-				`none of them is sent again by the next apply.*remove its entry, apply, and add it back.*terraform untaint`
+				`none of them is sent again by the next apply.*not even when Terraform replaces the resource.*remove its entry, apply, and add it back.*The next apply sends only the backups never sent`
 			prior := []string{"success", "failed", "success"}
 			if shared {
 				want = `(?s)CBR Backup Sync Failed.*Imported \(status success or skipped\): 0 of 3\..*\(backups ` + backups[0].BackupID + `, ` + backups[1].BackupID + `, ` + backups[2].BackupID +
-					`\): status failed, error_code BackupService.6302.*none of them is sent again by the next apply.*terraform untaint`
+					`\): status failed, error_code BackupService.6302.*none of them is sent again by the next apply.*The next apply sends only the backups never sent`
 				prior = []string{"failed", "failed", "failed"}
 			}
 			tfresource.ParallelTest(t, tfresource.TestCase{
@@ -197,19 +197,16 @@ func TestAccBackupSync_waitFailed(t *testing.T) {
 				Steps: []tfresource.TestStep{
 					{Config: cfg, ExpectError: errorLike(want)},
 					{
-						// The test does not untaint the resource, as the error
-						// asks: replacing it sends every backup again.
-						PreConfig: func() {
-							fake.ScriptBackup(backups[1].BackupID) // the next import succeeds
-							allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID, backups[2].BackupID)
-						},
+						// The next apply replaces the tainted resource and sends
+						// nothing: the failed import is not sent again by itself,
+						// and each backup keeps its operation_log_id and status.
 						Config: cfg,
-						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 							priorStatuses(fake, backups, prior...),
-						}},
-						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, "success", "success", "success")...),
-							checkFunc(expectCalls(fake, cbrfake.KindSync, 2))),
+						}, planOps(backups, nil)...)},
+						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, prior...)...),
+							checkFunc(expectCalls(fake, cbrfake.KindSync, 1))),
 					},
 				},
 			})
@@ -235,11 +232,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
 			},
 			{
-				// Not untainted as the error asks: the replacement sends both again.
-				PreConfig: func() {
-					fake.ScriptBackup(backups[0].BackupID)
-					allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID)
-				},
+				// The replacement sends nothing: both backups were accepted.
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
@@ -252,7 +245,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 						return nil
 					}),
 				}},
-				ConfigStateChecks: append(stateMatchesFake(fake, 2), statusesAre(backups, "success", "success")...),
+				ConfigStateChecks: append(append(stateMatchesFake(fake, 2), statusesAre(backups, "running", "success")...), checkFunc(expectCalls(fake, cbrfake.KindSync, 1))),
 			},
 		},
 	})
@@ -276,14 +269,13 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 						`\): CBR has no such operation log: GET .*/operation-logs/[0-9a-f-]{36}: HTTP 404 Not Found, error_code BackupService.0012, error_msg "The operation log does not exist", request id [0-9a-f]{32}`),
 				},
 				{
-					// Not untainted as the error asks: the replacement sends it again.
-					PreConfig: func() { allowImports(fake, 2, backups[0].BackupID) },
-					Config:    cfg,
+					// The replacement sends nothing: the backup was accepted.
+					Config: cfg,
 					ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionReplace),
 						priorStatuses(fake, backups, ""),
 					}},
-					ConfigStateChecks: append(stateMatchesFake(fake, 1), statusesAre(backups, "success")...),
+					ConfigStateChecks: append(append(stateMatchesFake(fake, 1), statusesAre(backups, "")...), checkFunc(expectCalls(fake, cbrfake.KindSync, 1))),
 				},
 			},
 		})

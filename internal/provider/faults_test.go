@@ -10,7 +10,9 @@ import (
 	"time"
 
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
@@ -132,13 +134,14 @@ func TestAccBackupSync_retriesExhausted(t *testing.T) {
 // TestAccBackupSync_outcomeUnknown covers the answers after which CBR may
 // have applied the request: the provider sends it exactly once, fails with
 // an explanation and keeps a tainted record, whether or not the fake really
-// applied it (the provider cannot know). The next apply replaces it.
+// applied it (the provider cannot know). The next apply replaces it and
+// sends nothing: the outcome stays unknown until the user settles it.
 func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 	const rid = `request id: [0-9a-f]{32}`
 	// The explanation, then the details, then what to do.
 	const resend = ``
 	const tail = `.*Imported: 0 backups.*Outcome unknown: 2 backups \(sync_state "unknown", operation_log_id null\): 1f9e6b47-7655-4a19-b563-000000000000, 1f9e6b47-7655-4a19-b563-000000000001.*` +
-		`does not send them again by itself: the sync API is not idempotent.*terraform untaint`
+		`does not send them again by itself: the sync API is not idempotent.*no .terraform untaint..*The next apply sends only the backups never sent`
 	cases := []struct {
 		name    string
 		fault   cbrfake.Fault
@@ -192,10 +195,10 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 					},
 					{
 						// The failed apply sent one request and left a tainted
-						// record. The test does not untaint it, as the error
-						// asks: the plan replaces it, and the apply syncs again.
-						PreConfig: func() { allowImports(fake, 2, backups[0].BackupID, backups[1].BackupID) },
-						Config:    cfg,
+						// record. The plan replaces it, nothing done by hand: the
+						// replacement carries both backups over as "unknown" and
+						// sends nothing.
+						Config: cfg,
 						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
 							taintedInPriorState{address: testAddr},
@@ -205,13 +208,19 @@ func TestAccBackupSync_outcomeUnknown(t *testing.T) {
 								}
 								return expectSynced(fake, applied)(nil)
 							}},
+							plancheck.ExpectKnownValue(testAddr, syncStatePath(backups[0].BackupID), knownvalue.StringExact(syncUnknown)),
+							plancheck.ExpectKnownValue(testAddr, syncStatePath(backups[1].BackupID), knownvalue.StringExact(syncUnknown)),
 						}},
-						ConfigStateChecks: stateMatchesFake(fake, 2),
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue(testAddr, opPath(backups[0].BackupID), knownvalue.Null()),
+							statecheck.ExpectKnownValue(testAddr, syncStatePath(backups[1].BackupID), knownvalue.StringExact(syncUnknown)),
+						},
 						Check: tfresource.ComposeAggregateTestCheckFunc(
-							func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
-							expectSynced(fake, applied+2),
+							func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
+							expectSynced(fake, applied),
 						),
 					},
+					{Config: cfg, PlanOnly: true},
 				},
 			})
 		})
@@ -300,7 +309,7 @@ func TestFailureDetails(t *testing.T) {
 		accepted: ids[:3], unknown: ids, notSent: ids[3:5], failedIndex: 1, requests: 3,
 	})
 	for _, w := range []string{"Request 2 of 3 failed.", "was sent, but the apply was interrupted", "Imported: 3 backups", "bk-00, bk-01, bk-02.",
-		"Outcome unknown: 25 backups", "bk-19 and 5 more", "does not send them again by itself", "Not sent: 2 backups", "bk-03, bk-04. The next apply sends them, and only them.", "terraform untaint"} {
+		"Outcome unknown: 25 backups", "bk-19 and 5 more", "does not send them again by itself", "Not sent: 2 backups", "bk-03, bk-04. The next apply sends them, and only them.", "no `terraform untaint`", "the replacement Terraform plans sends nothing already recorded"} {
 		if !strings.Contains(d.Detail(), w) {
 			t.Errorf("syncFailureDiagnostic lacks %q:\n%s", w, d.Detail())
 		}

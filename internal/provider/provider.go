@@ -55,9 +55,17 @@ type cbrProvider struct {
 	client atomic.Pointer[cbr.Client]
 	// deferred tells whether Configure asked Terraform to defer.
 	deferred atomic.Bool
+
+	// books are the record books of cbr_backup_sync (recordBook), one per
+	// scope, kept for the life of the process; book is the one of the
+	// scope Configure chose, for fastServer.
+	books recordBooks
+	book  atomic.Pointer[recordBook]
 }
 
 func (p *cbrProvider) configuredClient() *cbr.Client { return p.client.Load() }
+
+func (p *cbrProvider) configuredBook() *recordBook { return p.book.Load() }
 
 func (p *cbrProvider) configureDeferred() bool { return p.deferred.Load() }
 
@@ -409,8 +417,10 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		"cbr_endpoint": s.CBREndpoint, "iam_endpoint": s.IAMEndpoint, "region": s.Region,
 		"project_id": project, "auth": string(s.Auth),
 	})
+	book := p.books.forScope(bookScope(s))
 	p.client.Store(client)
-	resp.ResourceData = client
+	p.book.Store(book)
+	resp.ResourceData = &resourceData{client: client, book: book}
 	resp.DataSourceData = client
 	resp.ActionData = client
 }

@@ -121,6 +121,9 @@ type fastServer struct {
 
 	once      sync.Once
 	resources map[string]*fastResource // by type name; nil when the schema could not be read
+	// syncType is the type name of cbr_backup_sync, whose states read and
+	// destroyed go to the provider's record book (recordBook).
+	syncType string
 
 	// deferrable is set when Terraform allows the provider to defer
 	// (ConfigureProvider's client capabilities; Terraform allows it in the
@@ -161,6 +164,9 @@ func (s *fastServer) init(ctx context.Context) {
 			r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
 			if pr, ok := r.(priorStateReader); ok && pr.ReadReturnsPriorState() {
 				readers[m.TypeName] = true
+			}
+			if _, ok := r.(*backupSyncResource); ok {
+				s.syncType = m.TypeName
 			}
 			if _, ok := r.(*backupSyncResource); ok && !s.opts.frameworkOnly {
 				if schema := schemas.ResourceSchemas[m.TypeName]; schema != nil && schema.Block != nil && plainBlock(schema.Block) {
@@ -265,7 +271,33 @@ func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.Up
 	return s.frameworkServer.UpgradeResourceState(ctx, req)
 }
 
+// bookHolder is implemented by providers that keep the record book of the
+// scope their Configure chose (cbrProvider).
+type bookHolder interface {
+	configuredBook() *recordBook
+}
+
+// record hands a state object of cbr_backup_sync that Terraform sent
+// (refreshed, or destroyed) to the provider's record book, undecoded: only
+// a create that needs it decodes it. Both the direct path and the framework
+// path go through here, so that the book sees every such state.
+func (s *fastServer) record(ctx context.Context, typeName string, state *tfprotov6.DynamicValue) {
+	if state == nil {
+		return
+	}
+	s.init(ctx)
+	if typeName != s.syncType || s.syncType == "" {
+		return
+	}
+	if r := s.resources[typeName]; r != nil {
+		s.book().addRaw(state, r.typ)
+	}
+}
+
 func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	if req != nil {
+		s.record(ctx, req.TypeName, req.CurrentState)
+	}
 	if req != nil && req.CurrentState != nil && len(req.CurrentState.MsgPack) > 0 && req.CurrentState.JSON == nil &&
 		len(req.Private) == 0 && req.CurrentIdentity == nil && !s.mayDefer() {
 		if r := s.resource(ctx, req.TypeName); r != nil && r.read {
@@ -277,6 +309,14 @@ func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResour
 		}
 	}
 	return s.frameworkServer.ReadResource(ctx, req)
+}
+
+// book is the provider's record book, nil when there is none yet.
+func (s *fastServer) book() *recordBook {
+	if h, ok := s.provider.(bookHolder); ok {
+		return h.configuredBook()
+	}
+	return nil
 }
 
 // directFor returns the direct path when it answers typeName's calls.
@@ -313,7 +353,7 @@ func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.
 
 func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if d := s.directFor(ctx, req.TypeName); d != nil && !s.mayDefer() {
-		if resp, ok := d.plan(req); ok {
+		if resp, ok := d.plan(req, s.book()); ok {
 			s.directCalls.plan.Add(1)
 			if s.opts.check {
 				fw, err := s.frameworkServer.PlanResourceChange(ctx, req)
@@ -329,10 +369,17 @@ func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.Plan
 }
 
 func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	if req != nil && req.PlannedState != nil {
+		if destroy, ok := isNull(req.PlannedState); ok && destroy {
+			// A destroy: the direct path answers it without Delete, so the
+			// state destroyed goes to the book here, whoever answers.
+			s.record(ctx, req.TypeName, req.PriorState)
+		}
+	}
 	if d := s.directFor(ctx, req.TypeName); d != nil {
 		if h, ok := s.provider.(configuredClientHolder); ok {
 			if client := h.configuredClient(); client != nil {
-				if resp, ok := d.apply(ctx, req, client); ok {
+				if resp, ok := d.apply(ctx, req, client, s.book()); ok {
 					s.directCalls.apply.Add(1)
 					return resp, nil
 				}

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -159,7 +158,7 @@ func TestConfigureInsecureWarns(t *testing.T) {
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 0 {
 		t.Fatalf("secure configuration: %v", resp.Diagnostics)
 	}
-	if _, ok := resp.ResourceData.(*cbr.Client); !ok {
+	if data, ok := resp.ResourceData.(*resourceData); !ok || data.client == nil || data.book == nil {
 		t.Fatalf("ResourceData %T", resp.ResourceData)
 	}
 
