@@ -156,6 +156,9 @@ func (s *Server) newOpLog(c *call, now time.Time, script []Step, entries []Synce
 		syncNum:   len(entries),
 		seq:       len(s.opLogs) + 1,
 	}
+	for _, e := range entries {
+		ol.hidden = ol.hidden || s.hiddenBackups[e.BackupID]
+	}
 	same := true
 	for _, e := range entries[1:] {
 		if e.ResourceID != entries[0].ResourceID || e.ResourceName != entries[0].ResourceName || e.ResourceType != entries[0].ResourceType {

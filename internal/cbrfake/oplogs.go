@@ -49,6 +49,24 @@ func (s *Server) HideFromList(ids ...string) {
 	s.setHidden(true, ids)
 }
 
+// HideBackupsFromList hides from every list the operation logs created from
+// now on for these backups (call it before the sync, as ScriptBackup), as
+// HideFromList does. No backup IDs ends it for every backup.
+func (s *Server) HideBackupsFromList(backupIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(backupIDs) == 0 {
+		s.hiddenBackups = nil
+		return
+	}
+	if s.hiddenBackups == nil {
+		s.hiddenBackups = map[string]bool{}
+	}
+	for _, id := range backupIDs {
+		s.hiddenBackups[id] = true
+	}
+}
+
 // ShowInList undoes HideFromList.
 func (s *Server) ShowInList(ids ...string) {
 	s.setHidden(false, ids)

@@ -149,6 +149,14 @@ func TestListOperationLogsFilters(t *testing.T) {
 	if _, page := listLogs(t, base, ""); *page.Count != 4 {
 		t.Errorf("shown again: count %d", *page.Count)
 	}
+	// Hidden by backup ID before the sync.
+	s.HideBackupsFromList(entry(7)["backup_id"].(string))
+	hidden := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(7))))[0].OperationLogID
+	s.HideBackupsFromList()
+	visible := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(8))))[0].OperationLogID
+	if _, page := listLogs(t, base, ""); *page.Count != 5 || logIDs(page)[0] != visible {
+		t.Errorf("hidden by backup ID %s: %v", hidden, logIDs(page))
+	}
 }
 
 func TestListOperationLogsRefusals(t *testing.T) {

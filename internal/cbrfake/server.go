@@ -173,6 +173,7 @@ type Server struct {
 	scripts       map[string][]Step
 	defaultScript []Step
 	opLogs        map[string]*opLog
+	hiddenBackups map[string]bool // see HideBackupsFromList
 	issued        map[string]*issuedToken
 	temporary     map[string]*tempCred
 	issuedCount   int

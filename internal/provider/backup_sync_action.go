@@ -210,6 +210,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 	requests := (len(entries) + cbr.MaxSyncEntries - 1) / cbr.MaxSyncEntries
 	progress(fmt.Sprintf("Sending %s to CBR in %s of at most %d.", backupCount(len(entries)), requestCount(requests), cbr.MaxSyncEntries))
 	sent, request := 0, 0
+	sentAt := syncClock()
 	batches, unsent := a.client.SyncAll(ctx, entries, func(b cbr.Batch) {
 		request++
 		if b.Err != nil {
@@ -255,7 +256,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		progress(fmt.Sprintf("Waiting for CBR: %d of %d backups imported, %d failed, %d still running%s; next check in %s.",
 			c.imported, len(entries), c.failed, c.running, unchecked, next))
 	}
-	waitErr := waitForOperationLogs(ctx, a.client.GetOperationLog, waits, poll)
+	waitErr := waitForOperationLogs(ctx, syncLogReader(a.client, sentAt), waits, poll)
 	c := countWaits(waits)
 	progress(fmt.Sprintf("Done waiting: %d of %d backups imported, %d failed, %d still running, %d not checked.",
 		c.imported, len(entries), c.failed, c.running, c.unreadable))
@@ -495,6 +496,21 @@ func actionWaitDiagnostic(waitErr error, waits []*opLogWait, requested, requests
 	var summary string
 	var b strings.Builder
 	fmt.Fprintf(&b, "CBR accepted %s (%s). ", backupCount(requested), requestCount(requests))
+	var gone *apiGoneError
+	if c.running > 0 && errors.As(waitErr, &gone) {
+		fmt.Fprintf(&b, "Then reading the operation logs failed even after the provider's retries, so the action stopped waiting: %s. "+
+			"Imported (status success or skipped): %d of %d; failed: %d; not finished or not read: %d. "+
+			"The tasks go on in CBR: read their status later, for example with the cbr_operation_logs data source.",
+			oneLine(gone.Err), c.imported, requested, c.failed, c.running+c.unreadable)
+		var open []string
+		for _, w := range waits {
+			if w.Stopped || w.Last == nil || cbr.OpStatusPending(w.Last.Status) || w.failed() {
+				open = append(open, w.ID)
+			}
+		}
+		fmt.Fprintf(&b, " Their operation log IDs: %s.", listIDs(open, waitListLimit))
+		return diag.NewErrorDiagnostic("CBR Unreachable While Waiting for Backup Sync", b.String())
+	}
 	switch {
 	case c.running > 0 && errors.Is(waitErr, context.DeadlineExceeded):
 		summary = "Timed Out Waiting for CBR Backup Sync"

@@ -154,6 +154,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 
 	var out syncOutcome
 	out.requests = (len(entries) + cbr.MaxSyncEntries - 1) / cbr.MaxSyncEntries
+	sentAt := syncClock() // the window of the operation logs waited for starts here
 	batches, _ := r.client.SyncAll(ctx, entries, nil)
 	sentOK := map[string]string{}
 	for k := range batches {
@@ -206,7 +207,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 		}
 		waits := distinctOperationLogs(sentIDs, sentOK)
 		tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": plan.ID.ValueString(), "operation_logs": len(waits)})
-		waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
+		waitErr := waitForOperationLogs(ctx, syncLogReader(r.client, sentAt), waits, r.poll)
 		for _, w := range waits {
 			if w.Last == nil {
 				continue

@@ -1,0 +1,195 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+)
+
+// fastClient is a client of the fake with quick retries.
+func fastClient(t *testing.T, url string, retries int) *cbr.Client {
+	t.Helper()
+	c, err := cbr.New(cbr.Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: cbr.TokenAuth(cbrfake.DefaultToken),
+		MaxRetries: retries, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// syncThrough sends backups to the fake with client and returns the waits
+// for their operation logs.
+func syncThrough(t *testing.T, client *cbr.Client, backups []testBackup) []*opLogWait {
+	t.Helper()
+	entries := make([]model.BackupSync, len(backups))
+	ids := make([]string, len(backups))
+	for i, b := range backups {
+		entries[i] = model.BackupSync{BackupId: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
+			ResourceId: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: int32(b.CreatedAt)}
+		ids[i] = b.BackupID
+	}
+	opIDs := map[string]string{}
+	batches, _ := client.SyncAll(context.Background(), entries, nil)
+	for _, b := range batches {
+		if b.Err != nil {
+			t.Fatal(b.Err)
+		}
+		for k, v := range b.Answer.OperationLogIDs {
+			opIDs[k] = v
+		}
+	}
+	return distinctOperationLogs(ids, opIDs)
+}
+
+// rounds is a poll policy that does not sleep and counts the pauses.
+func rounds(n *int) pollPolicy {
+	return pollPolicy{Initial: time.Millisecond, Max: time.Millisecond, sleep: func(ctx context.Context, _ time.Duration) error {
+		*n++
+		return ctx.Err()
+	}}
+}
+
+// TestWaitListsInRounds: each round of waiting for N operation logs costs
+// ⌈N/1000⌉ list requests, plus one read by ID for each log the list leaves
+// out; nothing else.
+func TestWaitListsInRounds(t *testing.T) {
+	for _, tc := range []struct {
+		n, hidden, wantPages int
+	}{
+		{1, 0, 1},
+		{50, 0, 1},
+		{1000, 0, 1},
+		{2000, 0, 2},
+		{2000, 3, 2},
+	} {
+		fake, url := startFake(t, cbrfake.Options{})
+		client := fastClient(t, url, 2)
+		sentAt := time.Now()
+		waits := syncThrough(t, client, makeBackups(tc.n))
+		for _, w := range waits[:tc.hidden] {
+			fake.HideFromList(w.ID)
+		}
+		pauses := 0
+		if err := waitForOperationLogs(context.Background(), syncLogReader(client, sentAt), waits, rounds(&pauses)); err != nil {
+			t.Fatal(err)
+		}
+		// The default script: waiting, running, success.
+		const roundsWanted = 3
+		lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog)
+		t.Logf("N=%d, %d hidden from the list: %d rounds, %d list requests, %d reads by ID: %.2f requests per round",
+			tc.n, tc.hidden, pauses+1, lists, gets, float64(lists+gets)/float64(pauses+1))
+		if pauses+1 != roundsWanted || lists != roundsWanted*tc.wantPages || gets != roundsWanted*tc.hidden {
+			t.Errorf("N=%d: %d rounds, %d lists, %d gets; want %d rounds of %d lists and %d gets", tc.n, pauses+1, lists, gets, roundsWanted, tc.wantPages, tc.hidden)
+		}
+		for _, w := range waits {
+			if w.Last == nil || w.Last.Status != cbr.OpStatusSuccess || w.Err != nil {
+				t.Fatalf("N=%d: %s: %+v, %v", tc.n, w.ID, w.Last, w.Err)
+			}
+		}
+		for _, r := range fake.Requests() {
+			if r.Kind == cbrfake.KindOperationLogs && !strings.Contains(r.RawQuery, "operation_type=sync") || strings.Contains(r.RawQuery, "start_time=") &&
+				!strings.Contains(r.RawQuery, "start_time="+strings.ReplaceAll(cbr.FormatOpLogQueryTime(sentAt.Add(-opLogWindowMargin)), ":", "%3A")) {
+				t.Fatalf("list query %s", r.RawQuery)
+			}
+		}
+	}
+}
+
+// TestWaitListRefused: a list the API refuses for good (here 403, as for a
+// policy without the list permission) is not asked again: the logs are read
+// one by one, as before the list existed.
+func TestWaitListRefused(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	client := fastClient(t, url, 2)
+	waits := syncThrough(t, client, makeBackups(3))
+	fake.InjectFault(cbrfake.KindOperationLogs, cbrfake.Fault{Status: http.StatusForbidden, ErrorCode: "BackupService.0403", ErrorMsg: "no permission to list"})
+	pauses := 0
+	if err := waitForOperationLogs(context.Background(), syncLogReader(client, time.Now()), waits, rounds(&pauses)); err != nil {
+		t.Fatal(err)
+	}
+	if lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog); lists != 1 || gets != 9 || pauses != 2 {
+		t.Errorf("%d lists, %d gets, %d pauses", lists, gets, pauses)
+	}
+	if _, bad := findWaitProblems(nil, waits, 3); bad {
+		t.Error("problems after a success")
+	}
+}
+
+// TestWaitStopsWhenAPIGone: once a read failed for the whole retry budget
+// of the client, waiting stops at once (not at the timeout), every pending
+// log keeps its last status and the error, and the diagnostic is one short
+// paragraph, not a line per operation log.
+func TestWaitStopsWhenAPIGone(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	client := fastClient(t, url, 2)
+	waits := syncThrough(t, client, makeBackups(120))
+	pauses := 0
+	p := rounds(&pauses)
+	p.sleep = func(ctx context.Context, _ time.Duration) error {
+		pauses++
+		// After the first round (every log waiting), the API fails for good.
+		fake.InjectFault(cbrfake.KindOperationLogs, cbrfake.Fault{Status: 503}, cbrfake.Fault{Status: 504}, cbrfake.Fault{Status: 502})
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	err := waitForOperationLogs(ctx, syncLogReader(client, time.Now()), waits, p)
+	var gone *apiGoneError
+	var retryErr *cbr.RetryError
+	if !errors.As(err, &gone) || !errors.As(err, &retryErr) || retryErr.Attempts != 3 {
+		t.Fatalf("err %v; %d lists, %d pauses, %v", err, fake.Count(cbrfake.KindOperationLogs), pauses, fake.Stats().Statuses)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog); lists != 4 || gets != 0 || pauses != 1 {
+		t.Errorf("%d lists, %d gets, %d pauses", lists, gets, pauses)
+	}
+	for _, w := range waits {
+		if w.Last == nil || w.Last.Status != cbr.OpStatusWaiting || w.Err == nil || w.Stopped {
+			t.Fatalf("%s: %+v, %v", w.ID, w.Last, w.Err)
+		}
+	}
+	d := waitDiagnostic(err, waits, 120)
+	if d == nil || d.Summary() != "CBR Unreachable While Waiting for Backup Sync" {
+		t.Fatalf("diagnostic %v", d)
+	}
+	for _, want := range []string{
+		"CBR accepted the request to synchronize 120 backups; the operation log IDs are saved in the state.",
+		"failed even after the provider's retries, so it stopped waiting: GET ",
+		"HTTP 502 Bad Gateway",
+		"(gave up after 3 attempts: max_retries (2) reached)",
+		"Imported (status success or skipped): 0 of 120; failed: 0; not finished or not read: 120.",
+		"cbr_operation_logs data source",
+	} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+		}
+	}
+	if n := strings.Count(d.Detail(), "\n"); n > 3 {
+		t.Errorf("%d lines:\n%s", n, d.Detail())
+	}
+
+	// The same when the fallback read by ID is what fails.
+	fake2, url2 := startFake(t, cbrfake.Options{})
+	client2 := fastClient(t, url2, 1)
+	waits2 := syncThrough(t, client2, makeBackups(2))
+	fake2.HideFromList(waits2[1].ID)
+	fake2.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 504}, cbrfake.Fault{Status: 504})
+	err = waitForOperationLogs(ctx, syncLogReader(client2, time.Now()), waits2, rounds(new(int)))
+	if !errors.As(err, &gone) || fake2.Count(cbrfake.KindOperationLogs) != 1 || fake2.Count(cbrfake.KindOperationLog) != 2 {
+		t.Fatalf("err %v, %d lists, %d gets", err, fake2.Count(cbrfake.KindOperationLogs), fake2.Count(cbrfake.KindOperationLog))
+	}
+	if waits2[0].Last == nil || waits2[0].Err == nil || waits2[1].Last != nil || waits2[1].Err == nil {
+		t.Errorf("waits %+v %+v", waits2[0], waits2[1])
+	}
+}
