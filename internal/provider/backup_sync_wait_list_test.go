@@ -3,11 +3,17 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
@@ -192,4 +198,121 @@ func TestWaitStopsWhenAPIGone(t *testing.T) {
 	if waits2[0].Last == nil || waits2[0].Err == nil || waits2[1].Last != nil || waits2[1].Err == nil {
 		t.Errorf("waits %+v %+v", waits2[0], waits2[1])
 	}
+}
+
+// TestAccBackupSync_waitManyBackups: waiting for 250 backups through the CLI,
+// with 1,000 older sync operation logs in the window, costs two list requests
+// a round (1,250 logs in pages of 1,000) instead of 250 reads; the three
+// backups the list leaves out are read by ID. (TestWaitListsInRounds counts
+// the requests for 2,000 backups without the CLI, whose conversion of a list
+// of 2,000 backups takes minutes.)
+func TestAccBackupSync_waitManyBackups(t *testing.T) {
+	const older, n, hidden, pages, rounds = 1000, 250, 3, 2, 3
+	fake, url := startFake(t, cbrfake.Options{})
+	all := makeBackups(older + n)
+	for i := 0; i < older; i += cbr.MaxSyncEntries {
+		fakeSync(t, url, all[i:i+cbr.MaxSyncEntries])
+	}
+	backups := all[older:]
+	for _, b := range backups[:hidden] {
+		fake.HideBackupsFromList(b.BackupID)
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{{
+			Config: providerConfig(url) + syncConfig(backups, "  wait_for_completion = true"),
+			ConfigStateChecks: append(stateMatchesFake(fake, n),
+				statecheck.ExpectKnownValue(testAddr, statusPath(0), knownvalue.StringExact("success")),
+				statecheck.ExpectKnownValue(testAddr, statusPath(n-1), knownvalue.StringExact("success")),
+				checkFunc(expectCalls(fake, cbrfake.KindSync, (older+n)/cbr.MaxSyncEntries)),
+				checkFunc(func() error {
+					lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog)
+					t.Logf("%d backups, %d logs in the window: %d list requests and %d reads by ID in %d rounds", n, older+n, lists, gets, rounds)
+					if lists != rounds*pages || gets != rounds*hidden {
+						return fmt.Errorf("%d list requests and %d reads by ID, want %d and %d", lists, gets, rounds*pages, rounds*hidden)
+					}
+					return nil
+				}),
+				checkFunc(func() error {
+					for _, s := range fake.Synced()[older:] {
+						if st, _ := fake.OperationLog(s.OperationLogID); st != cbrfake.StatusSuccess {
+							return fmt.Errorf("operation log %s is %s", s.OperationLogID, st)
+						}
+					}
+					return nil
+				}),
+			),
+		}},
+	})
+}
+
+// startDyingFake serves a fake that goes away right after its first sync
+// answer: later requests on open connections are cut, and new connections
+// are refused.
+func startDyingFake(t *testing.T, opts cbrfake.Options) (*cbrfake.Server, string) {
+	t.Helper()
+	fake := cbrfake.New(opts)
+	var dead atomic.Bool
+	var ts *httptest.Server
+	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dead.Load() {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		fake.ServeHTTP(w, r)
+		if strings.HasSuffix(r.URL.Path, "/backups/sync") && dead.CompareAndSwap(false, true) {
+			_ = ts.Listener.Close()
+		}
+	}))
+	t.Cleanup(ts.Close)
+	guardImports(t, fake)
+	return fake, ts.URL
+}
+
+// TestAccBackupSync_waitAPIGone: the API goes away right after answering the
+// sync. The apply stops waiting once the reads failed for the retry budget,
+// long before the create timeout, with one short diagnostic; the state keeps
+// every operation_log_id.
+func TestAccBackupSync_waitAPIGone(t *testing.T) {
+	const n = 50
+	backups := makeBackups(n)
+	t.Run("error", func(t *testing.T) {
+		_, url := startDyingFake(t, cbrfake.Options{})
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: providerFactories(nil),
+			Steps: []tfresource.TestStep{{
+				Config: providerConfig(url) + syncConfig(backups, "  wait_for_completion = true"),
+				ExpectError: errorLike(`(?s)CBR Unreachable While Waiting for Backup Sync.*CBR accepted the request to synchronize 50 backups; the operation log IDs are saved in the state\. ` +
+					`Then reading the operation logs failed even after the provider's retries, so it stopped waiting: GET .*/operation-logs\?.*\(gave up after 6 attempts: max_retries \(5\) reached\)\. ` +
+					`Imported \(status success or skipped\): 0 of 50; failed: 0; not finished or not read: 50\. .*cbr_operation_logs data source`),
+			}},
+		})
+	})
+	t.Run("warning", func(t *testing.T) {
+		fake, url := startDyingFake(t, cbrfake.Options{})
+		var started time.Time
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: providerFactories(nil),
+			Steps: []tfresource.TestStep{{
+				PreConfig: func() { started = time.Now() },
+				Config:    providerConfig(url) + syncConfig(backups, "  wait_for_completion = true\n  fail_on_import_failure = false"),
+				ConfigStateChecks: append(append(stateMatchesFake(fake, n), statusesAre(make([]string, n)...)...),
+					checkFunc(func() error {
+						if d := time.Since(started); d > time.Minute {
+							return fmt.Errorf("the apply took %s", d)
+						}
+						lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog)
+						if lists > 6 || gets != 0 {
+							return fmt.Errorf("%d list requests and %d reads by ID reached the fake", lists, gets)
+						}
+						return expectCalls(fake, cbrfake.KindSync, 1)()
+					})),
+			}},
+		})
+	})
 }
