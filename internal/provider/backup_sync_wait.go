@@ -147,8 +147,9 @@ func apiGone(err error) bool {
 // running or waiting, sleeping between rounds as p says. Each round lists the
 // sync operation logs of the window (⌈M/1000⌉ requests for the M logs of the
 // window, however many are waited for) and reads by ID only those the list
-// did not return. A list that cannot be used (refused, or an answer that
-// cannot be read) makes every later read one by ID. A read by ID that fails
+// did not return. A list answer cut short is listed again in the next round;
+// a list that cannot be used otherwise (refused, or an answer that makes no
+// sense) makes every later read one by ID. A read by ID that fails
 // in a way that may pass (throttling, a server error, a truncated answer)
 // is tried again in the next round; other failures stop the reads of that
 // operation log. A read that failed for the whole retry budget of the client
@@ -173,6 +174,7 @@ func waitForOperationLogs(ctx context.Context, rd opLogReader, waits []*opLogWai
 			return err
 		}
 		var listed map[string]*cbr.OperationLog
+		skip := false // no read by ID this round
 		if useList {
 			list, err := rd.List(ctx, rd.filter())
 			switch {
@@ -185,14 +187,30 @@ func waitForOperationLogs(ctx context.Context, rd opLogReader, waits []*opLogWai
 				return ctx.Err()
 			case apiGone(err):
 				return gone(err)
+			case transientPollError(err):
+				// An answer cut short: list again next round rather
+				// than read every log by ID.
+				skip = true
+				tflog.Warn(ctx, "listing the CBR operation logs failed: listing them again in the next round", map[string]any{"error": err.Error()})
 			default:
 				useList = false
 				tflog.Warn(ctx, "listing the CBR operation logs failed: reading them one by one", map[string]any{"error": err.Error()})
+			}
+			if skip {
+				for _, w := range waits {
+					if !w.done() {
+						w.Err = err
+					}
+				}
 			}
 		}
 		pending, fallback := 0, 0
 		for _, w := range waits {
 			if w.done() {
+				continue
+			}
+			if skip {
+				pending++
 				continue
 			}
 			if ol, ok := listed[w.ID]; ok {

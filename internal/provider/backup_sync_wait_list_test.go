@@ -111,7 +111,8 @@ func TestWaitListsInRounds(t *testing.T) {
 
 // TestWaitListRefused: a list the API refuses for good (here 403, as for a
 // policy without the list permission) is not asked again: the logs are read
-// one by one, as before the list existed.
+// one by one, as before the list existed. A broken list answer is not a
+// refusal.
 func TestWaitListRefused(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{})
 	client := fastClient(t, url, 2)
@@ -126,6 +127,20 @@ func TestWaitListRefused(t *testing.T) {
 	}
 	if _, bad := findWaitProblems(nil, waits, 3); bad {
 		t.Error("problems after a success")
+	}
+
+	// A list answer cut short is listed again in the next round, not read
+	// by ID (it consumed the first step of each script).
+	fake2, url2 := startFake(t, cbrfake.Options{})
+	client2 := fastClient(t, url2, 2)
+	waits2 := syncThrough(t, client2, makeBackups(3))
+	fake2.InjectFault(cbrfake.KindOperationLogs, cbrfake.Fault{BrokenJSON: true})
+	pauses = 0
+	if err := waitForOperationLogs(context.Background(), syncLogReader(client2, time.Now()), waits2, rounds(&pauses)); err != nil {
+		t.Fatal(err)
+	}
+	if lists, gets := fake2.Count(cbrfake.KindOperationLogs), fake2.Count(cbrfake.KindOperationLog); lists != 3 || gets != 0 || pauses != 2 {
+		t.Errorf("after a broken answer: %d lists, %d gets, %d pauses", lists, gets, pauses)
 	}
 }
 
