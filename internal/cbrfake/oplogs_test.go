@@ -105,7 +105,7 @@ func TestListOperationLogsPagingAndOrder(t *testing.T) {
 func TestListOperationLogsFilters(t *testing.T) {
 	clk := newClock(fixedNow)
 	s, base := newStarted(t, Options{Now: clk.Now})
-	s.ScriptBackup(entry(1)["backup_id"].(string), Step{Status: StatusFailed})
+	s.ScriptBackup(as[string](t, entry(1)["backup_id"], "backup_id"), Step{Status: StatusFailed})
 	ids := syncN(t, base, clk, 4) // created at +0s, +1s, +2s, +3s
 	at := func(sec int) string {
 		return fixedNow.Add(time.Duration(sec) * time.Second).UTC().Truncate(time.Second).Format(ListTimeFormat)
@@ -150,7 +150,7 @@ func TestListOperationLogsFilters(t *testing.T) {
 		t.Errorf("shown again: count %d", *page.Count)
 	}
 	// Hidden by backup ID before the sync.
-	s.HideBackupsFromList(entry(7)["backup_id"].(string))
+	s.HideBackupsFromList(as[string](t, entry(7)["backup_id"], "backup_id"))
 	hidden := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(7))))[0].OperationLogID
 	s.HideBackupsFromList()
 	visible := decodeSyncAnswer(t, postSync(t, base, syncBody(entry(8))))[0].OperationLogID
