@@ -103,7 +103,7 @@ func (d *operationLogsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 				Validators:  []validator.Set{setOfOperationLogIDs{}},
 			},
 			"operation_logs": schema.ListNestedAttribute{
-				MarkdownDescription: "The operation logs found, the newest first (by `created_at`).",
+				MarkdownDescription: "The operation logs found, the newest first (by `created_at`, then by `id`).",
 				Computed:            true,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id": computed("The ID of the operation log."),
@@ -237,7 +237,12 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 			return
 		}
 	}
-	sort.SliceStable(logs, func(i, j int) bool { return logs[i].CreatedAt > logs[j].CreatedAt })
+	sort.Slice(logs, func(i, j int) bool {
+		if logs[i].CreatedAt != logs[j].CreatedAt {
+			return logs[i].CreatedAt > logs[j].CreatedAt
+		}
+		return logs[i].ID < logs[j].ID
+	})
 	m.OperationLogs = make([]opLogItemModel, len(logs))
 	for i, ol := range logs {
 		one := operationLogState(ol)

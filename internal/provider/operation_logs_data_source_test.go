@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +104,11 @@ func TestAccOperationLogsDataSource_filters(t *testing.T) {
 	clk.Set(t0.Add(time.Hour))
 	late := fakeSync(t, url, backups[2:]) // 10:00
 	ids := func(list ...string) string { return `  ids = ["` + strings.Join(list, `", "`) + `"]` + "\n" }
+	// Logs created at the same time come in the order of their IDs.
+	sameTime := func(ids ...string) []string {
+		sort.Strings(ids)
+		return ids
+	}
 	onlyIDs := func(want ...string) statecheck.StateCheck {
 		var checks []knownvalue.Check
 		for _, w := range want {
@@ -134,7 +140,7 @@ func TestAccOperationLogsDataSource_filters(t *testing.T) {
 			{
 				// 10:30+01:00 is 09:30 UTC: the late sync only (without the hidden log).
 				Config:            opLogsConfig(url, "  start_time = \"2026-03-14T10:30:00+01:00\"\n  end_time = \"2026-03-14T10:00:00.5Z\"\n"),
-				ConfigStateChecks: []statecheck.StateCheck{onlyIDs(late[backups[3].BackupID], late[backups[2].BackupID]), getsOf(0)},
+				ConfigStateChecks: []statecheck.StateCheck{onlyIDs(sameTime(late[backups[3].BackupID], late[backups[2].BackupID])...), getsOf(0)},
 			},
 			{
 				Config:            opLogsConfig(url, "  end_time = \"2026-03-14T09:00:00Z\"\n  status = \"success\"\n"),
@@ -145,7 +151,7 @@ func TestAccOperationLogsDataSource_filters(t *testing.T) {
 				// window, is read by ID and left out.
 				Config: opLogsConfig(url, "  start_time = \"2026-03-14T09:30:00Z\"\n"+ids(late[backups[4].BackupID], late[backups[2].BackupID], early[backups[0].BackupID])),
 				ConfigStateChecks: []statecheck.StateCheck{
-					onlyIDs(late[backups[4].BackupID], late[backups[2].BackupID]),
+					onlyIDs(sameTime(late[backups[4].BackupID], late[backups[2].BackupID])...),
 					checkFunc(func() error {
 						if fake.OperationLogGets(late[backups[4].BackupID]) == 0 || fake.OperationLogGets(early[backups[0].BackupID]) == 0 ||
 							fake.OperationLogGets(late[backups[2].BackupID]) != 0 {
