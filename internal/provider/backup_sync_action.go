@@ -508,7 +508,7 @@ func actionWaitDiagnostic(waitErr error, waits []*opLogWait, requested, requests
 				open = append(open, w.ID)
 			}
 		}
-		fmt.Fprintf(&b, " Their operation log IDs: %s.", listIDs(open, waitListLimit))
+		fmt.Fprintf(&b, " The operation log IDs of the backups not imported: %s.", listIDs(open, waitListLimit))
 		return diag.NewErrorDiagnostic("CBR Unreachable While Waiting for Backup Sync", b.String())
 	}
 	switch {

@@ -331,3 +331,28 @@ func TestAccBackupSync_waitAPIGone(t *testing.T) {
 		})
 	})
 }
+
+// TestActionWaitDiagnosticAPIGone: the action, which records nothing in the
+// state, names the operation logs of the backups not imported in its one
+// short diagnostic.
+func TestActionWaitDiagnosticAPIGone(t *testing.T) {
+	err := &cbr.RetryError{Attempts: 6, Reason: "max_retries (5) reached", Err: &cbr.TransportError{Method: "GET", URL: "https://cbr/v3/p/operation-logs", Err: errors.New("connection refused")}}
+	waits := []*opLogWait{
+		{ID: "op1", BackupIDs: []string{"b1"}, Last: &cbr.OperationLog{ID: "op1", Status: cbr.OpStatusSuccess}},
+		{ID: "op2", BackupIDs: []string{"b2"}, Last: &cbr.OperationLog{ID: "op2", Status: cbr.OpStatusRunning}, Err: err},
+		{ID: "op3", BackupIDs: []string{"b3"}, Err: err},
+	}
+	d := actionWaitDiagnostic(&apiGoneError{Err: err}, waits, 3, 1)
+	if d == nil || d.Summary() != "CBR Unreachable While Waiting for Backup Sync" {
+		t.Fatalf("diagnostic %v", d)
+	}
+	for _, want := range []string{
+		"CBR accepted 3 backups (1 request). Then reading the operation logs failed even after the provider's retries, so the action stopped waiting: GET https://cbr/v3/p/operation-logs",
+		"Imported (status success or skipped): 1 of 3; failed: 0; not finished or not read: 2.",
+		"The operation log IDs of the backups not imported: op2, op3.",
+	} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+		}
+	}
+}

@@ -187,7 +187,8 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 		m.OperationType = types.StringValue(cbr.OpTypeSync)
 	}
 	var ids []string
-	if !m.IDs.IsNull() {
+	byIDs := !m.IDs.IsNull() // ids = [] selects nothing
+	if byIDs {
 		resp.Diagnostics.Append(m.IDs.ElementsAs(ctx, &ids, false)...)
 		if resp.Diagnostics.HasError() {
 			return
@@ -203,7 +204,7 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 		return
 	}
 	logs := list.Logs
-	if ids != nil {
+	if byIDs {
 		byID := make(map[string]*cbr.OperationLog, len(list.Logs))
 		for _, ol := range list.Logs {
 			byID[ol.ID] = ol

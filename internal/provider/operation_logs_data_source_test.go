@@ -143,6 +143,10 @@ func TestAccOperationLogsDataSource_filters(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{onlyIDs(sameTime(late[backups[3].BackupID], late[backups[2].BackupID])...), getsOf(0)},
 			},
 			{
+				Config:            opLogsConfig(url, "  ids = []\n"),
+				ConfigStateChecks: []statecheck.StateCheck{onlyIDs()},
+			},
+			{
 				Config:            opLogsConfig(url, "  end_time = \"2026-03-14T09:00:00Z\"\n  status = \"success\"\n"),
 				ConfigStateChecks: []statecheck.StateCheck{onlyIDs(early[backups[0].BackupID])},
 			},
