@@ -509,11 +509,16 @@ type outgoing struct {
 // doProject sends one CBR call in the client's project; path is relative to
 // /v3/{project_id}. The project ID is looked up first if it is not known.
 func (c *Client) doProject(ctx context.Context, method, path string, body []byte) (*rawAnswer, error) {
+	return c.doProjectQuery(ctx, method, path, nil, body)
+}
+
+// doProjectQuery is doProject with a query string.
+func (c *Client) doProjectQuery(ctx context.Context, method, path string, query url.Values, body []byte) (*rawAnswer, error) {
 	pid, err := c.ProjectID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, outgoing{method: method, base: c.endpoint, path: "/v3/" + url.PathEscape(pid) + path, body: body, auth: c.auth, projectID: pid})
+	return c.do(ctx, outgoing{method: method, base: c.endpoint, path: "/v3/" + url.PathEscape(pid) + path, query: query, body: body, auth: c.auth, projectID: pid})
 }
 
 // do sends a request and returns a 2xx answer's body, or an error. It is the

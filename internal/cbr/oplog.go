@@ -68,28 +68,32 @@ type OpSyncInfo struct {
 // error_info.code could not be read at all, although nothing the provider
 // needs is wrong with it.
 type opLogAnswer struct {
-	OperationLog *struct {
-		ID            *string `json:"id"`
-		Status        *string `json:"status"`
-		OperationType *string `json:"operation_type"`
-		CreatedAt     *string `json:"created_at"`
-		StartedAt     *string `json:"started_at"`
-		UpdatedAt     *string `json:"updated_at"`
-		EndedAt       *string `json:"ended_at"`
-		VaultID       *string `json:"vault_id"`
-		VaultName     *string `json:"vault_name"`
-		ErrorInfo     *struct {
-			Code    json.RawMessage `json:"code"`
-			Message *string         `json:"message"`
-		} `json:"error_info"`
-		ExtraInfo *struct {
-			Sync *struct {
-				SyncBackupNum    json.RawMessage `json:"sync_backup_num"`
-				DeleteBackupNum  json.RawMessage `json:"delete_backup_num"`
-				ErrSyncBackupNum json.RawMessage `json:"err_sync_backup_num"`
-			} `json:"sync"`
-		} `json:"extra_info"`
-	} `json:"operation_log"`
+	OperationLog *opLogJSON `json:"operation_log"`
+}
+
+// opLogJSON is one operation log of a ShowOpLogResponse or of the
+// operation_logs list of a ListOpLogsResponse.
+type opLogJSON struct {
+	ID            *string `json:"id"`
+	Status        *string `json:"status"`
+	OperationType *string `json:"operation_type"`
+	CreatedAt     *string `json:"created_at"`
+	StartedAt     *string `json:"started_at"`
+	UpdatedAt     *string `json:"updated_at"`
+	EndedAt       *string `json:"ended_at"`
+	VaultID       *string `json:"vault_id"`
+	VaultName     *string `json:"vault_name"`
+	ErrorInfo     *struct {
+		Code    json.RawMessage `json:"code"`
+		Message *string         `json:"message"`
+	} `json:"error_info"`
+	ExtraInfo *struct {
+		Sync *struct {
+			SyncBackupNum    json.RawMessage `json:"sync_backup_num"`
+			DeleteBackupNum  json.RawMessage `json:"delete_backup_num"`
+			ErrSyncBackupNum json.RawMessage `json:"err_sync_backup_num"`
+		} `json:"sync"`
+	} `json:"extra_info"`
 }
 
 // GetOperationLog reads one operation log with
@@ -120,6 +124,16 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 	if ol.Status == nil || *ol.Status == "" {
 		return nil, bad("the answer has no operation_log.status")
 	}
+	out, err := ol.decode(id, raw.requestID)
+	if err != nil {
+		return nil, bad("operation_log.%w", err)
+	}
+	return out, nil
+}
+
+// decode turns one operation log of an answer into an OperationLog with the
+// given ID. An error names the field at fault, relative to the log.
+func (ol *opLogJSON) decode(id, requestID string) (*OperationLog, error) {
 	out := &OperationLog{
 		ID:            id,
 		Status:        *ol.Status,
@@ -130,7 +144,7 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 		EndedAt:       nonEmpty(ol.EndedAt),
 		VaultID:       nonEmpty(ol.VaultID),
 		VaultName:     nonEmpty(ol.VaultName),
-		RequestID:     raw.requestID,
+		RequestID:     requestID,
 	}
 	if ol.ErrorInfo != nil {
 		out.ErrorCode = rawString(ol.ErrorInfo.Code)
@@ -150,7 +164,7 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 		} {
 			n, err := rawCount(f.raw)
 			if err != nil {
-				return nil, bad("operation_log.extra_info.sync.%s: %w", f.name, err)
+				return nil, fmt.Errorf("extra_info.sync.%s: %w", f.name, err)
 			}
 			*f.dst = n
 		}

@@ -55,7 +55,7 @@ type Fault struct {
 // (n+1)th request of a kind fail.
 
 // InjectFault queues faults for requests of the given kind ("sync",
-// "operation_log", "iam_token", "iam_projects" or "other"). Every request of
+// "operation_log", "operation_logs", "iam_token", "iam_projects" or "other"). Every request of
 // that kind (whatever its validity) consumes the next queued fault.
 func (s *Server) InjectFault(kind string, faults ...Fault) {
 	s.mu.Lock()

@@ -53,8 +53,9 @@ func checkSteps(fn string, steps []Step) []Step {
 }
 
 // ScriptBackup sets the progress of the operation log created when backupID
-// is synced (set it before the sync). Each GET of that operation log advances
-// by one step; the last step stays. No steps restores the default script.
+// is synced (set it before the sync). Each read of that operation log (a GET
+// of it, or a list page that carries it) advances by one step; the last step
+// stays. No steps restores the default script.
 // The script stays set for later syncs of the same backup. A shared operation
 // log (Options.SharedOperationLog) follows the script of the first entry of
 // the request that has one.
@@ -83,7 +84,7 @@ func (s *Server) SetDefaultScript(steps ...Step) {
 }
 
 // OperationLog returns the current status of an operation log: the status
-// last answered by GET, or the first step if it was never read.
+// last answered (by GET or in a list), or the first step if it was never read.
 func (s *Server) OperationLog(id string) (status string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,8 +95,20 @@ func (s *Server) OperationLog(id string) (status string, ok bool) {
 	return ol.steps[ol.current()].Status, true
 }
 
-// OperationLogReads returns how many times an operation log was read by GET.
+// OperationLogReads returns how many times an operation log was read: by a
+// GET of it, or in a page of a list.
 func (s *Server) OperationLogReads(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ol, ok := s.opLogs[id]; ok {
+		return ol.reads
+	}
+	return 0
+}
+
+// OperationLogGets returns how many times an operation log was read by a GET
+// of it (GET /v3/{project_id}/operation-logs/{id}).
+func (s *Server) OperationLogGets(id string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ol, ok := s.opLogs[id]; ok {
@@ -105,9 +118,14 @@ func (s *Server) OperationLogReads(id string) int {
 }
 
 type opLog struct {
-	id        string
-	steps     []Step
-	gets      int
+	id    string
+	steps []Step
+	// reads counts the reads (GETs and list pages), gets the GETs only.
+	reads, gets int
+	// seq orders logs created at the same time: the later, the larger.
+	seq int
+	// hidden logs are left out of lists (see HideFromList).
+	hidden    bool
 	requestID string
 	created   time.Time
 	updated   time.Time
@@ -117,7 +135,7 @@ type opLog struct {
 }
 
 func (ol *opLog) current() int {
-	i := ol.gets - 1
+	i := ol.reads - 1
 	if i < 0 {
 		i = 0
 	}
@@ -136,6 +154,10 @@ func (s *Server) newOpLog(c *call, now time.Time, script []Step, entries []Synce
 		created:   now,
 		updated:   now,
 		syncNum:   len(entries),
+		seq:       len(s.opLogs) + 1,
+	}
+	for _, e := range entries {
+		ol.hidden = ol.hidden || s.hiddenBackups[e.BackupID]
 	}
 	same := true
 	for _, e := range entries[1:] {
@@ -217,9 +239,20 @@ func (s *Server) handleOperationLog(c *call) *response {
 		return apiError(c, http.StatusNotFound, "BackupService.0012",
 			fmt.Sprintf("The operation log does not exist: operation log %s not found", truncate(c.opLogID, 64)))
 	}
-	prev := ol.steps[ol.current()].Status
-	first := ol.gets == 0
 	ol.gets++
+	return jsonResponse(http.StatusOK, opLogEnvelope{OperationLog: s.readOpLog(ol, now)})
+}
+
+// peek is the step the next read of ol answers.
+func (ol *opLog) peek() Step {
+	return ol.steps[min(ol.reads, len(ol.steps)-1)]
+}
+
+// readOpLog advances ol by one read and renders it; s.mu must be held.
+func (s *Server) readOpLog(ol *opLog, now time.Time) opLogJSON {
+	prev := ol.steps[ol.current()].Status
+	first := ol.reads == 0
+	ol.reads++
 	step := ol.steps[ol.current()]
 	if first || step.Status != prev {
 		ol.updated = now
@@ -276,5 +309,5 @@ func (s *Server) handleOperationLog(c *call) *response {
 		out.ErrorInfo = opErrorInfo{Code: code, Message: msg}
 		out.ExtraInfo.Sync.ErrSyncBackupNum = ol.syncNum
 	}
-	return jsonResponse(http.StatusOK, opLogEnvelope{OperationLog: out})
+	return out
 }

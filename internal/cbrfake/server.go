@@ -3,6 +3,7 @@
 //
 //   - POST /v3/{project_id}/backups/sync                        (kind "sync")
 //   - GET  /v3/{project_id}/operation-logs/{operation_log_id}   (kind "operation_log")
+//   - GET  /v3/{project_id}/operation-logs                      (kind "operation_logs", the list)
 //   - POST /v3/auth/tokens                                       (kind "iam_token")
 //   - GET  /v3/projects                                          (kind "iam_projects")
 //   - GET  /v3/auth/projects                                     (kind "iam_auth_projects")
@@ -32,7 +33,7 @@
 //	403 BackupService.0006  project in the path not served, or token scoped elsewhere
 //	413 APIGW.0201          request body over MaxBodyBytes
 //	415 BackupService.9900  sync Content-Type not application/json
-//	400 BackupService.9900  invalid sync body ("Invalid parameter: ...")
+//	400 BackupService.9900  invalid sync body, or invalid query of the operation log list ("Invalid parameter: ...")
 //	404 BackupService.0012  unknown operation log
 //	400 1100 / IAM.0007     IAM token request missing / invalid parameter
 //	401 IAM.0401            IAM wrong user name, password or domain
@@ -148,7 +149,7 @@ type Request struct {
 	Body                   []byte
 	Status                 int    // status answered (0 if the connection was reset or the client went away first)
 	RequestID              string // X-Request-Id answered
-	Kind                   string // "sync", "operation_log", "iam_token", "iam_projects", "other"
+	Kind                   string // "sync", "operation_log", "operation_logs", "iam_token", "iam_projects", "other"
 }
 
 // SyncedBackup is one backup entry accepted and applied by the sync API.
@@ -172,6 +173,7 @@ type Server struct {
 	scripts       map[string][]Step
 	defaultScript []Step
 	opLogs        map[string]*opLog
+	hiddenBackups map[string]bool // see HideBackupsFromList
 	issued        map[string]*issuedToken
 	temporary     map[string]*tempCred
 	issuedCount   int
@@ -446,6 +448,9 @@ func (s *Server) route(c *call) {
 		allowed, kind, h = http.MethodGet, KindIAMAuthProjects, s.handleIAMAuthProjects
 	case len(seg) == 4 && seg[0] == "v3" && seg[1] != "" && seg[2] == "backups" && seg[3] == "sync":
 		allowed, kind, h = http.MethodPost, KindSync, s.handleSync
+		c.projectID = seg[1]
+	case len(seg) == 3 && seg[0] == "v3" && seg[1] != "" && seg[2] == "operation-logs":
+		allowed, kind, h = http.MethodGet, KindOperationLogs, s.handleOperationLogs
 		c.projectID = seg[1]
 	case len(seg) == 4 && seg[0] == "v3" && seg[1] != "" && seg[2] == "operation-logs" && seg[3] != "":
 		allowed, kind, h = http.MethodGet, KindOperationLog, s.handleOperationLog

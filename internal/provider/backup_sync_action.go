@@ -74,8 +74,8 @@ func (a *backupSyncAction) Schema(ctx context.Context, _ action.SchemaRequest, r
 			"backups": backups,
 			"wait_for_completion": schema.BoolAttribute{
 				MarkdownDescription: "Wait, after CBR accepted every request, until it has finished importing every backup, reporting progress " +
-					"(backups imported, failed, still running) while it waits. Each distinct operation log is read " +
-					fmt.Sprintf("every %s at first, then less often (up to every %s), within `timeout`. ", opLogPollInitial, opLogPollMax) +
+					"(backups imported, failed, still running) while it waits. The operation logs are read in rounds " +
+					fmt.Sprintf("every %s at first, then less often (up to every %s), within `timeout`, listing 1,000 per request. ", opLogPollInitial, opLogPollMax) +
 					"If any import ends `failed` or `timeout`, cannot be checked, or `timeout` runs out, the invocation fails with CBR's error_info. " +
 					"Defaults to `false`: the invocation succeeds as soon as CBR accepts the requests.",
 				Optional: true,
@@ -217,6 +217,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 	// that its answer is reported, and no request starts after it.
 	sendCtx, stopSending := cbr.GracefulStop(ctx)
 	defer stopSending()
+	sentAt := syncClock()
 	batches, unsent := a.client.SyncAll(sendCtx, entries, func(b cbr.Batch) {
 		request++
 		if b.Err != nil {
@@ -262,7 +263,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		progress(fmt.Sprintf("Waiting for CBR: %d of %d backups imported, %d failed, %d still running%s; next check in %s.",
 			c.imported, len(entries), c.failed, c.running, unchecked, next))
 	}
-	waitErr := waitForOperationLogs(ctx, a.client.GetOperationLog, waits, poll)
+	waitErr := waitForOperationLogs(ctx, syncLogReader(a.client, sentAt), waits, poll)
 	c := countWaits(waits)
 	progress(fmt.Sprintf("Done waiting: %d of %d backups imported, %d failed, %d still running, %d not checked.",
 		c.imported, len(entries), c.failed, c.running, c.unreadable))
@@ -505,6 +506,21 @@ func actionWaitDiagnostic(waitErr error, waits []*opLogWait, requested, requests
 	var summary string
 	var b strings.Builder
 	fmt.Fprintf(&b, "CBR accepted %s (%s). ", backupCount(requested), requestCount(requests))
+	var gone *apiGoneError
+	if c.running > 0 && errors.As(waitErr, &gone) {
+		fmt.Fprintf(&b, "Then reading the operation logs failed even after the provider's retries, so the action stopped waiting: %s. "+
+			"Imported (status success or skipped): %d of %d; failed: %d; not finished or not read: %d. "+
+			"The tasks go on in CBR: read their status later, for example with the cbr_operation_logs data source.",
+			oneLine(gone.Err), c.imported, requested, c.failed, c.running+c.unreadable)
+		var open []string
+		for _, w := range waits {
+			if w.Stopped || w.Last == nil || cbr.OpStatusPending(w.Last.Status) || w.failed() {
+				open = append(open, w.ID)
+			}
+		}
+		fmt.Fprintf(&b, " The operation log IDs of the backups not imported: %s.", listIDs(open, waitListLimit))
+		return diag.NewErrorDiagnostic("CBR Unreachable While Waiting for Backup Sync", b.String())
+	}
 	switch {
 	case c.running > 0 && errors.Is(waitErr, context.DeadlineExceeded):
 		summary = "Timed Out Waiting for CBR Backup Sync"
@@ -555,7 +571,7 @@ func actionWaitDiagnostic(waitErr error, waits []*opLogWait, requested, requests
 		fmt.Fprintf(&b, "- operation log %s (%s): %s\n", w.ID, listIDs(w.BackupIDs, 10), line)
 	}
 	fmt.Fprintf(&b, "\nThe action does not send these backups again by itself, and records nothing in the state. "+
-		"Check the tasks with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console; "+
+		"Check the tasks with the cbr_operation_logs data source (for example data \"cbr_operation_logs\" \"check\" { ids = [%q] }) or in the CBR console; "+
 		"then, once the cause given by error_msg is fixed, invoke the action again with only the backups that were not imported.", example)
 	return diag.NewErrorDiagnostic(summary, b.String())
 }

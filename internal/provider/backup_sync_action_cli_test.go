@@ -375,8 +375,8 @@ func TestAccBackupSyncAction_invoke(t *testing.T) {
 			t.Errorf("the output of apply -invoke lacks the progress %q:\n%s", want, out)
 		}
 	}
-	if fake.Count(cbrfake.KindOperationLog) < 6 {
-		t.Errorf("%d operation log reads, want at least 2 rounds of 3", fake.Count(cbrfake.KindOperationLog))
+	if lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog); lists < 2 || gets != 0 {
+		t.Errorf("%d list requests and %d reads by ID, want at least 2 rounds of one list", lists, gets)
 	}
 	if out, _ := r.run("state", "list"); strings.TrimSpace(out) != "" {
 		t.Errorf("terraform state list after apply -invoke: %q, want nothing", out)

@@ -204,7 +204,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		if strings.Join(progress, "\n") != strings.Join(want, "\n") {
 			t.Errorf("progress\n got %q\nwant %q", progress, want)
 		}
-		if n := fake.Count(cbrfake.KindOperationLog); n != 0 {
+		if n := fake.Count(cbrfake.KindOperationLog) + fake.Count(cbrfake.KindOperationLogs); n != 0 {
 			t.Errorf("%d operation log reads without wait_for_completion", n)
 		}
 
@@ -313,6 +313,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 
 	t.Run("operation log not found", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
+		fake.HideBackupsFromList(backups[0].BackupID) // read by ID, which fails
 		fake.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 404, ErrorCode: "BackupService.0404", ErrorMsg: "The operation log does not exist"})
 		srv, schemas := actionServer(t, url)
 		progress, diags := invokeAction(t, srv, actionConfig(t, schemas, backups[:2], true, "1m"))

@@ -173,6 +173,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 
 	var out syncOutcome
 	out.requests = (len(entries) + cbr.MaxSyncEntries - 1) / cbr.MaxSyncEntries
+	sentAt := syncClock() // the window of the operation logs waited for starts here
 	batches, _ := r.client.SyncAll(sendCtx, entries, nil)
 	sentOK := map[string]string{}
 	for k := range batches {
@@ -226,7 +227,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 		}
 		waits := distinctOperationLogs(sentIDs, sentOK)
 		tflog.Debug(ctx, "waiting for CBR to import the backups", map[string]any{"id": plan.ID.ValueString(), "operation_logs": len(waits)})
-		waitErr := waitForOperationLogs(ctx, r.client.GetOperationLog, waits, r.poll)
+		waitErr := waitForOperationLogs(ctx, syncLogReader(r.client, sentAt), waits, r.poll)
 		for _, w := range waits {
 			if w.Last == nil {
 				continue
@@ -278,7 +279,7 @@ func waitAdvice(creating bool, f waitFindings) string {
 		} else {
 			example = f.Unreadable[0].ID
 		}
-		fmt.Fprintf(&b, "Follow the tasks with the cbr_operation_log data source (for example data \"cbr_operation_log\" \"check\" { id = %q }) or in the CBR console. ", example)
+		fmt.Fprintf(&b, "Follow the tasks with the cbr_operation_logs data source (for example data \"cbr_operation_logs\" \"check\" { ids = [%q] }) or in the CBR console. ", example)
 	}
 	b.WriteString("A failed import is not sent again by itself either, not even when Terraform replaces the resource. To import a failed backup again once the cause is fixed, remove its entry, apply, and add it back (or change triggers to send the whole list again).")
 	if creating {

@@ -129,8 +129,9 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 				},
 			},
 			"wait_for_completion": schema.BoolAttribute{
-				MarkdownDescription: "Wait, after sending backups, until CBR has finished importing them: each distinct operation log is read " +
-					fmt.Sprintf("every %s at first, then less often (up to every %s), until its status is no longer `waiting` or `running`, within the create timeout. ", opLogPollInitial, opLogPollMax) +
+				MarkdownDescription: "Wait, after sending backups, until CBR has finished importing them: the operation logs are read in rounds, " +
+					fmt.Sprintf("every %s at first, then less often (up to every %s), until none is `waiting` or `running`, within the create timeout; ", opLogPollInitial, opLogPollMax) +
+					"each round lists the sync operation logs of the project, 1,000 per request, and reads by ID only those the list does not return. " +
 					"If any import ends `failed` or `timeout` (or cannot be checked, or the timeout runs out), the apply fails with CBR's error_info, " +
 					"with each backup's `status` in the state. " +
 					"Defaults to `false`: the apply succeeds as soon as CBR accepts the requests. " +

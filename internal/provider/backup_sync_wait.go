@@ -87,34 +87,152 @@ func distinctOperationLogs(backupIDs []string, opIDs map[string]string) []*opLog
 	return out
 }
 
+// opLogWindowMargin is how long before the first sync request the listed
+// window starts: room for a clock of this machine ahead of CBR's, and for the
+// whole seconds of the list's start_time.
+const opLogWindowMargin = 5 * time.Minute
+
+// opLogReader is how waiting reads operation logs: List lists the sync
+// operation logs created since Since (less opLogWindowMargin), and Get reads
+// one by ID, for the logs the list did not return. With a nil List every
+// log is read by ID.
+type opLogReader struct {
+	List  func(context.Context, cbr.OpLogFilter) (*cbr.OperationLogList, error)
+	Get   func(context.Context, string) (*cbr.OperationLog, error)
+	Since time.Time
+}
+
+// syncClock tells when the first sync request of an apply or an action is
+// sent: the start of the window of the operation logs listed while waiting.
+var syncClock = time.Now
+
+// syncLogReader reads with c the operation logs of sync requests sent from
+// sentAt on (the time just before the first one was sent).
+func syncLogReader(c *cbr.Client, sentAt time.Time) opLogReader {
+	return opLogReader{List: c.ListOperationLogs, Get: c.GetOperationLog, Since: sentAt}
+}
+
+// filter is the list of one round: the sync logs of the window.
+func (r opLogReader) filter() cbr.OpLogFilter {
+	f := cbr.OpLogFilter{OperationType: cbr.OpTypeSync}
+	if !r.Since.IsZero() {
+		f.StartTime = r.Since.Add(-opLogWindowMargin)
+	}
+	return f
+}
+
+// apiGoneError ends a wait whose reads failed for the whole retry budget of
+// the client: the API is unreachable or keeps failing, so waiting on would
+// only fail again until the timeout.
+type apiGoneError struct {
+	Err error
+}
+
+func (e *apiGoneError) Error() string {
+	return "reading the operation logs failed after the client's retries: " + e.Err.Error()
+}
+
+func (e *apiGoneError) Unwrap() error { return e.Err }
+
+// apiGone reports whether a failed read means the API cannot be reached or
+// keeps failing: the client retried it as long as it could (a *RetryError),
+// or the connection failed in a way that no retry fixes.
+func apiGone(err error) bool {
+	var retryErr *cbr.RetryError
+	var tErr *cbr.TransportError
+	return errors.As(err, &retryErr) || errors.As(err, &tErr)
+}
+
 // waitForOperationLogs reads every operation log in rounds until none is
-// running or waiting, sleeping between rounds as p says. A read that fails
-// in a way that may pass (throttling, a server error, a lost connection, a
-// truncated answer) is tried again in the next round; other failures stop
-// the reads of that operation log. It returns ctx.Err() when ctx ends first
-// (timeout or interruption), nil otherwise; the outcome of each operation log
-// is in waits.
-func waitForOperationLogs(ctx context.Context, get func(context.Context, string) (*cbr.OperationLog, error), waits []*opLogWait, p pollPolicy) error {
+// running or waiting, sleeping between rounds as p says. Each round lists the
+// sync operation logs of the window (⌈M/1000⌉ requests for the M logs of the
+// window, however many are waited for) and reads by ID only those the list
+// did not return. A list answer cut short is listed again in the next round;
+// a list that cannot be used otherwise (refused, or an answer that makes no
+// sense) makes every later read one by ID. A read by ID that fails
+// in a way that may pass (throttling, a server error, a truncated answer)
+// is tried again in the next round; other failures stop the reads of that
+// operation log. A read that failed for the whole retry budget of the client
+// (see apiGone) ends the wait with an *apiGoneError: the waits keep their
+// last answer, and the pending ones that error. It returns ctx.Err() when ctx
+// ends first (timeout or interruption), nil otherwise; the outcome of each
+// operation log is in waits.
+func waitForOperationLogs(ctx context.Context, rd opLogReader, waits []*opLogWait, p pollPolicy) error {
 	interval := p.Initial
+	useList := rd.List != nil
+	gone := func(err error) error {
+		for _, w := range waits {
+			if !w.done() {
+				w.Err = err
+			}
+		}
+		tflog.Warn(ctx, "CBR cannot be reached: stopped waiting for the operation logs", map[string]any{"error": err.Error()})
+		return &apiGoneError{Err: err}
+	}
 	for round := 1; ; round++ {
-		pending := 0
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var listed map[string]*cbr.OperationLog
+		skip := false // no read by ID this round
+		if useList {
+			list, err := rd.List(ctx, rd.filter())
+			switch {
+			case err == nil:
+				listed = make(map[string]*cbr.OperationLog, len(list.Logs))
+				for _, ol := range list.Logs {
+					listed[ol.ID] = ol
+				}
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case apiGone(err):
+				return gone(err)
+			case transientPollError(err):
+				// An answer cut short: list again next round rather
+				// than read every log by ID.
+				skip = true
+				tflog.Warn(ctx, "listing the CBR operation logs failed: listing them again in the next round", map[string]any{"error": err.Error()})
+			default:
+				useList = false
+				tflog.Warn(ctx, "listing the CBR operation logs failed: reading them one by one", map[string]any{"error": err.Error()})
+			}
+			if skip {
+				for _, w := range waits {
+					if !w.done() {
+						w.Err = err
+					}
+				}
+			}
+		}
+		pending, fallback := 0, 0
 		for _, w := range waits {
 			if w.done() {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				return err
+			if skip {
+				pending++
+				continue
 			}
-			ol, err := get(ctx, w.ID)
-			switch {
-			case err == nil:
+			if ol, ok := listed[w.ID]; ok {
 				w.Last, w.Err = ol, nil
-			case ctx.Err() != nil:
-				return ctx.Err()
-			default:
-				w.Err = err
-				w.Stopped = !transientPollError(err)
-				tflog.Warn(ctx, "reading a CBR operation log failed", map[string]any{"operation_log_id": w.ID, "error": err.Error(), "retry": !w.Stopped})
+			} else {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				fallback++
+				ol, err := rd.Get(ctx, w.ID)
+				switch {
+				case err == nil:
+					w.Last, w.Err = ol, nil
+				case ctx.Err() != nil:
+					return ctx.Err()
+				case apiGone(err):
+					return gone(err)
+				default:
+					w.Err = err
+					w.Stopped = !transientPollError(err)
+					tflog.Warn(ctx, "reading a CBR operation log failed", map[string]any{"operation_log_id": w.ID, "error": err.Error(), "retry": !w.Stopped})
+				}
 			}
 			if !w.done() {
 				pending++
@@ -123,7 +241,7 @@ func waitForOperationLogs(ctx context.Context, get func(context.Context, string)
 		if pending == 0 {
 			return nil
 		}
-		tflog.Debug(ctx, "waiting for CBR operation logs", map[string]any{"round": round, "pending": pending, "of": len(waits), "next_read_in": interval.String()})
+		tflog.Debug(ctx, "waiting for CBR operation logs", map[string]any{"round": round, "pending": pending, "of": len(waits), "read_by_id": fallback, "next_read_in": interval.String()})
 		if p.progress != nil {
 			p.progress(waits, interval)
 		}
@@ -197,6 +315,16 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 	var summary string
 	var b strings.Builder
 	fmt.Fprintf(&b, "CBR accepted the request to synchronize %s; the operation log IDs are saved in the state. ", backupCount(requested))
+	var gone *apiGoneError
+	if len(pending) > 0 && errors.As(waitErr, &gone) {
+		// One short message, not one line per operation log: every one
+		// of them failed the same way.
+		fmt.Fprintf(&b, "Then reading the operation logs failed even after the provider's retries, so it stopped waiting: %s. "+
+			"Imported (status success or skipped): %d of %d; failed: %d; not finished or not read: %d. "+
+			"The tasks go on in CBR: read their status later, for example with the cbr_operation_logs data source.",
+			oneLine(gone.Err), ok, requested, backupsOf(failed)+backupsOf(strange), backupsOf(pending)+backupsOf(unreadable))
+		return waitFindings{Summary: "CBR Unreachable While Waiting for Backup Sync", Detail: b.String(), Pending: pending, Unreadable: unreadable}, true
+	}
 	switch {
 	case len(pending) > 0 && errors.Is(waitErr, context.DeadlineExceeded):
 		summary = "Timed Out Waiting for CBR Backup Sync"
@@ -267,6 +395,15 @@ func findWaitProblems(waitErr error, waits []*opLogWait, requested int) (waitFin
 		return s
 	})
 	return waitFindings{Summary: summary, Detail: b.String(), Pending: pending, Unreadable: unreadable}, true
+}
+
+// backupsOf counts the backups of waits.
+func backupsOf(waits []*opLogWait) int {
+	n := 0
+	for _, w := range waits {
+		n += len(w.BackupIDs)
+	}
+	return n
 }
 
 // oneLine flattens an error for a list item.

@@ -128,8 +128,10 @@ func TestAccBackupSync_waitSuccess(t *testing.T) {
 			if shared {
 				distinct = 1
 			}
-			// The default script answers waiting, running, then success: three reads each.
-			reads := 3 * distinct
+			// The default script answers waiting, running, then success:
+			// three rounds, each one list request whatever the number of
+			// operation logs, and no read by ID.
+			reads := 3
 			cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
 			tfresource.ParallelTest(t, tfresource.TestCase{
 				ProtoV6ProviderFactories: providerFactories(nil),
@@ -142,7 +144,8 @@ func TestAccBackupSync_waitSuccess(t *testing.T) {
 						}},
 						ConfigStateChecks: append(append(stateMatchesFake(fake, 3), statusesAre(backups, "success", "success", "success")...),
 							checkFunc(expectCalls(fake, cbrfake.KindSync, 1)),
-							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, reads)),
+							checkFunc(expectCalls(fake, cbrfake.KindOperationLogs, reads)),
+							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, 0)),
 							distinctReads(fake, 3, distinct, 3),
 						),
 					},
@@ -151,7 +154,7 @@ func TestAccBackupSync_waitSuccess(t *testing.T) {
 						Config:           cfg,
 						ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 						ConfigStateChecks: []statecheck.StateCheck{
-							checkFunc(expectCalls(fake, cbrfake.KindOperationLog, reads)),
+							checkFunc(expectCalls(fake, cbrfake.KindOperationLogs, reads)),
 						},
 					},
 				},
@@ -161,13 +164,18 @@ func TestAccBackupSync_waitSuccess(t *testing.T) {
 	}
 }
 
-// expectTotals checks the numbers of sync requests and operation log reads.
+// expectTotals checks the numbers of sync requests and operation log reads:
+// list requests and reads by ID together.
 func expectTotals(fake *cbrfake.Server, syncs, reads int) func() error {
 	return func() error {
 		if err := expectCalls(fake, cbrfake.KindSync, syncs)(); err != nil {
 			return err
 		}
-		return expectCalls(fake, cbrfake.KindOperationLog, reads)()
+		if got := fake.Count(cbrfake.KindOperationLogs) + fake.Count(cbrfake.KindOperationLog); got != reads {
+			return fmt.Errorf("the fake API saw %d operation log requests (%d lists, %d reads by ID), want %d",
+				got, fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog), reads)
+		}
+		return nil
 	}
 }
 
@@ -257,8 +265,11 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 func TestAccBackupSync_waitReadErrors(t *testing.T) {
 	t.Run("not found", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
-		fake.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 404, ErrorCode: "BackupService.0012", ErrorMsg: "The operation log does not exist"})
+		// The list leaves the operation log out, and reading it by ID
+		// answers that it does not exist.
 		backups := makeBackups(1)
+		fake.HideBackupsFromList(backups[0].BackupID)
+		fake.InjectFault(cbrfake.KindOperationLog, cbrfake.Fault{Status: 404, ErrorCode: "BackupService.0012", ErrorMsg: "The operation log does not exist"})
 		cfg := providerConfig(url) + syncConfig(backups, "  wait_for_completion = true")
 		tfresource.ParallelTest(t, tfresource.TestCase{
 			ProtoV6ProviderFactories: providerFactories(nil),
@@ -282,7 +293,7 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 	})
 	t.Run("transient", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
-		fake.InjectFault(cbrfake.KindOperationLog,
+		fake.InjectFault(cbrfake.KindOperationLogs,
 			cbrfake.Fault{Status: 503},
 			cbrfake.Fault{Reset: true},
 			cbrfake.Fault{Status: 429, RetryAfter: "0"},
@@ -295,12 +306,18 @@ func TestAccBackupSync_waitReadErrors(t *testing.T) {
 				Config: providerConfig(url) + syncConfig(backups, "  wait_for_completion = true"),
 				ConfigStateChecks: append(append(stateMatchesFake(fake, 1), statusesAre(backups, "success")...),
 					checkFunc(func() error {
-						if n := fake.PendingFaults(cbrfake.KindOperationLog); n != 0 {
+						if n := fake.PendingFaults(cbrfake.KindOperationLogs); n != 0 {
 							return fmt.Errorf("%d faults were not reached", n)
 						}
-						// Four failed reads (the broken answer consumed the first
-						// step of the script), then running and success.
-						return expectCalls(fake, cbrfake.KindOperationLog, 6)()
+						// Three failed lists, retried by the client within the
+						// first round, and a broken answer (which consumed the
+						// first step of the script) that makes the round list
+						// again next time, not read by ID; then running and
+						// success.
+						if err := expectCalls(fake, cbrfake.KindOperationLog, 0)(); err != nil {
+							return err
+						}
+						return expectTotals(fake, 1, 6)()
 					}),
 				),
 			}},
@@ -455,7 +472,7 @@ func TestWaitBackoff(t *testing.T) {
 	if len(waits) != 2 || !reflect.DeepEqual(waits[0].BackupIDs, []string{"b1", "b3"}) {
 		t.Fatalf("distinct operation logs %+v", waits)
 	}
-	if err := waitForOperationLogs(context.Background(), get, waits, p); err != nil {
+	if err := waitForOperationLogs(context.Background(), opLogReader{Get: get}, waits, p); err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
@@ -480,10 +497,10 @@ func TestWaitStopsAtOnceWhenInterrupted(t *testing.T) {
 	go func() {
 		// The first read answers "running" and cancels the context: the
 		// wait must end then instead of pausing for an hour.
-		done <- waitForOperationLogs(ctx, func(context.Context, string) (*cbr.OperationLog, error) {
+		done <- waitForOperationLogs(ctx, opLogReader{Get: func(context.Context, string) (*cbr.OperationLog, error) {
 			go cancel()
 			return &cbr.OperationLog{Status: cbr.OpStatusRunning}, nil
-		}, waits, pollPolicy{Initial: time.Hour, Max: time.Hour})
+		}}, waits, pollPolicy{Initial: time.Hour, Max: time.Hour})
 	}()
 	select {
 	case err := <-done:
@@ -603,8 +620,8 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 			t.Errorf("backups[%q]: status %s, operation_log_id %s (want %s, %s)", id, b.Status, b.OperationLogID, want, synced[i].OperationLogID)
 		}
 	}
-	if n := fake.Count(cbrfake.KindOperationLog); n != 2 {
-		t.Errorf("%d operation log reads, want 2", n)
+	if lists, gets := fake.Count(cbrfake.KindOperationLogs), fake.Count(cbrfake.KindOperationLog); lists != 1 || gets != 0 {
+		t.Errorf("%d list requests and %d reads by ID, want one list", lists, gets)
 	}
 }
 

@@ -41,7 +41,7 @@ func temporaryFake(t *testing.T, tune func(*cbrfake.Options)) (*cbrfake.Server, 
 
 var accessKeyOf = regexp.MustCompile(`Access=([^,]+),`)
 
-// signedWithTemporary checks that every CBR call (sync and operation log)
+// signedWithTemporary checks that every CBR call (sync and operation logs)
 // was signed with temporary credentials of source issued by the fake, with
 // their security token, and answered without error. It returns the
 // distinct access keys, in order of first use.
@@ -49,7 +49,7 @@ func signedWithTemporary(fake *cbrfake.Server, source string) ([]string, error) 
 	var aks []string
 	seen := map[string]bool{}
 	for _, r := range fake.Requests() {
-		if r.Kind != cbrfake.KindSync && r.Kind != cbrfake.KindOperationLog && r.Kind != cbrfake.KindIAMAuthProjects {
+		if r.Kind != cbrfake.KindSync && r.Kind != cbrfake.KindOperationLog && r.Kind != cbrfake.KindOperationLogs && r.Kind != cbrfake.KindIAMAuthProjects {
 			continue
 		}
 		m := accessKeyOf.FindStringSubmatch(r.Header.Get("Authorization"))

@@ -196,12 +196,12 @@ func TestExamplesOptionalVariables(t *testing.T) {
 
 // TestAccDocsPlanTimeCalls: what docs/index.md says about terraform plan
 // holds: planning cbr_backup_sync calls nothing, and the cbr_operation_log
-// data source is read during plan.
+// and cbr_operation_logs data sources are read during plan.
 func TestAccDocsPlanTimeCalls(t *testing.T) {
 	index := strings.Join(strings.Fields(repoFile(t, "docs/index.md")), " ")
 	for _, claim := range []string{
 		"Planning `cbr_backup_sync` sends nothing to IAM or CBR",
-		"The `cbr_operation_log` data source is different: Terraform reads data sources during `terraform plan`",
+		"The `cbr_operation_log` and `cbr_operation_logs` data sources are different: Terraform reads data sources during `terraform plan`",
 	} {
 		if !strings.Contains(index, claim) {
 			t.Errorf("docs/index.md no longer says %q: update this test with the docs", claim)
@@ -230,6 +230,17 @@ func TestAccDocsPlanTimeCalls(t *testing.T) {
 					}
 				},
 				Config: opLogDataConfig(url, ops[backups[0].BackupID]), PlanOnly: true,
+			},
+			{
+				Config: opLogsConfig(url, ""), PlanOnly: true,
+			},
+			{
+				PreConfig: func() {
+					if n := fake.Count(cbrfake.KindOperationLogs); n == 0 {
+						t.Error("planning the cbr_operation_logs data source did not list the operation logs")
+					}
+				},
+				Config: opLogsConfig(url, ""), PlanOnly: true,
 			},
 		},
 	})

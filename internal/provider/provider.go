@@ -477,5 +477,5 @@ func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newOperationLogDataSource}
+	return []func() datasource.DataSource{newOperationLogDataSource, newOperationLogsDataSource}
 }
