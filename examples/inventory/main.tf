@@ -28,13 +28,13 @@ variable "inventory_file" {
 }
 
 variable "wait_for_completion" {
-  description = "Wait until CBR has imported the backups sent, and fail when an import fails. When false, the statuses come from the cbr_operation_log data source, read again on every plan."
+  description = "Wait until CBR has imported the backups sent, and fail when an import fails. When false, the statuses come from the cbr_operation_logs data source, read again on every plan."
   type        = bool
   default     = true
 }
 
 variable "fail_on_import_failure" {
-  description = "With wait_for_completion, whether a failed import fails the apply. false (the default here) reports failed imports in a warning and in the failed_backups output, and the apply succeeds."
+  description = "Whether a failed import fails the run: with wait_for_completion, the apply of the resource; without, the postcondition of the cbr_operation_logs data source. false (the default here) reports failed imports in a check warning and in the failed_backups output, and the run succeeds."
   type        = bool
   default     = false
 }
@@ -71,15 +71,44 @@ locals {
   recorded_status = tomap({
     for id, b in cbr_backup_sync.inventory.backups : id => coalesce(b.status, b.sync_state == "accepted" || b.sync_state == "adopted" ? "not_waited_for" : b.sync_state)
   })
+
+  # Without waiting: the current status of each backup's import task, read
+  # with one cbr_operation_logs data source (1,000 logs per request), else
+  # its sync_state.
+  task_status = var.wait_for_completion ? {} : {
+    for ol in data.cbr_operation_logs.imports[0].operation_logs : ol.id => ol.status
+  }
+  current_status = var.wait_for_completion ? local.recorded_status : tomap({
+    for id, b in cbr_backup_sync.inventory.backups : id => b.operation_log_id == null ? b.sync_state : lookup(local.task_status, b.operation_log_id, "not_found")
+  })
+  failed = sort([for id, s in local.current_status : id if contains(["failed", "timeout"], s)])
 }
 
-# Without waiting, read each backup's import task on every plan and refresh.
-data "cbr_operation_log" "backup" {
-  for_each = var.wait_for_completion ? {} : {
-    for b in cbr_backup_sync.inventory.backups : b.backup_id => b.operation_log_id if b.operation_log_id != null
-  }
+# Without waiting, read the import tasks of every backup on each plan and
+# refresh, in one data source. On a night that adds backups, their
+# operation_log_id is known only once they are sent, so the read waits for
+# the apply.
+data "cbr_operation_logs" "imports" {
+  count = var.wait_for_completion ? 0 : 1
 
-  id = each.value
+  ids = compact([for id, b in cbr_backup_sync.inventory.backups : b.operation_log_id])
+
+  lifecycle {
+    # An error that fails the run when an import failed, when asked to.
+    postcondition {
+      condition     = !var.fail_on_import_failure || alltrue([for ol in self.operation_logs : !contains(["failed", "timeout"], ol.status)])
+      error_message = "An import failed or timed out in CBR (operation logs ${join(", ", [for ol in self.operation_logs : ol.id if contains(["failed", "timeout"], ol.status)])}); the failed_backups output names the backups. To import one again once the cause is fixed, remove it from the inventory, apply, and add it back."
+    }
+  }
+}
+
+# A warning on every plan (and in HCP Terraform's health checks) while an
+# import has failed.
+check "imports" {
+  assert {
+    condition     = length(local.failed) == 0
+    error_message = "The import of ${length(local.failed)} backups failed or timed out in CBR: ${join(", ", slice(local.failed, 0, min(5, length(local.failed))))}. Their operation_log_id is in the state; error_info is in the cbr_operation_logs data source."
+  }
 }
 
 output "backups" {
@@ -96,8 +125,8 @@ output "backups_by_status" {
 }
 
 output "failed_backups" {
-  description = "IDs of the backups whose import failed or timed out, as recorded by the apply with wait_for_completion."
-  value       = sort([for id, s in local.recorded_status : id if contains(["failed", "timeout"], s)])
+  description = "IDs of the backups whose import failed or timed out: as recorded by the apply with wait_for_completion, else as read by the cbr_operation_logs data source."
+  value       = local.failed
 }
 
 output "unsettled_backups" {
@@ -106,9 +135,9 @@ output "unsettled_backups" {
 }
 
 output "checked_statuses" {
-  description = "Without wait_for_completion: the number of backups per current import status, read with the cbr_operation_log data source on every plan and refresh (terraform apply -refresh-only shows the progress)."
+  description = "Without wait_for_completion: the number of backups per current import status, read with the cbr_operation_logs data source on every plan and refresh (terraform apply -refresh-only shows the progress)."
   value = var.wait_for_completion ? null : {
-    for status in distinct([for op in data.cbr_operation_log.backup : op.status]) :
-    status => length([for op in data.cbr_operation_log.backup : op if op.status == status])
+    for status in distinct(values(local.current_status)) :
+    status => length([for id, s in local.current_status : id if s == status])
   }
 }

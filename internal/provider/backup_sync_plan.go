@@ -152,7 +152,17 @@ func (r *backupSyncResource) ModifyPlan(ctx context.Context, req resource.Modify
 		carried = r.book.carried(plannedList)
 	}
 	resp.Diagnostics.Append(planBackups(prior, carried, plannedList, sortedBackups(configured), triggers, wait)...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), keyedBackups(plannedList))...)
+	out := keyedBackups(plannedList)
+	for key, c := range configured {
+		if c.BackupID.IsUnknown() {
+			// A configured value known at apply only stays unknown in
+			// the plan, as Terraform requires; the apply records the key.
+			e := out[key]
+			e.BackupID = types.StringUnknown()
+			out[key] = e
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("backups"), out)...)
 }
 
 // planDestroy is the plan of destroying a resource whose state is prior
