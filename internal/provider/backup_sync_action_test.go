@@ -305,7 +305,7 @@ func TestBackupSyncActionInvoke(t *testing.T) {
 		expectOneError(t, diags, "CBR Backup Sync Failed",
 			`(?s)^CBR accepted 60 backups \(2 requests\)\. Some import tasks did not succeed\. Imported \(status success or skipped\): 59 of 60; failed: 1; still running: 0; not checked: 0\.\n\n`+
 				`- operation log [0-9a-f-]{36} \(1f9e6b47-7655-4a19-b563-000000000007\): status failed, error_code BackupService.6001, error_msg "image not found in the bucket"\n`+
-				`\nThe action does not send these backups again by itself, and records nothing in the state\..*data "cbr_operation_log" "check"`)
+				`\nThe action does not send these backups again by itself, and records nothing in the state\..*data "cbr_operation_logs" "check"`)
 		if n := fake.Count(cbrfake.KindSync); n != 2 {
 			t.Errorf("%d sync requests, want 2: waiting sends nothing", n)
 		}

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -305,7 +306,7 @@ func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 					Address string `json:"address"`
 					Tainted bool   `json:"tainted"`
 					Values  struct {
-						Backups []struct {
+						Backups map[string]struct {
 							OperationLogID *string `json:"operation_log_id"`
 							SyncState      string  `json:"sync_state"`
 						} `json:"backups"`
@@ -321,7 +322,9 @@ func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 		if res.Address != testAddr {
 			continue
 		}
-		for _, b := range res.Values.Backups {
+		// In the order of the keys: makeBackups' order.
+		for _, key := range slices.Sorted(maps.Keys(res.Values.Backups)) {
+			b := res.Values.Backups[key]
 			op := ""
 			if b.OperationLogID != nil {
 				op = *b.OperationLogID

@@ -237,7 +237,7 @@ func TestAccBackupSync_waitTimeout(t *testing.T) {
 				Config: cfg,
 				ExpectError: errorLike(`(?s)Timed Out Waiting for CBR Backup Sync.*CBR accepted the request to synchronize 2 backups.*create timeout ran out.*` +
 					`Imported \(status success or skipped\): 1 of 2\..*Still in progress:.*\(backup ` + backups[0].BackupID + `\): last status running.*` +
-					`data "cbr_operation_log" "check" \{ id = "[0-9a-f-]{36}" \}`),
+					`data "cbr_operation_logs" "check" \{ ids = \["[0-9a-f-]{36}"\] \}`),
 			},
 			{
 				// The replacement sends nothing: both backups were accepted.
@@ -665,7 +665,7 @@ func TestWaitDiagnostic(t *testing.T) {
 			"Failed:\n- operation log op1 (backup b1): status timeout, error_code BackupService.1234, error_msg \"took too long\"",
 			"Still in progress:\n- operation log op2 (backup b2): not read yet; last read failed: GET https://cbr/x: HTTP 503 Service Unavailable, request id r1",
 			"Could not be read:\n- operation log op3 (backup b3): CBR has no such operation log: GET https://cbr/y: HTTP 404 Not Found, error_code BackupService.0012",
-			`data "cbr_operation_log" "check" { id = "op2" }`,
+			`data "cbr_operation_logs" "check" { ids = ["op2"] }`,
 		} {
 			if !strings.Contains(d.Detail(), want) {
 				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
@@ -681,7 +681,7 @@ func TestWaitDiagnostic(t *testing.T) {
 		for _, want := range []string{
 			"Imported (status success or skipped): 1 of 2.",
 			"Could not be read:\n- operation log op2 (backup b2): GET https://cbr/x: HTTP 403 Forbidden, request id r1",
-			`data "cbr_operation_log" "check" { id = "op2" }`,
+			`data "cbr_operation_logs" "check" { ids = ["op2"] }`,
 		} {
 			if !strings.Contains(d.Detail(), want) {
 				t.Errorf("detail lacks %q:\n%s", want, d.Detail())
