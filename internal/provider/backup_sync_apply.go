@@ -69,7 +69,22 @@ func (r *backupSyncResource) apply(ctx context.Context, planData tfsdk.Plan, con
 	if diags.HasError() {
 		return
 	}
+	if checkKeys(configured, diags); diags.HasError() {
+		return
+	}
 	r.applyModel(ctx, plan.model(), sortedBackups(configured), prior, func(m *backupSyncModel) { diags.Append(state.Set(ctx, m.data())...) }, diags)
+}
+
+// checkKeys reports, before anything is sent, a configured backup_id known
+// only now (it was unknown at plan time, when validation let it through)
+// that differs from its key.
+func checkKeys(configured map[string]backupModel, diags *diag.Diagnostics) {
+	for key, b := range configured {
+		if !b.BackupID.IsNull() && !b.BackupID.IsUnknown() && b.BackupID.ValueString() != key {
+			diags.AddAttributeError(path.Root("backups").AtMapKey(key), "Backup ID Differs From Its Key",
+				fmt.Sprintf("backups[%q].backup_id is %q, but the entry's key is %q. Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key. Nothing was sent.", key, b.BackupID.ValueString(), key))
+		}
+	}
 }
 
 // applyModel sends what plan (the planned state) says to send and records

@@ -696,3 +696,26 @@ resource "terraform_data" "id" {
 		},
 	})
 }
+
+// TestAccBackupSync_backupIDDiffersAtApply: a backup_id known at apply only
+// that turns out to differ from its key fails the apply before anything is
+// sent (Terraform validates the configuration again once it is known; the
+// apply checks it too).
+func TestAccBackupSync_backupIDDiffersAtApply(t *testing.T) {
+	fake, url := startFake(t, cbrfake.Options{})
+	backups := makeBackups(2)
+	cfg := providerConfig(url) + `
+resource "terraform_data" "id" {
+  input = "another-backup"
+}
+` + strings.Replace(backupsConfig(backups),
+		fmt.Sprintf("    %q = {\n", backups[1].BackupID), fmt.Sprintf("    %q = {\n      backup_id     = terraform_data.id.output\n", backups[1].BackupID), 1)
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: providerFactories(nil),
+		Steps: []tfresource.TestStep{{
+			Config:      cfg,
+			ExpectError: errorLike(`(?s)Backup ID Differs From Its Key.*is "another-backup", but the entry's key is "` + backups[1].BackupID + `"`),
+		}},
+		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 0)() },
+	})
+}

@@ -578,10 +578,15 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 	if err != nil {
 		return nil, false
 	}
-	config, err := d.decode(configV)
+	configData, err := d.decodeData(configV)
 	if err != nil {
 		return nil, false
 	}
+	var keys diag.Diagnostics
+	if checkKeys(configData.Backups, &keys); keys.HasError() {
+		return nil, false // the framework reports it, and sends nothing
+	}
+	config := configData.model()
 	var prior *backupSyncModel
 	if !priorV.IsNull() {
 		if prior, err = d.decode(priorV); err != nil {
