@@ -33,10 +33,8 @@ func main() {
 		os.Exit(0)
 	}
 
-	// Whether anybody reads the logs: when nobody does, the loggers are off
-	// and cbr_backup_sync is validated, planned and applied directly, without
-	// the framework's steps and their log lines (provider.NewServer).
-	logs := debug || logsRequested(os.Environ())
+	// When nobody reads the logs, the loggers are off. cbr_backup_sync is
+	// served the same way either way (provider.NewServer).
 	if !debug {
 		quietUnreadLogs(os.Environ(), os.Setenv)
 	}
@@ -47,7 +45,7 @@ func main() {
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	newServer := provider.NewServer(version, logs)
+	newServer := provider.NewServer(version, os.Getenv)
 	err := tf6server.Serve("registry.terraform.io/cbr-sync/cbr", func() tfprotov6.ProviderServer {
 		s, err := newServer()
 		if err != nil {

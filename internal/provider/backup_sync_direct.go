@@ -562,8 +562,13 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 		return nil, false
 	}
 	if plannedV.IsNull() {
-		// Destroy: Delete calls nothing, and the state is removed (the
-		// server handed it to the record book first).
+		// Destroy: the state is removed (the server handed it to the
+		// record book first). Only a resource whose Delete calls nothing
+		// says so (deleteCallsNothing); any other is deleted by the
+		// framework.
+		if dc, ok := any(d.newResource()).(deleteCallsNothing); !ok || !dc.DeleteCallsNothing() {
+			return nil, false
+		}
 		return &tfprotov6.ApplyResourceChangeResponse{NewState: &null}, true
 	}
 	priorV, err := req.PriorState.Unmarshal(d.typ)
@@ -611,6 +616,10 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 		if err != nil {
 			diags.AddError("Unable to Record the State", fmt.Sprintf("The new state could not be encoded: %s. This is always a bug in the provider and should be reported to the provider developers.", err))
 		}
+	} else if prior != nil {
+		// As the framework answers an update that sets no state (it
+		// failed before sending anything): the prior state, unchanged.
+		resp.NewState = req.PriorState
 	} else if !diags.HasError() {
 		// As the framework says when Create or Update sets no state.
 		what := "create"

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/big"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -701,6 +702,9 @@ func TestDirectCheckFindsDifferences(t *testing.T) {
 // applies (so that the acceptance tests exercise it, compared with the
 // framework by the check mode) and that each backup was imported once.
 func TestAccDirectPathServed(t *testing.T) {
+	if frameworkPathAsked(os.Getenv) {
+		t.Skip(FrameworkPathVariable + " asks for the framework path")
+	}
 	fake, url := startFake(t, cbrfake.Options{})
 	var servers []*fastServer
 	var mu sync.Mutex

@@ -29,6 +29,13 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	code := m.Run()
+	if found := foundDifferences(); len(found) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the direct path and the framework answered differently %d times:\n", len(found))
+		for _, d := range found {
+			fmt.Fprintln(os.Stderr, "  "+d)
+		}
+		code = 1
+	}
 	cleanup()
 	os.Exit(code)
 }

@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,9 +46,42 @@ func providerFactoriesWith(env map[string]string, tune func(*cbrProvider)) map[s
 			if tune != nil {
 				tune(p)
 			}
-			return serverFor(func() provider.Provider { return p }, serverOptions{check: true})()
+			return serverFor(func() provider.Provider { return p }, testServerOptions())()
 		},
 	}
+}
+
+// testServerOptions are the options of the served servers of the tests:
+// check mode, each difference between the direct path and the framework
+// failing the test run (recordDifference), or, when CBR_FRAMEWORK_PATH asks
+// for it (CI runs the acceptance tests once that way), the framework path.
+func testServerOptions() serverOptions {
+	if frameworkPathAsked(os.Getenv) {
+		return serverOptions{frameworkOnly: true}
+	}
+	return serverOptions{check: true, onDifference: recordDifference}
+}
+
+// differences are the differences check mode found in this test run.
+var differences struct {
+	sync.Mutex
+	found []string
+}
+
+// recordDifference records a difference check mode found; TestMain fails the
+// run when there is any, even when the step that saw it expected an error
+// (an ExpectError step would accept the diagnostic check mode adds).
+func recordDifference(summary, detail string) {
+	differences.Lock()
+	defer differences.Unlock()
+	differences.found = append(differences.found, summary+": "+detail)
+}
+
+// foundDifferences returns the differences recorded so far.
+func foundDifferences() []string {
+	differences.Lock()
+	defer differences.Unlock()
+	return slices.Clone(differences.found)
 }
 
 // startFake starts a fake CBR API for one test. When the test ends, it

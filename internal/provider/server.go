@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,12 +27,24 @@ import (
 // the direct validation, plan and apply of cbr_backup_sync (see fastServer
 // and directBackupSync).
 //
-// With frameworkOnly, every call of cbr_backup_sync goes through the
-// framework, which logs each of its steps: main.go asks for it whenever the
-// user asked for logs, so that every log line appears as the framework
-// writes it.
-func NewServer(version string, frameworkOnly bool) func() (tfprotov6.ProviderServer, error) {
-	return serverFor(New(version), serverOptions{frameworkOnly: frameworkOnly})
+// It serves cbr_backup_sync the same way whether or not logs are on. For
+// diagnosis, the environment variable CBR_FRAMEWORK_PATH=1 (see
+// FrameworkPathVariable) makes every call of cbr_backup_sync go through the
+// framework, which logs each of its steps; CI runs the acceptance tests once
+// that way too.
+func NewServer(version string, getenv func(string) string) func() (tfprotov6.ProviderServer, error) {
+	return serverFor(New(version), serverOptions{frameworkOnly: frameworkPathAsked(getenv)})
+}
+
+// FrameworkPathVariable is the environment variable that, set to 1 (or
+// true), has the framework answer every call of cbr_backup_sync.
+const FrameworkPathVariable = "CBR_FRAMEWORK_PATH"
+
+// frameworkPathAsked tells whether FrameworkPathVariable asks for the
+// framework path.
+func frameworkPathAsked(getenv func(string) string) bool {
+	v, err := strconv.ParseBool(strings.TrimSpace(getenv(FrameworkPathVariable)))
+	return err == nil && v
 }
 
 // serverOptions choose how fastServer answers cbr_backup_sync.
@@ -40,8 +53,10 @@ type serverOptions struct {
 	frameworkOnly bool
 	// check: every validation and plan the direct path answers is also
 	// asked of the framework, and any difference in the answers is added
-	// to the direct answer as an error (tests).
-	check bool
+	// to the direct answer as an error and reported to onDifference
+	// (tests: it fails the test run even when a step expected an error).
+	check        bool
+	onDifference func(call, detail string)
 }
 
 // serverFor is NewServer for a given provider; tests tune the provider.
@@ -54,21 +69,23 @@ func serverFor(newProvider func() provider.Provider, opts serverOptions) func() 
 		}
 		full, ok := fw.(frameworkServer)
 		if !ok {
-			return nil, fmt.Errorf("the framework's server is a %T, which lacks the action or list resource calls. This is always a bug in the provider and should be reported to the provider developers", fw)
+			return nil, fmt.Errorf("the framework's server is a %T, which lacks the action, list resource or state store calls. This is always a bug in the provider and should be reported to the provider developers", fw)
 		}
 		return &fastServer{frameworkServer: full, provider: p, opts: opts}, nil
 	}
 }
 
 // frameworkServer is what the framework's protocol 6 server implements: the
-// provider server, with the action and list resource calls that
+// provider server, with the action, list resource and state store calls that
 // tfprotov6.ProviderServer does not include yet. fastServer embeds it whole,
 // so that every call it does not answer itself, actions included, reaches
-// the framework (tf6server finds the action calls by a type assertion).
+// the framework (tf6server finds these calls by a type assertion;
+// TestServedServerCapabilities checks that none is hidden).
 type frameworkServer interface {
 	tfprotov6.ProviderServer
 	tfprotov6.ActionServer
 	tfprotov6.ListResourceServer
+	tfprotov6.StateStoreServer
 }
 
 // priorStateReader is implemented by resources whose Read makes no API call
@@ -83,6 +100,19 @@ type frameworkServer interface {
 type priorStateReader interface {
 	ReadReturnsPriorState() bool
 }
+
+// deleteCallsNothing is implemented by resources whose Delete makes no API
+// call and sets nothing, whatever the state: for them, the direct path
+// answers a destroy with a null state without calling Delete. A resource
+// that gives Delete any logic must return false: TestResourceCallGates fails
+// otherwise.
+type deleteCallsNothing interface {
+	DeleteCallsNothing() bool
+}
+
+// DeleteCallsNothing declares that Delete makes no API call (see
+// deleteCallsNothing and Delete).
+func (r *backupSyncResource) DeleteCallsNothing() bool { return true }
 
 // ReadReturnsPriorState declares that Read returns the prior state unchanged
 // (see priorStateReader and Read).
@@ -343,7 +373,7 @@ func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.
 				if err != nil {
 					return nil, err
 				}
-				resp.Diagnostics = append(resp.Diagnostics, compareDiagnostics("ValidateResourceConfig", resp.Diagnostics, fw.Diagnostics)...)
+				resp.Diagnostics = append(resp.Diagnostics, s.differences(compareDiagnostics("ValidateResourceConfig", resp.Diagnostics, fw.Diagnostics))...)
 			}
 			return resp, nil
 		}
@@ -360,7 +390,7 @@ func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.Plan
 				if err != nil {
 					return nil, err
 				}
-				resp.Diagnostics = append(resp.Diagnostics, comparePlans(d.typ, resp, fw)...)
+				resp.Diagnostics = append(resp.Diagnostics, s.differences(comparePlans(d.typ, resp, fw))...)
 			}
 			return resp, nil
 		}
@@ -387,6 +417,17 @@ func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.App
 		}
 	}
 	return s.frameworkServer.ApplyResourceChange(ctx, req)
+}
+
+// differences reports each difference check mode found to onDifference, and
+// returns them.
+func (s *fastServer) differences(ds []*tfprotov6.Diagnostic) []*tfprotov6.Diagnostic {
+	if s.opts.onDifference != nil {
+		for _, d := range ds {
+			s.opts.onDifference(d.Summary, d.Detail)
+		}
+	}
+	return ds
 }
 
 // compareDiagnostics returns an error diagnostic when the direct path's

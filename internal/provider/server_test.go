@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -47,7 +48,7 @@ func newServerPair(t *testing.T, configure bool, caps *tfprotov6.ConfigureProvid
 	if err != nil {
 		t.Fatal(err)
 	}
-	served, err := serverFor(func() provider.Provider { return newP() }, serverOptions{check: true})()
+	served, err := serverFor(func() provider.Provider { return newP() }, testServerOptions())()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,29 +444,36 @@ func TestMayDefer(t *testing.T) {
 	}
 }
 
-// TestReadReturnsPriorStateGate keeps the ReadResource shortcut honest: a
-// resource that declares ReadReturnsPriorState() == true must have a Read
-// with an empty body. Give Read any logic and this fails until the
-// declaration says false (or goes), so the served binary runs Read again.
-func TestReadReturnsPriorStateGate(t *testing.T) {
+// TestResourceCallGates: the served server skips Read (ReadResource answers
+// the prior state) and Delete (a destroy answers a null state) only for
+// resources that declare it, and a resource that declares it must have an
+// empty Read or Delete: give one logic without withdrawing the declaration
+// and this test fails.
+func TestResourceCallGates(t *testing.T) {
 	ctx := context.Background()
 	p := &cbrProvider{version: "test", getenv: func(string) string { return "" }}
-	declared := map[string]bool{}
+	declared := map[string]map[string]bool{"Read": {}, "Delete": {}}
 	for _, newResource := range p.Resources(ctx) {
 		r := newResource()
+		name := reflect.TypeOf(r).Elem().Name()
 		if pr, ok := r.(priorStateReader); ok && pr.ReadReturnsPriorState() {
-			declared[reflect.TypeOf(r).Elem().Name()] = true
+			declared["Read"][name] = true
+		}
+		if dc, ok := r.(deleteCallsNothing); ok && dc.DeleteCallsNothing() {
+			declared["Delete"][name] = true
 		}
 	}
-	if !declared["backupSyncResource"] {
-		t.Errorf("backupSyncResource no longer declares ReadReturnsPriorState: remove this expectation if that is meant (refresh then runs through the framework)")
+	for _, method := range []string{"Read", "Delete"} {
+		if !declared[method]["backupSyncResource"] {
+			t.Errorf("backupSyncResource no longer declares that its %s does nothing: remove this expectation if that is meant (the framework then answers)", method)
+		}
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	reads := map[string]*ast.FuncDecl{}
+	methods := map[string]map[string]*ast.FuncDecl{"Read": {}, "Delete": {}}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -480,7 +488,7 @@ func TestReadReturnsPriorStateGate(t *testing.T) {
 		}
 		for _, d := range file.Decls {
 			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Recv == nil || fn.Name.Name != "Read" || len(fn.Recv.List) != 1 {
+			if !ok || fn.Recv == nil || methods[fn.Name.Name] == nil || len(fn.Recv.List) != 1 {
 				continue
 			}
 			recv := fn.Recv.List[0].Type
@@ -488,20 +496,111 @@ func TestReadReturnsPriorStateGate(t *testing.T) {
 				recv = star.X
 			}
 			if id, ok := recv.(*ast.Ident); ok {
-				reads[id.Name] = fn
+				methods[fn.Name.Name][id.Name] = fn
 			}
 		}
 	}
-	for name := range declared {
-		fn := reads[name]
-		if fn == nil {
-			t.Errorf("%s declares ReadReturnsPriorState but its Read method was not found", name)
+	for method, names := range declared {
+		for name := range names {
+			fn := methods[method][name]
+			if fn == nil {
+				t.Errorf("%s declares that its %s does nothing but the method was not found", name, method)
+				continue
+			}
+			if fn.Body == nil || len(fn.Body.List) > 0 {
+				t.Errorf("%s.%s (%s) has logic, but %s declares that it does nothing, so the served binary skips it: withdraw the declaration (server.go)",
+					name, method, fset.Position(fn.Pos()), name)
+			}
+		}
+	}
+}
+
+// TestServedServerCapabilities: terraform-plugin-go finds a server's optional
+// capabilities (tfprotov6.ProviderServerWith*: actions, list resources,
+// state stores...) by type assertion, so a wrapper that lacks a method the
+// framework's server has silently hides that capability. Every method of
+// every such interface that the framework's server implements must be
+// implemented by the served server too. The interfaces are read from the
+// tfprotov6 package's source, so a new capability is checked without
+// changing this test.
+func TestServedServerCapabilities(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "github.com/hashicorp/terraform-plugin-go/tfprotov6").Output()
+	if err != nil {
+		t.Fatalf("go list tfprotov6: %v", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("tfprotov6 sources in %s: %v", dir, err)
+	}
+	fset := token.NewFileSet()
+	interfaces := map[string]*ast.InterfaceType{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		if fn.Body == nil || len(fn.Body.List) > 0 {
-			t.Errorf("%s.Read (%s) has logic, but %s.ReadReturnsPriorState() returns true, so the served binary answers ReadResource "+
-				"with the prior state without calling Read: make ReadReturnsPriorState return false (server.go)", name, fset.Position(fn.Pos()), name)
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				if it, ok := ts.Type.(*ast.InterfaceType); ok {
+					interfaces[ts.Name.Name] = it
+				}
+			}
+			return true
+		})
+	}
+	// methodsOf lists an interface's methods, embedded interfaces of the
+	// package included.
+	var methodsOf func(name string) []string
+	methodsOf = func(name string) []string {
+		var names []string
+		for _, f := range interfaces[name].Methods.List {
+			switch typ := f.Type.(type) {
+			case *ast.FuncType:
+				for _, n := range f.Names {
+					names = append(names, n.Name)
+				}
+			case *ast.Ident:
+				if interfaces[typ.Name] != nil {
+					names = append(names, methodsOf(typ.Name)...)
+				}
+			}
+		}
+		return names
+	}
+	fw, err := providerserver.NewProtocol6WithError(&cbrProvider{version: "test", getenv: func(string) string { return "" }})()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := NewServer("test", func(string) string { return "" })()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwType, servedType := reflect.TypeOf(fw), reflect.TypeOf(served)
+	checked := 0
+	for name := range interfaces {
+		if !strings.HasPrefix(name, "ProviderServerWith") {
+			continue
+		}
+		checked++
+		methods := methodsOf(name)
+		hasAll := func(typ reflect.Type) bool {
+			for _, m := range methods {
+				if _, ok := typ.MethodByName(m); !ok {
+					return false
+				}
+			}
+			return true
+		}
+		if hasAll(fwType) && !hasAll(servedType) {
+			t.Errorf("the framework's server offers tfprotov6.%s but the served server (%s) does not: it hides that capability", name, servedType)
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("no tfprotov6.ProviderServerWith* interface found in %s", dir)
 	}
 }
 
@@ -511,7 +610,7 @@ func ptr[T any](v T) *T { return &v }
 // tf6server finds by a type assertion; a wrapper that loses them makes every
 // action fail with "ValidateActionConfig Not Implemented".
 func TestServedActions(t *testing.T) {
-	srv, err := NewServer("test", false)()
+	srv, err := NewServer("test", func(string) string { return "" })()
 	if err != nil {
 		t.Fatal(err)
 	}
