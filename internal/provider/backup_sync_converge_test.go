@@ -262,12 +262,12 @@ func priorSyncStates(want map[string]string) priorState {
 	}}
 }
 
-// syncStates maps the backups of all at the given indexes to sync states,
-// for priorSyncStates: syncStates(all, 0, "accepted", 3, "unknown").
-func syncStates(all []testBackup, pairs ...any) map[string]string {
-	out := map[string]string{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		out[all[pairs[i].(int)].BackupID] = pairs[i+1].(string)
+// syncStates keys sync states of the backups of all, given by index, by
+// backup_id, for priorSyncStates: syncStates(all, map[int]string{0: syncAccepted}).
+func syncStates(all []testBackup, byIndex map[int]string) map[string]string {
+	out := make(map[string]string, len(byIndex))
+	for i, s := range byIndex {
+		out[all[i].BackupID] = s
 	}
 	return out
 }
@@ -296,7 +296,7 @@ func TestAccBackupSync_partialUpdate(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionUpdate),
-					priorSyncStates(syncStates(all, 0, syncAccepted, 10, syncAccepted, 59, syncAccepted, 60, syncNotSent, 109, syncNotSent, 110, syncNotSent, 129, syncNotSent)),
+					priorSyncStates(syncStates(all, map[int]string{0: syncAccepted, 10: syncAccepted, 59: syncAccepted, 60: syncNotSent, 109: syncNotSent, 110: syncNotSent, 129: syncNotSent})),
 				}, planOps(pick(all, 0, 10, 59), pick(all, 60, 129))...)},
 				ConfigStateChecks: append(stateMatchesFake(fake, 130), expectSent(fake, 0, all[:10], all[10:60], all[60:110], all[60:110], all[110:130])),
 			},
@@ -334,7 +334,7 @@ func TestAccBackupSync_unknownNotResent(t *testing.T) {
 				Config: cfg(all...),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
-					priorSyncStates(syncStates(all, 0, syncAccepted, 1, syncAccepted, 2, syncUnknown, 3, syncUnknown)),
+					priorSyncStates(syncStates(all, map[int]string{0: syncAccepted, 1: syncAccepted, 2: syncUnknown, 3: syncUnknown})),
 				}},
 			},
 			{
@@ -403,7 +403,7 @@ func TestAccBackupSync_partialCreate(t *testing.T) {
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: append([]plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testAddr, plancheck.ResourceActionDestroyBeforeCreate),
 					taintedInPriorState{address: testAddr, someOps: true},
-					priorSyncStates(syncStates(all, 0, syncAccepted, 49, syncAccepted, 50, syncUnknown, 99, syncUnknown, 100, syncNotSent, 119, syncNotSent)),
+					priorSyncStates(syncStates(all, map[int]string{0: syncAccepted, 49: syncAccepted, 50: syncUnknown, 99: syncUnknown, 100: syncNotSent, 119: syncNotSent})),
 					plancheck.ExpectKnownValue(testAddr, syncStatePath(all[50].BackupID), knownvalue.StringExact(syncUnknown)),
 				}, planOps(pick(all, 0, 49), pick(all, 100, 119))...)},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -444,7 +444,7 @@ func TestAccBackupSync_answersThatLie(t *testing.T) {
 				Config: cfg(all...),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
-					priorSyncStates(syncStates(all, 2, syncUnknown, 3, syncAccepted)),
+					priorSyncStates(syncStates(all, map[int]string{2: syncUnknown, 3: syncAccepted})),
 				}},
 				Check: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 2)() },
 			},
