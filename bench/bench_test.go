@@ -277,3 +277,11 @@ func TestJSONStream(t *testing.T) {
 		}
 	}
 }
+
+func TestPaired(t *testing.T) {
+	a := []tfResult{{Wall: 3 * time.Second}, {Wall: 2 * time.Second}}
+	b := []tfResult{{Wall: 2 * time.Second}, {Wall: 4 * time.Second}, {Wall: time.Second}}
+	if got := paired(a, b); got != "1.50, 0.50" {
+		t.Errorf("paired = %q", got)
+	}
+}

@@ -110,6 +110,16 @@ func cpus(rs []tfResult) []time.Duration {
 	return out
 }
 
+// paired are the wall ratios a/b of each repetition: a's and b's i-th samples
+// ran one after the other, under the same load.
+func paired(a, b []tfResult) string {
+	var parts []string
+	for i := 0; i < len(a) && i < len(b); i++ {
+		parts = append(parts, fmt.Sprintf("%.2f", ratio(a[i].Wall, b[i].Wall)))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
 
 func spread(ds []time.Duration) string {
@@ -229,16 +239,16 @@ func (r *report) markdown() string {
 	w("### Time: provider against the floor\n\n")
 	w("Median wall-clock seconds (min–max), and median CPU seconds of Terraform plus the provider processes (user + system, as the kernel accounts them to the `terraform` process). ")
 	w("The provider columns time the configuration of `cbr_backup_sync` resources (`backups = { \"<backup_id>\" = {...}, ... }`); the floor columns time the same configuration written with `terraform_data` (`input = { ...the same %d objects, same keys... }`). ", o.backups)
-	w("The `-json` rows run both sides with `-json`; the driver reads their output to the end through a pipe, as automation does. Ratios are provider / floor.\n\n")
-	w("| command | provider wall | floor wall | wall ratio | provider CPU | floor CPU | CPU ratio |\n")
-	w("|---|---:|---:|---:|---:|---:|---:|\n")
+	w("The `-json` rows run both sides with `-json`; the driver reads their output to the end through a pipe, as automation does. Ratios are provider / floor: of the medians, and of each repetition's pair (run one after the other).\n\n")
+	w("| command | provider wall | floor wall | wall ratio | per repetition | provider CPU | floor CPU | CPU ratio |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	ratios := map[op]float64{}
 	for _, x := range r.ops {
 		p, f := r.samples[x][provider], r.samples[x][floor]
 		pw, fw := median(walls(p)), median(walls(f))
 		pc, fc := median(cpus(p)), median(cpus(f))
 		ratios[x] = ratio(pw, fw)
-		w("| %s | %s (%s) | %s (%s) | %.2fx | %s | %s | %.2fx |\n", x, secs(pw), spread(walls(p)), secs(fw), spread(walls(f)), ratio(pw, fw), secs(pc), secs(fc), ratio(pc, fc))
+		w("| %s | %s (%s) | %s (%s) | %.2fx | %s | %s | %s | %.2fx |\n", x, secs(pw), spread(walls(p)), secs(fw), spread(walls(f)), ratio(pw, fw), paired(p, f), secs(pc), secs(fc), ratio(pc, fc))
 	}
 	w("\n")
 
@@ -272,16 +282,16 @@ func (r *report) markdown() string {
 		w("### `-json` output, as automation runs Terraform\n\n")
 		w("`terraform plan -json` (empty state) and `terraform apply -json` (fresh state), provider and floor, both with `-json`, in the same repetitions as the rows above. ")
 		w("Diagnostics are counted in each command's `-json` stream (every repetition; each distinct count once), besides the warning \"%s\" that the benchmark's `dev_overrides` configuration causes on both sides; for each warning with a source range Terraform reads the configuration file again to quote its lines.\n\n", devOverridesWarning)
-		w("| command | provider wall | floor wall | ratio, `-json` | ratio, human-readable (same run) | diagnostics, provider | diagnostics, floor |\n|---|---:|---:|---:|---:|---|---|\n")
+		w("| command | provider wall | floor wall | ratio, `-json` (per repetition) | ratio, human-readable, same run (per repetition) | diagnostics, provider | diagnostics, floor |\n|---|---:|---:|---:|---:|---|---|\n")
 		for _, x := range jsonOps {
 			p, f := r.samples[x][provider], r.samples[x][floor]
 			pw, fw := median(walls(p)), median(walls(f))
 			human := op{strings.TrimSuffix(x.Cmd, "-json"), x.Size, x.Backups, x.Large}
 			hr := "not timed"
 			if hs, ok := r.samples[human]; ok && len(hs[provider]) > 0 {
-				hr = fmt.Sprintf("%.2fx", ratio(median(walls(hs[provider])), median(walls(hs[floor]))))
+				hr = fmt.Sprintf("%.2fx (%s)", ratio(median(walls(hs[provider])), median(walls(hs[floor]))), paired(hs[provider], hs[floor]))
 			}
-			w("| %s | %s (%s) | %s (%s) | %.2fx | %s | %s | %s |\n", x, secs(pw), spread(walls(p)), secs(fw), spread(walls(f)), ratio(pw, fw), hr, diagsText(p), diagsText(f))
+			w("| %s | %s (%s) | %s (%s) | %.2fx (%s) | %s | %s | %s |\n", x, secs(pw), spread(walls(p)), secs(fw), spread(walls(f)), ratio(pw, fw), paired(p, f), hr, diagsText(p), diagsText(f))
 		}
 		w("\n")
 	}
@@ -296,7 +306,7 @@ func (r *report) markdown() string {
 		w("### Map form (this tree) against list form (%s)\n\n", o.listLabel)
 		w("The same %d backups in one resource: `backups = { \"<backup_id>\" = {...}, ... }` with this tree's provider (map, schema version 2), `backups = [ { backup_id = ..., ... }, ... ]` with the provider built from %s (list, schema version 1), and the floor's `terraform_data`; the three interleaved in each repetition. ", o.large, o.listLabel)
 		w("Median wall seconds (min–max) and median CPU seconds of the command.\n\n")
-		w("| command | map wall | list wall | floor wall | map / floor | list / floor | map / list | map CPU | list CPU | list: API calls as expected |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		w("| command | map wall | list wall | floor wall | map / floor | list / floor | map / list (per repetition) | map CPU | list CPU | list: API calls as expected |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, x := range listOps {
 			p, l, f := r.samples[x][provider], r.samples[x][list], r.samples[x][floor]
 			pw, lw, fw := median(walls(p)), median(walls(l)), median(walls(f))
@@ -308,8 +318,8 @@ func (r *report) markdown() string {
 					ok = ok && expectCalls(c, 0, 0, 0)
 				}
 			}
-			w("| %s | %s (%s) | %s (%s) | %s (%s) | %.2fx | %.2fx | %.2fx | %s | %s | %s |\n", x, secs(pw), spread(walls(p)), secs(lw), spread(walls(l)), secs(fw), spread(walls(f)),
-				ratio(pw, fw), ratio(lw, fw), ratio(pw, lw), secs(median(cpus(p))), secs(median(cpus(l))), yes(ok && len(r.listCalls[x]) > 0))
+			w("| %s | %s (%s) | %s (%s) | %s (%s) | %.2fx | %.2fx | %.2fx (%s) | %s | %s | %s |\n", x, secs(pw), spread(walls(p)), secs(lw), spread(walls(l)), secs(fw), spread(walls(f)),
+				ratio(pw, fw), ratio(lw, fw), ratio(pw, lw), paired(p, l), secs(median(cpus(p))), secs(median(cpus(l))), yes(ok && len(r.listCalls[x]) > 0))
 		}
 		w("\n")
 	}
