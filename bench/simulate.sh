@@ -7,7 +7,9 @@
 # it), nights whose second sync request is refused (nights 2 and 5) or that
 # are interrupted with Ctrl-C while a slow sync request is on the wire
 # (nights 3 and 4), each followed by a plain apply that must send exactly the
-# backups never sent, and imports that fail in CBR (nights 2 and 3). After
+# backups never sent, a request CBR applies but answers 500 (night 6: its
+# backups' outcome is unknown, and they are never sent again), and imports
+# that fail in CBR (nights 2 and 3). After
 # each night it checks that every backup listed was imported exactly once,
 # that the state holds the operation log IDs the fake issued, that the
 # failed imports show in failed_backups and the check block's warning, that

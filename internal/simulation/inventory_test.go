@@ -305,22 +305,25 @@ func newBackup(n int) backup {
 type event int
 
 const (
-	plain       event = iota
-	createFails       // the create fails at its third request, then a plain apply (which replaces it)
-	refused           // the second sync request is refused (HTTP 400), then a plain apply
-	interrupted       // Ctrl-C while the first sync request is on the wire, then a plain apply
+	plain          event = iota
+	createFails          // the create fails at its third request, then a plain apply (which replaces it)
+	refused              // the second sync request is refused (HTTP 400), then a plain apply
+	interrupted          // Ctrl-C while the first sync request is on the wire, then a plain apply
+	unknownOutcome       // the first sync request is applied but answered 500, then a plain apply
 )
 
 func (ev event) String() string {
-	return [...]string{"plain", "create fails at request 3", "request 2 refused", "Ctrl-C during request 1"}[ev]
+	return [...]string{"plain", "create fails at request 3", "request 2 refused", "Ctrl-C during request 1", "request 1 applied, answered 500"}[ev]
 }
 
 // schedule gives the mode and the events of a night: the nights alternate
 // wait_for_completion true (odd nights) and false (even nights); night 1
 // is a create that fails part way, night 2 has a refused request, nights 3
 // and 4 are interrupted with Ctrl-C (one in each mode), night 5 (of longer
-// runs) has a refused request in the waiting mode; on nights 2 and 3 (one
-// in each mode) the import of one new backup fails in CBR.
+// runs) has a refused request in the waiting mode, and on night 6 a
+// request CBR applied is answered 500, so that the outcome of its backups is
+// unknown to the provider (it never sends them again); on nights 2 and 3
+// (one in each mode) the import of one new backup fails in CBR.
 func schedule(night int) (wait bool, ev event, failImport bool) {
 	wait = night%2 == 1
 	switch night {
@@ -330,6 +333,8 @@ func schedule(night int) (wait bool, ev event, failImport bool) {
 		ev = refused
 	case 3, 4:
 		ev = interrupted
+	case 6:
+		ev = unknownOutcome
 	}
 	return wait, ev, night == 2 || night == 3
 }
@@ -393,7 +398,8 @@ func TestInventoryNights(t *testing.T) {
 	scripted := map[string]bool{} // backups whose import fails in CBR
 	sentOn := map[string]int{}    // the night each backup was imported
 	interruptedSends := map[string]bool{}
-	sync, imports := 0, 0 // sync requests and imports so far
+	unknown := map[string]bool{} // backups CBR imported from a request answered 500
+	sync, imports := 0, 0        // sync requests and imports so far
 	for night := 1; night <= nights; night++ {
 		wait, ev, failImport := schedule(night)
 		vars := []string{"-var", "wait_for_completion=" + strconv.FormatBool(wait)}
@@ -464,6 +470,15 @@ func TestInventoryNights(t *testing.T) {
 				if code == 0 || !strings.Contains(out, "Not sent:") || !strings.Contains(out, "The next apply sends them, and only them.") {
 					t.Fatalf("night %d: the refused request did not fail the apply as expected:\n%s", night, out)
 				}
+			case unknownOutcome:
+				// CBR applies the first request but answers 500: the apply
+				// fails, its backups are "unknown" (never sent again) and
+				// those of the later requests not sent.
+				e.post("/_fake/faults", `{"kind":"sync","after":0,"fault":{"Status":500,"Apply":true}}`)
+				out, code = e.tf(apply...)
+				if code == 0 || !strings.Contains(out, "Outcome unknown:") || !strings.Contains(out, "Not sent:") {
+					t.Fatalf("night %d: the request answered 500 did not fail the apply as expected:\n%s", night, out)
+				}
 			case interrupted:
 				// Ctrl-C while the first sync request is on the wire (the
 				// fake holds it for 3 s): the provider lets it finish and
@@ -485,11 +500,16 @@ func TestInventoryNights(t *testing.T) {
 				switch {
 				case !ok || s.SyncState == "not_sent":
 					toSend[b.BackupID] = true
+				case s.SyncState == "unknown" && ev == unknownOutcome && s.OperationLogID == nil:
+					unknown[b.BackupID] = true
 				case s.SyncState == "unknown":
 					t.Fatalf("night %d (%s): backup %s has an unknown outcome after the failed apply", night, ev, b.BackupID)
 				}
 			}
 			firstImports := len(after.Synced) - len(before.Synced)
+			if ev == unknownOutcome && len(unknown) == 0 {
+				t.Fatalf("night %d: no backup has an unknown outcome after a request answered 500", night)
+			}
 			if firstImports == 0 || len(toSend) == 0 || firstImports+len(toSend) != count {
 				t.Fatalf("night %d (%s): the failed apply imported %d backups and left %d to send, of %d new", night, ev, firstImports, len(toSend), count)
 			}
@@ -562,7 +582,7 @@ func TestInventoryNights(t *testing.T) {
 		if len(entries) != len(inventory) {
 			t.Fatalf("night %d: %d backups in the state, %d in the inventory", night, len(entries), len(inventory))
 		}
-		var recordedFailed []string
+		var recordedFailed, unsettled []string
 		interruptedStatus := map[string]int{} // of the backups sent, while waiting, by interrupted applies so far
 		for _, b := range inventory {
 			s, ok := entries[b.BackupID]
@@ -571,6 +591,15 @@ func TestInventoryNights(t *testing.T) {
 			}
 			if s.BackupID != b.BackupID {
 				t.Fatalf("night %d: backups[%q] has backup_id %s in the state", night, b.BackupID, s.BackupID)
+			}
+			if unknown[b.BackupID] {
+				// CBR imported it (once) but never answered its operation
+				// log ID: the state records that the outcome is unknown.
+				if s.OperationLogID != nil || s.SyncState != "unknown" || s.Status != nil {
+					t.Fatalf("night %d: backups[%q]: %+v, want an unknown outcome", night, b.BackupID, s)
+				}
+				unsettled = append(unsettled, b.BackupID)
+				continue
 			}
 			if s.OperationLogID == nil || *s.OperationLogID != issued[s.BackupID] || s.SyncState != "accepted" {
 				t.Fatalf("night %d: backups[%q]: %+v, the fake issued %q", night, b.BackupID, s, issued[s.BackupID])
@@ -627,6 +656,12 @@ func TestInventoryNights(t *testing.T) {
 		if got := strings.Contains(out, "Check block assertion failed") && strings.Contains(out, warning); got != (len(wantFailed) > 0) {
 			t.Fatalf("night %d: the check block's warning (%q) shown: %v, want %v:\n%s", night, warning, got, len(wantFailed) > 0, out)
 		}
+		var gotUnsettled []string
+		e.output("unsettled_backups", &gotUnsettled)
+		sort.Strings(unsettled)
+		if strings.Join(gotUnsettled, ",") != strings.Join(unsettled, ",") {
+			t.Fatalf("night %d: unsettled_backups is %v, want %v", night, gotUnsettled, unsettled)
+		}
 		var checked map[string]int
 		found := e.output("checked_statuses", &checked)
 		checkedNote := ""
@@ -642,8 +677,8 @@ func TestInventoryNights(t *testing.T) {
 			for _, n := range checked {
 				sum += n
 			}
-			if sum != len(inventory) || checked["success"] != len(inventory)-len(wantFailed) || checked["failed"] != len(wantFailed) {
-				t.Fatalf("night %d: checked_statuses %v for %d backups, %d of them failed", night, checked, len(inventory), len(wantFailed))
+			if sum != len(inventory) || checked["success"] != len(inventory)-len(wantFailed)-len(unsettled) || checked["failed"] != len(wantFailed) || checked["unknown"] != len(unsettled) {
+				t.Fatalf("night %d: checked_statuses %v for %d backups, %d of them failed, %d with an unknown outcome", night, checked, len(inventory), len(wantFailed), len(unsettled))
 			}
 			checkedNote = fmt.Sprintf(", checked_statuses %v", checked)
 		}
@@ -658,9 +693,9 @@ func TestInventoryNights(t *testing.T) {
 		if strings.Contains(plan, warning) != (len(wantFailed) > 0) {
 			t.Fatalf("night %d: the plan's check warning does not match %d failed imports:\n%s", night, len(wantFailed), plan)
 		}
-		t.Logf("night %2d [%s, %s]: +%d appended, +%d inserted, -%d removed: %d backups; %d sync requests, %d imports%s; %d failed imports%s; %.1fs",
+		t.Logf("night %2d [%s, %s]: +%d appended, +%d inserted, -%d removed: %d backups; %d sync requests, %d imports%s; %d failed imports, %d unknown outcomes%s; %.1fs",
 			night, mode, ev, appended, inserted, len(removed), len(inventory), st.Requests["sync"]-sync, len(st.Synced)-imports,
-			firstNote, len(wantFailed), checkedNote, applyTime.Seconds())
+			firstNote, len(wantFailed), len(unsettled), checkedNote, applyTime.Seconds())
 		sync, imports = st.Requests["sync"], len(st.Synced)
 	}
 	wait, _, _ := schedule(nights)
