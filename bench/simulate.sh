@@ -9,12 +9,12 @@
 # (nights 3 and 4), each followed by a plain apply that must send exactly the
 # backups never sent, a request CBR applies but answers 500 (night 6: its
 # backups' outcome is unknown, and they are never sent again), and imports
-# that fail in CBR (nights 2 and 3). After
-# each night it checks that every backup listed was imported exactly once,
-# that the state holds the operation log IDs the fake issued, that the
-# failed imports show in failed_backups and the check block's warning, that
-# without waiting checked_statuses accounts for every backup, and that the
-# next plan is empty; it logs the sync requests and imports of each night.
+# that fail in CBR (nights 2 and 3). After each night it checks that every
+# backup listed was imported exactly once, that the state holds the
+# operation log IDs the fake issued, that the failed imports show in
+# failed_backups and the check block's warning, that without waiting
+# checked_statuses accounts for every backup, and that the next plan is
+# empty; it logs the sync requests and imports of each night.
 #
 #   bench/simulate.sh                 # 2,000 backups over 10 nights
 #   BACKUPS=5000 NIGHTS=20 bench/simulate.sh
