@@ -9,9 +9,13 @@
 #   examples/inventory/try-with-fake.sh -var wait_for_completion=false
 #   FAKE_ARGS="-script waiting,running,failed" examples/inventory/try-with-fake.sh
 #   FAKE_ARGS=-shared-operation-log PARALLELISM=20 examples/inventory/try-with-fake.sh
+#   FAIL_IMPORTS=2 examples/inventory/try-with-fake.sh -var wait_for_completion=false
 #
 # FAKE_ARGS are passed to the fake (go run ./internal/cbrfake/cmd/cbrfake -h),
-# PARALLELISM to terraform apply (default 10). KEEP=1 keeps the work directory.
+# PARALLELISM to terraform apply (default 10). FAIL_IMPORTS=N makes the
+# import of the first N backups of backups.json fail in CBR, to see them in
+# the failed_backups output and the warning of the check block, with or
+# without wait_for_completion. KEEP=1 keeps the work directory.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +75,15 @@ EOF
 tf() { terraform -chdir="$work/module" "$@"; }
 tf validate -no-color
 
+# The imports that fail in CBR (POST /_fake/scripts of the standalone fake).
+if [ "${FAIL_IMPORTS:-0}" -gt 0 ]; then
+	for id in $(grep -o '"backup_id": *"[^"]*"' "$work/module/backups.json" | head -n "$FAIL_IMPORTS" | sed 's/.*"\([^"]*\)"$/\1/'); do
+		curl -fsS -X POST -H 'Content-Type: application/json' \
+			-d "{\"backup_id\": \"$id\", \"statuses\": [\"failed\"]}" "$url/_fake/scripts"
+		echo "the import of $id fails in CBR"
+	done
+fi
+
 start=$(date +%s.%N)
 status=0
 tf apply -auto-approve -no-color -parallelism="${PARALLELISM:-10}" "$@" >"$work/apply.log" 2>&1 || status=$?
@@ -78,7 +91,7 @@ end=$(date +%s.%N)
 tail -n 30 "$work/apply.log"
 
 syncs=$(grep -c 'backups/sync status=' "$work/fake.log" || true)
-reads=$(grep -c 'operation-logs/.* status=' "$work/fake.log" || true)
-printf '\napply: exit status %d, %.1f s, %d sync requests, %d operation log reads\n' \
+reads=$(grep -c 'operation-logs.* status=' "$work/fake.log" || true)
+printf '\napply: exit status %d, %.1f s, %d sync requests, %d operation log requests (reads and lists)\n' \
 	"$status" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$syncs" "$reads"
 exit "$status"

@@ -14,7 +14,8 @@
 // issued), and -stats-file receives the same when the server stops. The
 // stats path is served by this command only, not by package cbrfake, as is
 // POST /_fake/faults, which queues a fault for a later request (see
-// faultsPath).
+// faultsPath), and POST /_fake/scripts, which sets how the import task of
+// one backup progresses (see scriptsPath).
 // -latency delays every API answer and -throttle answers the first N sync
 // requests with 429 and Retry-After: 1.
 //
@@ -254,6 +255,10 @@ func handler(fake *cbrfake.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == faultsPath {
 			queueFault(fake, w, r)
+			return
+		}
+		if r.URL.Path == scriptsPath {
+			scriptBackup(fake, w, r)
 			return
 		}
 		if r.URL.Path == statsPath {
