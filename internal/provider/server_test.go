@@ -48,7 +48,9 @@ func newServerPair(t *testing.T, configure bool, caps *tfprotov6.ConfigureProvid
 	if err != nil {
 		t.Fatal(err)
 	}
-	served, err := serverFor(func() provider.Provider { return newP() }, testServerOptions())()
+	// Always in check mode: these tests compare the direct path with the
+	// framework, whatever CBR_FRAMEWORK_PATH says.
+	served, err := serverFor(func() provider.Provider { return newP() }, serverOptions{check: true, onDifference: recordDifference})()
 	if err != nil {
 		t.Fatal(err)
 	}
