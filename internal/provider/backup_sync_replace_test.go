@@ -405,7 +405,8 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 
 	// The plain next apply: the replacement sends only the 20 never sent.
 	o, ok := r.run("apply", "-auto-approve", "-no-color")
-	if !ok || !strings.Contains(o, "is tainted, so must be replaced") || !strings.Contains(o, "Backups Carried Over") {
+	// Terraform says "is tainted, so must be replaced", OpenTofu "is tainted, so it must be replaced".
+	if !ok || !regexp.MustCompile(`is tainted, so (it )?must be replaced`).MatchString(o) || !strings.Contains(o, "Backups Carried Over") {
 		t.Fatalf("the next apply (ok %v) did not replace the tainted resource carrying its backups over:\n%s", ok, o)
 	}
 	if err := expectSent(fake, 2, all[100:])(); err != nil {
@@ -473,7 +474,7 @@ func TestAccBackupSync_cliTaintedV0(t *testing.T) {
 	r.write("terraform.tfstate", string(state))
 	r.write("main.tf", requiredProviders+providerConfig(url)+backupsConfig(all))
 	out, ok := r.run("apply", "-auto-approve", "-no-color")
-	if !ok || !strings.Contains(out, "is tainted, so must be replaced") || !strings.Contains(out, "Backups Carried Over") {
+	if !ok || !regexp.MustCompile(`is tainted, so (it )?must be replaced`).MatchString(out) || !strings.Contains(out, "Backups Carried Over") {
 		t.Fatalf("apply (ok %v):\n%s", ok, out)
 	}
 	if n := fake.Count(cbrfake.KindSync); n != 1 {
