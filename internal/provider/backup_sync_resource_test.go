@@ -189,18 +189,22 @@ func latestOpLog(fake *cbrfake.Server, backupID string) string {
 	return want
 }
 
+// resourceEntries is the backups map of testAddr in the state, by key.
+func resourceEntries(req statecheck.CheckStateRequest) (map[string]map[string]any, error) {
+	values, err := resourceValues(req)
+	if err != nil {
+		return nil, err
+	}
+	return stateEntries(values)
+}
+
 // allOpLogsMatch checks every entry of backups in the state: its backup_id
 // is its key, and its operation_log_id is the one the fake gave the latest
 // sync of that backup.
 type allOpLogsMatch struct{ fake *cbrfake.Server }
 
 func (c allOpLogsMatch) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	values, err := resourceValues(req)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	entries, err := stateEntries(values)
+	entries, err := resourceEntries(req)
 	if err != nil {
 		resp.Error = err
 		return
@@ -226,12 +230,7 @@ type opLogCheck struct {
 }
 
 func (c opLogCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	values, err := resourceValues(req)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	entries, err := stateEntries(values)
+	entries, err := resourceEntries(req)
 	if err != nil {
 		resp.Error = err
 		return
