@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,16 +104,10 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 	if !OperationLogIDPattern.MatchString(id) {
 		return nil, fmt.Errorf("invalid operation log ID %q: only letters, digits, '-', '_', '.' and '~' are allowed", id)
 	}
-	raw, err := c.doProject(ctx, http.MethodGet, "/operation-logs/"+id, nil)
+	var answer opLogAnswer
+	requestID, bad, err := c.getOpLogs(ctx, "/"+id, nil, &answer)
 	if err != nil {
 		return nil, err
-	}
-	bad := func(format string, args ...any) error {
-		return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
-	}
-	var answer opLogAnswer
-	if err := json.Unmarshal(raw.body, &answer); err != nil {
-		return nil, bad("%w", err)
 	}
 	ol := answer.OperationLog
 	if ol == nil {
@@ -124,11 +119,29 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 	if ol.Status == nil || *ol.Status == "" {
 		return nil, bad("the answer has no operation_log.status")
 	}
-	out, err := ol.decode(id, raw.requestID)
+	out, err := ol.decode(id, requestID)
 	if err != nil {
 		return nil, bad("operation_log.%w", err)
 	}
 	return out, nil
+}
+
+// getOpLogs sends GET /v3/{project_id}/operation-logs followed by sub, with
+// the query q, and decodes the JSON answer into answer. It returns the
+// answer's request ID and bad, which reports what is wrong with the content
+// of the answer as a *ResponseError about it, with the secrets masked.
+func (c *Client) getOpLogs(ctx context.Context, sub string, q url.Values, answer any) (requestID string, bad func(format string, args ...any) error, err error) {
+	raw, err := c.doProjectQuery(ctx, http.MethodGet, "/operation-logs"+sub, q, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	bad = func(format string, args ...any) error {
+		return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
+	}
+	if err := json.Unmarshal(raw.body, answer); err != nil {
+		return "", nil, bad("%w", err)
+	}
+	return raw.requestID, bad, nil
 }
 
 // decode turns one operation log of an answer into an OperationLog with the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -130,16 +129,10 @@ func (c *Client) ListOperationLogs(ctx context.Context, f OpLogFilter) (*Operati
 		if err != nil {
 			return out, err
 		}
-		raw, err := c.doProjectQuery(ctx, http.MethodGet, "/operation-logs", q, nil)
+		var answer opLogsAnswer
+		requestID, bad, err := c.getOpLogs(ctx, "", q, &answer)
 		if err != nil {
 			return out, err
-		}
-		bad := func(format string, args ...any) error {
-			return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
-		}
-		var answer opLogsAnswer
-		if err := json.Unmarshal(raw.body, &answer); err != nil {
-			return out, bad("%w", err)
 		}
 		if answer.OperationLogs == nil {
 			return out, bad(`the answer has no "operation_logs" list`)
@@ -162,7 +155,7 @@ func (c *Client) ListOperationLogs(ctx context.Context, f OpLogFilter) (*Operati
 			if ol.Status == nil || *ol.Status == "" {
 				return out, bad("operation_logs[%d] (%s) has no status", offset+i, *ol.ID)
 			}
-			log, err := ol.decode(*ol.ID, raw.requestID)
+			log, err := ol.decode(*ol.ID, requestID)
 			if err != nil {
 				return out, bad("operation_logs[%d].%w", offset+i, err)
 			}
