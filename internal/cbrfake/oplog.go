@@ -86,35 +86,34 @@ func (s *Server) SetDefaultScript(steps ...Step) {
 // OperationLog returns the current status of an operation log: the status
 // last answered (by GET or in a list), or the first step if it was never read.
 func (s *Server) OperationLog(id string) (status string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ol, ok := s.opLogs[id]
-	if !ok {
-		return "", false
-	}
-	return ol.steps[ol.current()].Status, true
+	ok = s.withOpLog(id, func(ol *opLog) { status = ol.steps[ol.current()].Status })
+	return status, ok
 }
 
 // OperationLogReads returns how many times an operation log was read: by a
 // GET of it, or in a page of a list.
-func (s *Server) OperationLogReads(id string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ol, ok := s.opLogs[id]; ok {
-		return ol.reads
-	}
-	return 0
+func (s *Server) OperationLogReads(id string) (n int) {
+	s.withOpLog(id, func(ol *opLog) { n = ol.reads })
+	return n
 }
 
 // OperationLogGets returns how many times an operation log was read by a GET
 // of it (GET /v3/{project_id}/operation-logs/{id}).
-func (s *Server) OperationLogGets(id string) int {
+func (s *Server) OperationLogGets(id string) (n int) {
+	s.withOpLog(id, func(ol *opLog) { n = ol.gets })
+	return n
+}
+
+// withOpLog calls fn with the operation log id, under s.mu, and reports
+// whether there is one.
+func (s *Server) withOpLog(id string, fn func(*opLog)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ol, ok := s.opLogs[id]; ok {
-		return ol.gets
+	ol, ok := s.opLogs[id]
+	if ok {
+		fn(ol)
 	}
-	return 0
+	return ok
 }
 
 type opLog struct {
@@ -224,11 +223,7 @@ type opSync struct {
 
 // handleOperationLog serves GET /v3/{project_id}/operation-logs/{id}.
 func (s *Server) handleOperationLog(c *call) *response {
-	p, errResp := s.authenticate(c)
-	if errResp != nil {
-		return errResp
-	}
-	if errResp := s.checkProject(c, p); errResp != nil {
+	if errResp := s.authorizeProject(c); errResp != nil {
 		return errResp
 	}
 	now := s.now()
@@ -241,6 +236,16 @@ func (s *Server) handleOperationLog(c *call) *response {
 	}
 	ol.gets++
 	return jsonResponse(http.StatusOK, opLogEnvelope{OperationLog: s.readOpLog(ol, now)})
+}
+
+// authorizeProject checks the credentials of a request and the project in
+// its path; nil when the request may go on.
+func (s *Server) authorizeProject(c *call) *response {
+	p, errResp := s.authenticate(c)
+	if errResp != nil {
+		return errResp
+	}
+	return s.checkProject(c, p)
 }
 
 // peek is the step the next read of ol answers.

@@ -13,16 +13,27 @@ import (
 
 func getOpLog(t *testing.T, base, id string) (map[string]any, *model.OperationLog) {
 	t.Helper()
-	r := do(t, http.MethodGet, base+opLogPath(DefaultProjectID, id), nil, map[string]string{"X-Auth-Token": DefaultToken})
-	if r.status != 200 {
+	r, sdk := sdkGet[model.ShowOpLogResponse](t, base+opLogPath(DefaultProjectID, id))
+	if sdk == nil {
 		t.Fatalf("status %d %s", r.status, r.body)
-	}
-	var sdk model.ShowOpLogResponse
-	if err := json.Unmarshal(r.body, &sdk); err != nil {
-		t.Fatalf("SDK model cannot decode %s: %v", r.body, err)
 	}
 	m := as[map[string]any](t, r.json(t)["operation_log"], "operation_log")
 	return m, sdk.OperationLog
+}
+
+// sdkGet reads url with the default token and decodes a 200 answer with the
+// SDK's model T; nil for another status.
+func sdkGet[T any](t *testing.T, url string) (result, *T) {
+	t.Helper()
+	r := do(t, http.MethodGet, url, nil, tokenHeaders())
+	if r.status != http.StatusOK {
+		return r, nil
+	}
+	var sdk T
+	if err := json.Unmarshal(r.body, &sdk); err != nil {
+		t.Fatalf("SDK model cannot decode %s: %v", r.body, err)
+	}
+	return r, &sdk
 }
 
 func TestOperationLogProgression(t *testing.T) {

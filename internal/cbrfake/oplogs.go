@@ -115,18 +115,16 @@ func parseListQuery(c *call) (*listFilter, *response) {
 			return nil, invalidParam(c, "query parameter %s is empty", k)
 		}
 		switch k {
-		case "limit":
-			n, err := strconv.Atoi(v)
-			if !digits.MatchString(v) || err != nil || n < 1 || n > MaxListLimit {
-				return nil, invalidParam(c, "limit must be an integer from 1 to %d, got %q", MaxListLimit, truncate(v, 32))
+		case "limit", "offset":
+			low, high, dst := 1, MaxListLimit, &f.limit
+			if k == "offset" {
+				low, high, dst = 0, MaxListOffset, &f.offset
 			}
-			f.limit = n
-		case "offset":
 			n, err := strconv.Atoi(v)
-			if !digits.MatchString(v) || err != nil || n > MaxListOffset {
-				return nil, invalidParam(c, "offset must be an integer from 0 to %d, got %q", MaxListOffset, truncate(v, 32))
+			if !digits.MatchString(v) || err != nil || n < low || n > high {
+				return nil, invalidParam(c, "%s must be an integer from %d to %d, got %q", k, low, high, truncate(v, 32))
 			}
-			f.offset = n
+			*dst = n
 		case "start_time", "end_time":
 			t, err := time.Parse(ListTimeFormat, v)
 			if err != nil || t.Format(ListTimeFormat) != v {
@@ -210,11 +208,7 @@ type opLogsEnvelope struct {
 // now; each log of the page counts as one read of it (it advances its
 // script, as a GET does).
 func (s *Server) handleOperationLogs(c *call) *response {
-	p, errResp := s.authenticate(c)
-	if errResp != nil {
-		return errResp
-	}
-	if errResp := s.checkProject(c, p); errResp != nil {
+	if errResp := s.authorizeProject(c); errResp != nil {
 		return errResp
 	}
 	f, errResp := parseListQuery(c)

@@ -15,18 +15,14 @@ import (
 // the SDK's model.
 func listLogs(t *testing.T, base, q string) (result, *model.ListOpLogsResponse) {
 	t.Helper()
-	r := do(t, http.MethodGet, base+"/v3/"+DefaultProjectID+"/operation-logs?"+q, nil, tokenHeaders())
-	if r.status != http.StatusOK {
+	r, sdk := sdkGet[model.ListOpLogsResponse](t, base+"/v3/"+DefaultProjectID+"/operation-logs?"+q)
+	if sdk == nil {
 		return r, nil
-	}
-	var sdk model.ListOpLogsResponse
-	if err := json.Unmarshal(r.body, &sdk); err != nil {
-		t.Fatalf("SDK model cannot decode %s: %v", r.body, err)
 	}
 	if sdk.OperationLogs == nil || sdk.Count == nil || sdk.Limit == nil || sdk.Offset == nil {
 		t.Fatalf("answer lacks a field: %s", r.body)
 	}
-	return r, &sdk
+	return r, sdk
 }
 
 func logIDs(sdk *model.ListOpLogsResponse) []string {
