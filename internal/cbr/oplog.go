@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,24 +123,6 @@ func (c *Client) GetOperationLog(ctx context.Context, id string) (*OperationLog,
 		return nil, bad("operation_log.%w", err)
 	}
 	return out, nil
-}
-
-// getOpLogs sends GET /v3/{project_id}/operation-logs followed by sub, with
-// the query q, and decodes the JSON answer into answer. It returns the
-// answer's request ID and bad, which reports what is wrong with the content
-// of the answer as a *ResponseError about it, with the secrets masked.
-func (c *Client) getOpLogs(ctx context.Context, sub string, q url.Values, answer any) (requestID string, bad func(format string, args ...any) error, err error) {
-	raw, err := c.doProjectQuery(ctx, http.MethodGet, "/operation-logs"+sub, q, nil)
-	if err != nil {
-		return "", nil, err
-	}
-	bad = func(format string, args ...any) error {
-		return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
-	}
-	if err := json.Unmarshal(raw.body, answer); err != nil {
-		return "", nil, bad("%w", err)
-	}
-	return raw.requestID, bad, nil
 }
 
 // decode turns one operation log of an answer into an OperationLog with the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -172,4 +173,22 @@ func (c *Client) ListOperationLogs(ctx context.Context, f OpLogFilter) (*Operati
 		}
 	}
 	return out, fmt.Errorf("listing operation logs: still not at the end after %d pages (count %d)", maxOpLogPages, out.Count)
+}
+
+// getOpLogs sends GET /v3/{project_id}/operation-logs followed by sub, with
+// the query q, and decodes the JSON answer into answer. It returns the
+// answer's request ID and bad, which reports what is wrong with the content
+// of the answer as a *ResponseError about it, with the secrets masked.
+func (c *Client) getOpLogs(ctx context.Context, sub string, q url.Values, answer any) (requestID string, bad func(format string, args ...any) error, err error) {
+	raw, err := c.doProjectQuery(ctx, http.MethodGet, "/operation-logs"+sub, q, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	bad = func(format string, args ...any) error {
+		return c.maskError(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
+	}
+	if err := json.Unmarshal(raw.body, answer); err != nil {
+		return "", nil, bad("%w", err)
+	}
+	return raw.requestID, bad, nil
 }
