@@ -223,29 +223,32 @@ type opSync struct {
 
 // handleOperationLog serves GET /v3/{project_id}/operation-logs/{id}.
 func (s *Server) handleOperationLog(c *call) *response {
-	if errResp := s.authorizeProject(c); errResp != nil {
+	return s.readOpLogs(c, func(now time.Time) *response {
+		ol, ok := s.opLogs[c.opLogID]
+		if !ok {
+			return apiError(c, http.StatusNotFound, "BackupService.0012",
+				fmt.Sprintf("The operation log does not exist: operation log %s not found", truncate(c.opLogID, 64)))
+		}
+		ol.gets++
+		return jsonResponse(http.StatusOK, opLogEnvelope{OperationLog: s.readOpLog(ol, now)})
+	})
+}
+
+// readOpLogs answers a read of operation logs: once the credentials and
+// the project of the request are checked, with answer called at the time of
+// the request with s.mu held.
+func (s *Server) readOpLogs(c *call, answer func(now time.Time) *response) *response {
+	p, errResp := s.authenticate(c)
+	if errResp != nil {
+		return errResp
+	}
+	if errResp := s.checkProject(c, p); errResp != nil {
 		return errResp
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ol, ok := s.opLogs[c.opLogID]
-	if !ok {
-		return apiError(c, http.StatusNotFound, "BackupService.0012",
-			fmt.Sprintf("The operation log does not exist: operation log %s not found", truncate(c.opLogID, 64)))
-	}
-	ol.gets++
-	return jsonResponse(http.StatusOK, opLogEnvelope{OperationLog: s.readOpLog(ol, now)})
-}
-
-// authorizeProject checks the credentials of a request and the project in
-// its path; nil when the request may go on.
-func (s *Server) authorizeProject(c *call) *response {
-	p, errResp := s.authenticate(c)
-	if errResp != nil {
-		return errResp
-	}
-	return s.checkProject(c, p)
+	return answer(now)
 }
 
 // peek is the step the next read of ol answers.

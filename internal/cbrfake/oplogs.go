@@ -102,6 +102,11 @@ func parseListQuery(c *call) (*listFilter, *response) {
 	}
 	sort.Strings(names)
 	f := &listFilter{limit: MaxListLimit}
+	// asIs are the parameters whose value is taken as it is.
+	asIs := map[string]*string{
+		"provider_id": &f.provider, "resource_id": &f.resource, "resource_name": &f.resourceName,
+		"vault_id": &f.vaultID, "vault_name": &f.vaultName, "enterprise_project_id": &f.enterpriseProject,
+	}
 	for _, k := range names {
 		vs := raw[k]
 		if !listParams[k] {
@@ -145,18 +150,8 @@ func parseListQuery(c *call) (*listFilter, *response) {
 				return nil, invalidParam(c, "status %q is not one of success, skipped, failed, running, timeout, waiting", truncate(v, 32))
 			}
 			f.status = v
-		case "provider_id":
-			f.provider = v
-		case "resource_id":
-			f.resource = v
-		case "resource_name":
-			f.resourceName = v
-		case "vault_id":
-			f.vaultID = v
-		case "vault_name":
-			f.vaultName = v
-		case "enterprise_project_id":
-			f.enterpriseProject = v
+		default:
+			*asIs[k] = v
 		}
 	}
 	if !f.start.IsZero() && !f.end.IsZero() && f.end.Before(f.start) {
@@ -208,34 +203,30 @@ type opLogsEnvelope struct {
 // now; each log of the page counts as one read of it (it advances its
 // script, as a GET does).
 func (s *Server) handleOperationLogs(c *call) *response {
-	if errResp := s.authorizeProject(c); errResp != nil {
-		return errResp
-	}
-	f, errResp := parseListQuery(c)
-	if errResp != nil {
-		return errResp
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var all []*opLog
-	for _, ol := range s.opLogs {
-		if s.matches(f, ol) {
-			all = append(all, ol)
+	return s.readOpLogs(c, func(now time.Time) *response {
+		f, errResp := parseListQuery(c)
+		if errResp != nil {
+			return errResp
 		}
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].created.Equal(all[j].created) {
-			return all[i].created.After(all[j].created)
+		var all []*opLog
+		for _, ol := range s.opLogs {
+			if s.matches(f, ol) {
+				all = append(all, ol)
+			}
 		}
-		return all[i].seq > all[j].seq
+		sort.Slice(all, func(i, j int) bool {
+			if !all[i].created.Equal(all[j].created) {
+				return all[i].created.After(all[j].created)
+			}
+			return all[i].seq > all[j].seq
+		})
+		out := opLogsEnvelope{OperationLogs: []opLogJSON{}, Count: len(all), Limit: f.limit, Offset: f.offset}
+		if f.offset < len(all) {
+			page := all[f.offset:min(len(all), f.offset+f.limit)]
+			for _, ol := range page {
+				out.OperationLogs = append(out.OperationLogs, s.readOpLog(ol, now))
+			}
+		}
+		return jsonResponse(http.StatusOK, out)
 	})
-	out := opLogsEnvelope{OperationLogs: []opLogJSON{}, Count: len(all), Limit: f.limit, Offset: f.offset}
-	if f.offset < len(all) {
-		page := all[f.offset:min(len(all), f.offset+f.limit)]
-		for _, ol := range page {
-			out.OperationLogs = append(out.OperationLogs, s.readOpLog(ol, now))
-		}
-	}
-	return jsonResponse(http.StatusOK, out)
 }
