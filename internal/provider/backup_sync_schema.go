@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/oplogs"
 )
 
 // maxBackupsPerResource is the most backups one cbr_backup_sync may hold. It
@@ -107,7 +108,7 @@ func (r *backupSyncResource) Schema(ctx context.Context, _ resource.SchemaReques
 								"or one whose outcome is unknown once you found its task in CBR: an entry given an `operation_log_id` is never sent, and that ID is recorded.",
 							Optional:   true,
 							Computed:   true,
-							Validators: []validator.String{notBlank(), operationLogID()},
+							Validators: []validator.String{oplogs.OperationLogID(reportPath)},
 						},
 						"status": schema.StringAttribute{
 							MarkdownDescription: "With `wait_for_completion`, the status of this backup's import task when waiting ended: `success`, `skipped`, `failed` or `timeout`, " +

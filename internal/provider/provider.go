@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/oplogs"
 )
 
 var _ provider.Provider = (*cbrProvider)(nil)
@@ -457,25 +458,14 @@ func normalizeEndpoint(v string) (string, error) {
 	return checkEndpoint(v)
 }
 
-// configuredClient is the client the provider's Configure made, as resources
-// and data sources receive it. It is nil until the provider is configured
-// (during validation, for example).
-func configuredClient(providerData any, kind string, diags *diag.Diagnostics) *cbr.Client {
-	if providerData == nil {
-		return nil
-	}
-	client, ok := providerData.(*cbr.Client)
-	if !ok {
-		diags.AddError("Unexpected "+kind+" Configure Type",
-			fmt.Sprintf("Expected *cbr.Client, got %T. This is always a bug in the provider and should be reported to the provider developers.", providerData))
-	}
-	return client
-}
+// configuredClient is the client the provider's Configure made, as the
+// action and data sources receive it (see oplogs.ConfiguredClient).
+var configuredClient = oplogs.ConfiguredClient
 
 func (p *cbrProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{newBackupSyncResource}
 }
 
 func (p *cbrProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newOperationLogDataSource, newOperationLogsDataSource}
+	return oplogs.DataSources(describeError)
 }

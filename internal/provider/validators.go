@@ -397,32 +397,6 @@ func (positiveDurationValidator) ValidateString(_ context.Context, req validator
 	}
 }
 
-// operationLogID rejects values that cannot be an operation log ID, which
-// is sent as a URL path segment. Blank values are left to notBlank.
-func operationLogID() validator.String { return operationLogIDValidator{} }
-
-type operationLogIDValidator struct{}
-
-func (operationLogIDValidator) Description(context.Context) string {
-	return "value must be an operation log ID: letters, digits, '-', '_', '.' and '~' only"
-}
-
-func (v operationLogIDValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (operationLogIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	v := req.ConfigValue.ValueString()
-	if strings.TrimSpace(v) == "" || cbr.OperationLogIDPattern.MatchString(v) {
-		return
-	}
-	resp.Diagnostics.AddAttributeError(reportPath(req.Path), "Invalid Operation Log ID",
-		fmt.Sprintf("%s %q is not an operation log ID. Operation log IDs are UUIDs such as 154f0a9d-ba53-4e91-a3e2-a918710a9e0d; only letters, digits, '-', '_', '.' and '~' are allowed.", req.Path, v))
-}
-
 // schemeTypo matches an endpoint that starts with a scheme whose "://" is
 // mistyped, such as "http//host", "https:/host" or "http:host".
 var schemeTypo = regexp.MustCompile(`(?i)^(https?)(//|:/?)([^/].*)?$`)

@@ -1,4 +1,4 @@
-package provider
+package oplogs
 
 import (
 	"context"
@@ -16,19 +16,9 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 )
 
-var (
-	_ datasource.DataSource                   = (*operationLogsDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*operationLogsDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*operationLogsDataSource)(nil)
-)
-
-func newOperationLogsDataSource() datasource.DataSource { return &operationLogsDataSource{} }
-
 // operationLogsDataSource is cbr_operation_logs: many operation logs in one
 // read, with the list API.
-type operationLogsDataSource struct {
-	client *cbr.Client
-}
+type operationLogsDataSource struct{ dataSource }
 
 type operationLogsModel struct {
 	OperationType types.String     `tfsdk:"operation_type"`
@@ -36,25 +26,7 @@ type operationLogsModel struct {
 	StartTime     types.String     `tfsdk:"start_time"`
 	EndTime       types.String     `tfsdk:"end_time"`
 	IDs           types.Set        `tfsdk:"ids"`
-	OperationLogs []opLogItemModel `tfsdk:"operation_logs"`
-}
-
-// opLogItemModel is one element of operation_logs: the attributes of
-// cbr_operation_log, and created_at.
-type opLogItemModel struct {
-	ID               types.String      `tfsdk:"id"`
-	Status           types.String      `tfsdk:"status"`
-	OperationType    types.String      `tfsdk:"operation_type"`
-	CreatedAt        types.String      `tfsdk:"created_at"`
-	StartedAt        types.String      `tfsdk:"started_at"`
-	EndedAt          types.String      `tfsdk:"ended_at"`
-	UpdatedAt        types.String      `tfsdk:"updated_at"`
-	VaultID          types.String      `tfsdk:"vault_id"`
-	VaultName        types.String      `tfsdk:"vault_name"`
-	ErrorInfo        *opErrorInfoModel `tfsdk:"error_info"`
-	SyncBackupNum    types.Int64       `tfsdk:"sync_backup_num"`
-	DeleteBackupNum  types.Int64       `tfsdk:"delete_backup_num"`
-	ErrSyncBackupNum types.Int64       `tfsdk:"err_sync_backup_num"`
+	OperationLogs []listedLogModel `tfsdk:"operation_logs"`
 }
 
 func (d *operationLogsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -62,12 +34,6 @@ func (d *operationLogsDataSource) Metadata(_ context.Context, req datasource.Met
 }
 
 func (d *operationLogsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	computed := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
-	}
-	count := func(desc string) schema.Int64Attribute {
-		return schema.Int64Attribute{MarkdownDescription: desc + " Null for tasks that are not syncs, or when CBR does not report it.", Computed: true}
-	}
 	timeArg := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{
 			MarkdownDescription: desc + " An RFC 3339 time such as `2026-03-14T09:00:00Z` or `2026-03-14T10:00:00+01:00`; CBR filters by whole seconds in UTC.",
@@ -105,36 +71,10 @@ func (d *operationLogsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			"operation_logs": schema.ListNestedAttribute{
 				MarkdownDescription: "The operation logs found, the newest first (by `created_at`, then by `id`).",
 				Computed:            true,
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id": computed("The ID of the operation log."),
-					"status": computed("The status of the task: `waiting` or `running` while it is in progress; `success`, `skipped`, `failed` or `timeout` once it has ended. " +
-						"Other values CBR may add are passed on as they are."),
-					"operation_type": computed("The kind of task, for example `sync`."),
-					"created_at":     computed("When the task was created, as CBR reports it, for example `2019-05-23T14:31:36.039365` (UTC)."),
-					"started_at":     computed("When the task started, as CBR reports it."),
-					"ended_at":       computed("When the task ended, as CBR reports it. Null while the task is in progress."),
-					"updated_at":     computed("When the task was last updated, as CBR reports it."),
-					"vault_id":       computed("The ID of the vault the task works on. Null when CBR does not report one."),
-					"vault_name":     computed("The name of the vault the task works on. Null when CBR does not report one."),
-					"error_info": schema.SingleNestedAttribute{
-						MarkdownDescription: "Why the task failed. Always set; `code` and `message` are null when CBR reports no error.",
-						Computed:            true,
-						Attributes: map[string]schema.Attribute{
-							"code":    computed("The CBR error code, for example `BackupService.6302`."),
-							"message": computed("The error message."),
-						},
-					},
-					"sync_backup_num":     count("For a sync task, the number of backups synchronized."),
-					"delete_backup_num":   count("For a sync task, the number of backups deleted."),
-					"err_sync_backup_num": count("For a sync task, the number of backups that failed to synchronize."),
-				}},
+				NestedObject:        schema.NestedAttributeObject{Attributes: logAttributes(true)},
 			},
 		},
 	}
-}
-
-func (d *operationLogsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = configuredClient(req.ProviderData, "Data Source", &resp.Diagnostics)
 }
 
 // ValidateConfig checks what involves more than one argument: end_time not
@@ -175,12 +115,7 @@ func (m operationLogsModel) window() (start, end time.Time) {
 
 func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m operationLogsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if d.client == nil {
-		resp.Diagnostics.AddError("Provider Not Configured", "The cbr provider was not configured. This is always a bug in the provider and should be reported to the provider developers.")
+	if !d.readConfig(ctx, req, resp, &m) {
 		return
 	}
 	if m.OperationType.IsNull() || m.OperationType.ValueString() == "" {
@@ -200,7 +135,7 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 	list, err := d.client.ListOperationLogs(ctx, f)
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to List CBR Operation Logs",
-			fmt.Sprintf("Listing the operation logs failed (%d pages had been read).\n\n%s", list.Pages, describeError(err)))
+			fmt.Sprintf("Listing the operation logs failed (%d pages had been read).\n\n%s", list.Pages, d.describe(err)))
 		return
 	}
 	logs := list.Logs
@@ -223,7 +158,7 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 			}
 			if err != nil {
 				resp.Diagnostics.AddAttributeError(path.Root("ids"), "Unable to Read CBR Operation Log",
-					fmt.Sprintf("Operation log %q was not in the list, and reading it by ID failed.\n\n%s", id, describeError(err)))
+					fmt.Sprintf("Operation log %q was not in the list, and reading it by ID failed.\n\n%s", id, d.describe(err)))
 				return
 			}
 			if matchesFilter(ol, f) {
@@ -244,14 +179,9 @@ func (d *operationLogsDataSource) Read(ctx context.Context, req datasource.ReadR
 		}
 		return logs[i].ID < logs[j].ID
 	})
-	m.OperationLogs = make([]opLogItemModel, len(logs))
+	m.OperationLogs = make([]listedLogModel, len(logs))
 	for i, ol := range logs {
-		one := operationLogState(ol)
-		m.OperationLogs[i] = opLogItemModel{
-			ID: one.ID, Status: one.Status, OperationType: one.OperationType, CreatedAt: optionalString(ol.CreatedAt),
-			StartedAt: one.StartedAt, EndedAt: one.EndedAt, UpdatedAt: one.UpdatedAt, VaultID: one.VaultID, VaultName: one.VaultName,
-			ErrorInfo: one.ErrorInfo, SyncBackupNum: one.SyncBackupNum, DeleteBackupNum: one.DeleteBackupNum, ErrSyncBackupNum: one.ErrSyncBackupNum,
-		}
+		m.OperationLogs[i] = newListedLogModel(ol)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -290,93 +220,4 @@ func quotedList(ids []string) string {
 		q[i] = fmt.Sprintf("%q", id)
 	}
 	return strings.Join(q, ", ")
-}
-
-// rfc3339Time rejects strings that are not RFC 3339 times.
-func rfc3339Time() validator.String { return rfc3339Validator{} }
-
-type rfc3339Validator struct{}
-
-func (rfc3339Validator) Description(context.Context) string {
-	return "value must be an RFC 3339 time such as 2026-03-14T09:00:00Z"
-}
-
-func (v rfc3339Validator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (rfc3339Validator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	v := req.ConfigValue.ValueString()
-	if _, err := time.Parse(time.RFC3339, v); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Time",
-			fmt.Sprintf("%s must be an RFC 3339 time such as \"2026-03-14T09:00:00Z\" or \"2026-03-14T10:00:00+01:00\" (date, \"T\", time and zone), got %q.", req.Path, v))
-	}
-}
-
-// oneOfValues rejects values that are not in values; what names the kind
-// of value in messages ("an operation log status").
-func oneOfValues(what string, values []string) validator.String {
-	return oneOfValuesValidator{what: what, values: values}
-}
-
-type oneOfValuesValidator struct {
-	what   string
-	values []string
-}
-
-func (v oneOfValuesValidator) Description(context.Context) string {
-	return "value must be one of " + strings.Join(v.values, ", ")
-}
-
-func (v oneOfValuesValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v oneOfValuesValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	got := req.ConfigValue.ValueString()
-	for _, ok := range v.values {
-		if got == ok {
-			return
-		}
-	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Value",
-		fmt.Sprintf("%s %q is not %s: want one of %s.", req.Path, got, v.what, strings.Join(v.values, ", ")))
-}
-
-// setOfOperationLogIDs checks each element of ids as cbr_operation_log
-// checks its id, on the element's path.
-type setOfOperationLogIDs struct{}
-
-func (setOfOperationLogIDs) Description(ctx context.Context) string {
-	return "every element must be an operation log ID"
-}
-
-func (v setOfOperationLogIDs) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (setOfOperationLogIDs) ValidateSet(ctx context.Context, req validator.SetRequest, resp *validator.SetResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	for _, e := range req.ConfigValue.Elements() {
-		s, ok := e.(types.String)
-		if !ok || s.IsUnknown() {
-			continue
-		}
-		p := req.Path.AtSetValue(s)
-		if s.IsNull() {
-			resp.Diagnostics.AddAttributeError(p, "Null Operation Log ID", fmt.Sprintf("%s must not hold a null value.", req.Path))
-			continue
-		}
-		for _, sv := range []validator.String{notBlank(), operationLogID()} {
-			r := validator.StringResponse{}
-			sv.ValidateString(ctx, validator.StringRequest{Path: p, PathExpression: p.Expression(), ConfigValue: s, Config: req.Config}, &r)
-			resp.Diagnostics.Append(r.Diagnostics...)
-		}
-	}
 }
