@@ -75,17 +75,11 @@ var credentialGroups = [][]string{
 // ConflictValidator rejects a provider block that sets attributes of more
 // than one way to authenticate. (Between the provider block and the
 // environment, or within the environment, the order of precedence decides.)
-func ConflictValidator() provider.ConfigValidator { return conflictValidator{} }
-
-type conflictValidator struct{}
-
-func (conflictValidator) Description(context.Context) string {
-	return "the provider block sets the credentials of one way to authenticate only"
+func ConflictValidator() provider.ConfigValidator {
+	return conflictValidator{"the provider block sets the credentials of one way to authenticate only"}
 }
 
-func (v conflictValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
+type conflictValidator struct{ description }
 
 func (conflictValidator) ValidateProvider(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
 	var groups [][]string
@@ -110,3 +104,11 @@ func (conflictValidator) ValidateProvider(ctx context.Context, req provider.Vali
 				strings.Join(groups[0], ", "), strings.Join(g, ", ")))
 	}
 }
+
+// description is the description of a validator, in plain text and
+// Markdown alike.
+type description string
+
+func (d description) Description(context.Context) string { return string(d) }
+
+func (d description) MarkdownDescription(context.Context) string { return string(d) }

@@ -174,8 +174,7 @@ func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) 
 		r := resolved{attr: attr, env: env}
 		switch {
 		case v.IsUnknown():
-			diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
-				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", attr, env))
+			unknownValue(&diags, attr, "a value known at plan time", env)
 		case !v.IsNull():
 			r.value = strings.TrimSpace(v.ValueString())
 		default:
@@ -236,8 +235,7 @@ func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) 
 
 	switch {
 	case m.Insecure.IsUnknown():
-		diags.AddAttributeError(path.Root("insecure"), "Unknown Provider Value: insecure",
-			"The provider cannot be configured because insecure is not known until apply. Set it to true or false, or leave it out and set the "+EnvInsecure+" environment variable.")
+		unknownValue(&diags, "insecure", "true or false", EnvInsecure)
 	case !m.Insecure.IsNull():
 		s.Insecure = m.Insecure.ValueBool()
 	case getenv(EnvInsecure) != "":
@@ -251,8 +249,7 @@ func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) 
 
 	switch {
 	case m.CACertFile.IsUnknown():
-		diags.AddAttributeError(path.Root("cacert_file"), "Unknown Provider Value: cacert_file",
-			"The provider cannot be configured because cacert_file is not known until apply. Set it to a value known at plan time, or leave it out and set the "+EnvCACert+" environment variable.")
+		unknownValue(&diags, "cacert_file", "a value known at plan time", EnvCACert)
 	case !m.CACertFile.IsNull():
 		s.CACertFile, s.CACertSource = strings.TrimSpace(m.CACertFile.ValueString()), "cacert_file"
 	case strings.TrimSpace(getenv(EnvCACert)) != "":
@@ -262,8 +259,7 @@ func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) 
 	s.MaxRetries = cbr.DefaultMaxRetries
 	switch {
 	case m.MaxRetries.IsUnknown():
-		diags.AddAttributeError(path.Root("max_retries"), "Unknown Provider Value: max_retries",
-			"The provider cannot be configured because max_retries is not known until apply. Set it to a number known at plan time, or leave it out and set the "+EnvMaxRetries+" environment variable.")
+		unknownValue(&diags, "max_retries", "a number known at plan time", EnvMaxRetries)
 	case !m.MaxRetries.IsNull():
 		// The attribute's validator reports values out of range.
 		s.MaxRetries = int(min(max(m.MaxRetries.ValueInt64(), 0), cbr.MaxRetriesLimit))
@@ -376,6 +372,14 @@ func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) 
 		}
 	}
 	return s, diags
+}
+
+// unknownValue reports that the provider cannot be configured because attr
+// is not known until apply: it should be set to want, or left out for the
+// environment variable env.
+func unknownValue(diags *diag.Diagnostics, attr, want, env string) {
+	diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
+		fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to %s, or leave it out and set the %s environment variable.", attr, want, env))
 }
 
 // credentialInputs are the credentials found in the configuration, the

@@ -60,17 +60,11 @@ func withDefaultPath(u, p string) string {
 
 // EndpointValue rejects, at plan time, an endpoint the provider could not
 // use, quoting it as written.
-func EndpointValue() validator.String { return endpointValueValidator{} }
-
-type endpointValueValidator struct{}
-
-func (endpointValueValidator) Description(context.Context) string {
-	return "value must be an http(s) URL, or a host name to which https:// is added"
+func EndpointValue() validator.String {
+	return endpointValueValidator{"value must be an http(s) URL, or a host name to which https:// is added"}
 }
 
-func (v endpointValueValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
+type endpointValueValidator struct{ description }
 
 func (endpointValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {

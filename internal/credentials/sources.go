@@ -28,8 +28,7 @@ func resolveToken(m Config, getenv func(string) string, diags *diag.Diagnostics)
 		v    types.String
 	}{{"token", m.Token}, {"auth_token", m.AuthToken}} {
 		if a.v.IsUnknown() {
-			diags.AddAttributeError(path.Root(a.name), "Unknown Provider Value: "+a.name,
-				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", a.name, EnvAuthToken))
+			unknownValue(diags, a.name, "a value known at plan time", EnvAuthToken)
 			return resolved{attr: a.name, env: EnvAuthToken}
 		}
 	}
