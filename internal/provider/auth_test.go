@@ -24,6 +24,7 @@ import (
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 // Test credentials of the fake API.
@@ -277,19 +278,19 @@ func TestAccAuthEnvOnly(t *testing.T) {
 		env   map[string]string
 		calls map[string]int
 	}{
-		{"token", map[string]string{envProjectID: cbrfake.DefaultProjectID, envAuthToken: cbrfake.DefaultToken},
+		{"token", map[string]string{credentials.EnvProjectID: cbrfake.DefaultProjectID, credentials.EnvAuthToken: cbrfake.DefaultToken},
 			map[string]int{cbrfake.KindSync: 1}},
-		{"aksk", map[string]string{envAccessKey: testAK, envSecretKey: testSK},
+		{"aksk", map[string]string{credentials.EnvAccessKey: testAK, credentials.EnvSecretKey: testSK},
 			map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1}},
-		{"temporary aksk", map[string]string{envAccessKey: testTempAK, envSecretKey: testTempSK, envSecurityToken: testST},
+		{"temporary aksk", map[string]string{credentials.EnvAccessKey: testTempAK, credentials.EnvSecretKey: testTempSK, credentials.EnvSecurityToken: testST},
 			map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1}},
-		{"password", map[string]string{envUserName: testUser, envPassword: testPassword, envDomainName: testDomain},
+		{"password", map[string]string{credentials.EnvUserName: testUser, credentials.EnvPassword: testPassword, credentials.EnvDomainName: testDomain},
 			map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, url := authFake(t, tc.name == "token")
-			env := map[string]string{envRegion: cbrfake.DefaultRegion, envAuthURL: url + "/v3"}
+			env := map[string]string{credentials.EnvRegion: cbrfake.DefaultRegion, credentials.EnvAuthURL: url + "/v3"}
 			for k, v := range tc.env {
 				env[k] = v
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 // recordBook is what the states of cbr_backup_sync seen by this provider
@@ -157,7 +158,7 @@ func (bs *recordBooks) forScope(scope string) *recordBook {
 // bookScope names where the backups of a provider configuration go: the
 // CBR endpoint and the project (its ID, or, when it is looked up, the region
 // and project name together with who looks it up). No secret is part of it.
-func bookScope(s settings) string {
+func bookScope(s credentials.Settings) string {
 	endpoint := strings.TrimRight(s.CBREndpoint, "/")
 	if s.ProjectID != "" {
 		return endpoint + "\x00project\x00" + s.ProjectID

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 // TestRecordBook: the book keeps what states record as accepted, adopted or
@@ -42,12 +44,12 @@ func TestRecordBook(t *testing.T) {
 	}
 
 	var books recordBooks
-	one := books.forScope(bookScope(settings{CBREndpoint: "https://cbr.example.com", ProjectID: "p1"}))
-	if books.forScope(bookScope(settings{CBREndpoint: "https://cbr.example.com/", ProjectID: "p1"})) != one {
+	one := books.forScope(bookScope(credentials.Settings{CBREndpoint: "https://cbr.example.com", ProjectID: "p1"}))
+	if books.forScope(bookScope(credentials.Settings{CBREndpoint: "https://cbr.example.com/", ProjectID: "p1"})) != one {
 		t.Error("the same endpoint and project have two books")
 	}
-	if books.forScope(bookScope(settings{CBREndpoint: "https://cbr.example.com", ProjectID: "p2"})) == one ||
-		books.forScope(bookScope(settings{CBREndpoint: "https://cbr.other.example.com", ProjectID: "p1"})) == one {
+	if books.forScope(bookScope(credentials.Settings{CBREndpoint: "https://cbr.example.com", ProjectID: "p2"})) == one ||
+		books.forScope(bookScope(credentials.Settings{CBREndpoint: "https://cbr.other.example.com", ProjectID: "p1"})) == one {
 		t.Error("another project or endpoint shares the book")
 	}
 }

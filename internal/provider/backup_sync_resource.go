@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 var (
@@ -258,12 +259,12 @@ func describeError(err error) string {
 		if errors.As(err, &retryErr) {
 			fmt.Fprintf(&b, "\nattempts: %d (%s)", retryErr.Attempts, retryErr.Reason)
 		}
-		if advice := authAdvice(err); advice != "" {
+		if advice := credentials.AuthAdvice(err); advice != "" {
 			b.WriteString("\n\n" + advice)
 		}
 		return b.String()
 	}
-	if advice := authAdvice(err); advice != "" {
+	if advice := credentials.AuthAdvice(err); advice != "" {
 		return err.Error() + "\n\n" + advice
 	}
 	return err.Error()

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 const (
@@ -209,7 +213,7 @@ func TestAccAssumeRole(t *testing.T) {
 			name:   "environment, by domain ID",
 			config: func(url, _ string) string { return fakeProvider(url) },
 			env: func(string, string) map[string]string {
-				return map[string]string{envAccessKey: testAK, envSecretKey: testSK, envAssumeAgency: testAgency, envAssumeDomainID: cbrfake.DomainID(testDomain), envProjectID: cbrfake.DefaultProjectID}
+				return map[string]string{credentials.EnvAccessKey: testAK, credentials.EnvSecretKey: testSK, credentials.EnvAssumeAgency: testAgency, credentials.EnvAssumeDomainID: cbrfake.DomainID(testDomain), credentials.EnvProjectID: cbrfake.DefaultProjectID}
 			},
 			source: cbrfake.SourceAgency,
 			calls:  map[string]int{cbrfake.KindIAMSecurityToken: 1, cbrfake.KindIAMAuthProjects: 0, cbrfake.KindSync: 1},
@@ -264,14 +268,16 @@ func TestAccAssumeRoleWithOIDC(t *testing.T) {
 		{
 			name:   "HCP Terraform workload identity token",
 			config: block(""),
-			env:    func(string, string) map[string]string { return map[string]string{envTFCWorkloadToken: testIDToken} },
+			env: func(string, string) map[string]string {
+				return map[string]string{credentials.EnvTFCWorkloadToken: testIDToken}
+			},
 			source: cbrfake.SourceAgency, calls: calls, check: flow,
 		},
 		{
 			name:   "environment only",
 			config: func(url, _ string) string { return fakeProvider(url) },
 			env: func(string, string) map[string]string {
-				return map[string]string{envAssumeIdpID: testIdpID, envAssumeAgency: testAgency, envAssumeDomainID: cbrfake.DomainID(testDomain), envAssumeIDToken: testIDToken}
+				return map[string]string{credentials.EnvAssumeIdpID: testIdpID, credentials.EnvAssumeAgency: testAgency, credentials.EnvAssumeDomainID: cbrfake.DomainID(testDomain), credentials.EnvAssumeIDToken: testIDToken}
 			},
 			source: cbrfake.SourceAgency, calls: calls, check: flow,
 		},
@@ -315,7 +321,7 @@ func TestAccProfile(t *testing.T) {
 			config: func(url, _ string) string { return fakeProvider(url) },
 			env: func(_, dir string) map[string]string {
 				writeFile(t, filepath.Join(dir, "config.json"), cliConfigFile("default"))
-				return map[string]string{envSharedConfigFile: filepath.Join(dir, "config.json"), envProfile: "sso", envProjectID: cbrfake.DefaultProjectID}
+				return map[string]string{credentials.EnvSharedConfigFile: filepath.Join(dir, "config.json"), credentials.EnvProfile: "sso", credentials.EnvProjectID: cbrfake.DefaultProjectID}
 			},
 			tune:  tempKeys,
 			calls: map[string]int{cbrfake.KindIAMSecurityToken: 0, cbrfake.KindSync: 1},
@@ -370,7 +376,7 @@ func TestAccCredentialPrecedence(t *testing.T) {
 		check func(*cbrfake.Server) error
 	}
 	sources := []source{
-		{"token", `token = "` + cbrfake.DefaultToken + `"`, map[string]string{envAuthToken: cbrfake.DefaultToken},
+		{"token", `token = "` + cbrfake.DefaultToken + `"`, map[string]string{credentials.EnvAuthToken: cbrfake.DefaultToken},
 			func(fake *cbrfake.Server) error {
 				if r := requestsOf(fake, cbrfake.KindSync)[0]; r.Header.Get("X-Auth-Token") != cbrfake.DefaultToken {
 					return fmt.Errorf("not the token")
@@ -382,24 +388,24 @@ func TestAccCredentialPrecedence(t *testing.T) {
     agency_name = "` + testAgency + `"
     domain_id = "` + cbrfake.DomainID(testDomain) + `"
     id_token = "` + testIDToken + `"
-  }`, map[string]string{envAssumeIdpID: testIdpID, envAssumeAgency: testAgency, envAssumeDomainID: cbrfake.DomainID(testDomain), envAssumeIDToken: testIDToken},
+  }`, map[string]string{credentials.EnvAssumeIdpID: testIdpID, credentials.EnvAssumeAgency: testAgency, credentials.EnvAssumeDomainID: cbrfake.DomainID(testDomain), credentials.EnvAssumeIDToken: testIDToken},
 			func(fake *cbrfake.Server) error {
 				_, err := signedWithTemporary(fake, cbrfake.SourceAgency)
 				return err
 			}},
 		{"profile", `shared_config_file = "DIR/config.json"
-  profile = "sso"`, map[string]string{envSharedConfigFile: "DIR/config.json", envProfile: "sso"},
+  profile = "sso"`, map[string]string{credentials.EnvSharedConfigFile: "DIR/config.json", credentials.EnvProfile: "sso"},
 			func(fake *cbrfake.Server) error {
 				return checkSigned(requestsOf(fake, cbrfake.KindSync)[0], testTempAK, "accept;host;user-agent;x-project-id;x-sdk-date;x-security-token", cbrfake.DefaultProjectID, testST)
 			}},
 		{"access key", `access_key = "` + testAK + `"
-  secret_key = "` + testSK + `"`, map[string]string{envAccessKey: testAK, envSecretKey: testSK},
+  secret_key = "` + testSK + `"`, map[string]string{credentials.EnvAccessKey: testAK, credentials.EnvSecretKey: testSK},
 			func(fake *cbrfake.Server) error {
 				return checkSigned(requestsOf(fake, cbrfake.KindSync)[0], testAK, "accept;host;user-agent;x-project-id;x-sdk-date", cbrfake.DefaultProjectID, "")
 			}},
 		{"password", `user_name = "` + testUser + `"
   password = "` + testPassword + `"
-  domain_name = "` + testDomain + `"`, map[string]string{envUserName: testUser, envPassword: testPassword, envDomainName: testDomain},
+  domain_name = "` + testDomain + `"`, map[string]string{credentials.EnvUserName: testUser, credentials.EnvPassword: testPassword, credentials.EnvDomainName: testDomain},
 			func(fake *cbrfake.Server) error {
 				if fake.IssuedTokens() != 1 || fake.Count(cbrfake.KindMetadata) != 0 {
 					return fmt.Errorf("%d IAM tokens issued", fake.IssuedTokens())
@@ -640,7 +646,7 @@ func TestAccProjectNameUserIDDomainID(t *testing.T) {
 			name:   "access key and HW_PROJECT_NAME",
 			config: func(url, _ string) string { return fakeProvider(url) },
 			env: func(string, string) map[string]string {
-				return map[string]string{envAccessKey: testAK, envSecretKey: testSK, envProjectName: sub}
+				return map[string]string{credentials.EnvAccessKey: testAK, credentials.EnvSecretKey: testSK, credentials.EnvProjectName: sub}
 			},
 			tune:  subProject,
 			calls: map[string]int{cbrfake.KindIAMAuthProjects: 1, cbrfake.KindSync: 1},
@@ -658,7 +664,7 @@ func TestAccProjectNameUserIDDomainID(t *testing.T) {
 			name:   "HW_DOMAIN_ID",
 			config: func(url, _ string) string { return fakeProvider(url) },
 			env: func(string, string) map[string]string {
-				return map[string]string{envUserName: testUser, envPassword: testPassword, envDomainID: cbrfake.DomainID(testDomain), envProjectName: sub}
+				return map[string]string{credentials.EnvUserName: testUser, credentials.EnvPassword: testPassword, credentials.EnvDomainID: cbrfake.DomainID(testDomain), credentials.EnvProjectName: sub}
 			},
 			tune:  subProject,
 			calls: map[string]int{cbrfake.KindIAMToken: 1, cbrfake.KindSync: 1},
@@ -703,5 +709,30 @@ func TestAccTemporaryManyResourcesOneRun(t *testing.T) {
 				}},
 			})
 		})
+	}
+}
+
+// TestTokenSchema: token is the argument, auth_token its deprecated alias;
+// both are sensitive, as are every other secret argument.
+func TestTokenSchema(t *testing.T) {
+	var resp provider.SchemaResponse
+	(&cbrProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
+	attrs := resp.Schema.Attributes
+	tok, ok1 := attrs["token"].(schema.StringAttribute)
+	alias, ok2 := attrs["auth_token"].(schema.StringAttribute)
+	if !ok1 || !ok2 || !tok.Sensitive || !alias.Sensitive || tok.DeprecationMessage != "" || !strings.Contains(alias.DeprecationMessage, "Use token instead") {
+		t.Errorf("token %+v, auth_token %+v", tok, alias)
+	}
+	oidc, ok := resp.Schema.Blocks["assume_role_with_oidc"].(schema.ListNestedBlock)
+	if !ok {
+		t.Fatal("no assume_role_with_oidc block")
+	}
+	if idt, ok := oidc.NestedObject.Attributes["id_token"].(schema.StringAttribute); !ok || !idt.Sensitive {
+		t.Error("id_token is not sensitive")
+	}
+	for _, name := range []string{"secret_key", "security_token", "password"} {
+		if a, ok := attrs[name].(schema.StringAttribute); !ok || !a.Sensitive {
+			t.Errorf("%s is not sensitive", name)
+		}
 	}
 }

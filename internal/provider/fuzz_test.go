@@ -21,9 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
-
-	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
-	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
 // FuzzNotBlank: a value is rejected exactly when it is only white space,
@@ -146,32 +143,4 @@ func nullOf(typ attr.Type) attr.Value {
 		return types.NumberNull()
 	}
 	return basetypes.NewDynamicNull()
-}
-
-// FuzzNormalizeEndpoint: an accepted endpoint is an http(s) URL the client
-// accepts too, normalizing is idempotent, and a value without a scheme gets
-// https://.
-func FuzzNormalizeEndpoint(f *testing.F) {
-	f.Add("cbr.example.com:8443/")
-	f.Fuzz(func(t *testing.T, v string) {
-		got, err := normalizeEndpoint(v)
-		if err != nil {
-			if got != "" {
-				t.Fatalf("%q: error %v with result %q", v, err, got)
-			}
-			return
-		}
-		if !strings.HasPrefix(got, "https://") && !strings.HasPrefix(got, "http://") {
-			t.Fatalf("%q gives %q", v, got)
-		}
-		if again, err := normalizeEndpoint(got); err != nil || again != got {
-			t.Fatalf("%q gives %q, which gives %q, %v", v, got, again, err)
-		}
-		if !strings.Contains(v, "://") && got != "https://"+strings.TrimRight(strings.TrimSpace(v), "/") {
-			t.Fatalf("%q gives %q", v, got)
-		}
-		if _, err := cbr.New(cbr.Config{Endpoint: got, ProjectID: cbrfake.DefaultProjectID, Auth: cbr.TokenAuth("t")}); err != nil {
-			t.Fatalf("%q is accepted as %q, but the client rejects it: %v", v, got, err)
-		}
-	})
 }

@@ -1,13 +1,19 @@
-// Package provider is the Terraform glue of terraform-provider-cbr: the
-// provider, its resources and their schemas. All HTTP work is done by package
-// cbr.
+// Package provider is the Terraform side of terraform-provider-cbr: the
+// provider (its schema, and Configure, which builds the CBR client), the
+// resource cbr_backup_sync (schema, plan, apply, wait, import, state upgrades
+// and the record book of replacements), its action, the data sources, and the
+// protocol server that answers cbr_backup_sync directly (server.go).
+//
+// It imports internal/credentials, which resolves the provider block and the
+// environment to credentials, project and endpoints, and internal/cbr, which
+// does all HTTP work; internal/cbrfake only in tests. Nothing imports it but
+// main.
 package provider
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +32,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/oplogs"
 )
 
@@ -70,55 +77,6 @@ func (p *cbrProvider) configuredBook() *recordBook { return p.book.Load() }
 
 func (p *cbrProvider) configureDeferred() bool { return p.deferred.Load() }
 
-type providerModel struct {
-	Region        types.String `tfsdk:"region"`
-	ProjectID     types.String `tfsdk:"project_id"`
-	Token         types.String `tfsdk:"token"`
-	AuthToken     types.String `tfsdk:"auth_token"`
-	AccessKey     types.String `tfsdk:"access_key"`
-	SecretKey     types.String `tfsdk:"secret_key"`
-	SecurityToken types.String `tfsdk:"security_token"`
-	UserName      types.String `tfsdk:"user_name"`
-	Password      types.String `tfsdk:"password"`
-	DomainName    types.String `tfsdk:"domain_name"`
-	DomainID      types.String `tfsdk:"domain_id"`
-	UserID        types.String `tfsdk:"user_id"`
-	ProjectName   types.String `tfsdk:"project_name"`
-
-	AssumeRole         []assumeRoleModel `tfsdk:"assume_role"`
-	AssumeRoleWithOIDC []oidcModel       `tfsdk:"assume_role_with_oidc"`
-	SharedConfigFile   types.String      `tfsdk:"shared_config_file"`
-	Profile            types.String      `tfsdk:"profile"`
-
-	AuthURL    types.String `tfsdk:"auth_url"`
-	Cloud      types.String `tfsdk:"cloud"`
-	Endpoints  types.Map    `tfsdk:"endpoints"`
-	Insecure   types.Bool   `tfsdk:"insecure"`
-	CACertFile types.String `tfsdk:"cacert_file"`
-	MaxRetries types.Int64  `tfsdk:"max_retries"`
-}
-
-// assumeRoleModel is an assume_role block.
-type assumeRoleModel struct {
-	AgencyName types.String `tfsdk:"agency_name"`
-	DomainName types.String `tfsdk:"domain_name"`
-	DomainID   types.String `tfsdk:"domain_id"`
-	Duration   types.Int64  `tfsdk:"duration"`
-}
-
-// oidcModel is an assume_role_with_oidc block.
-type oidcModel struct {
-	AgencyName  types.String `tfsdk:"agency_name"`
-	DomainID    types.String `tfsdk:"domain_id"`
-	IdpID       types.String `tfsdk:"idp_id"`
-	IDToken     types.String `tfsdk:"id_token"`
-	IDTokenFile types.String `tfsdk:"id_token_file"`
-	Duration    types.Int64  `tfsdk:"duration"`
-}
-
-// endpointKeys are the services whose endpoint the endpoints map may override.
-var endpointKeys = []string{"cbr", "iam"}
-
 func (p *cbrProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "cbr"
 	resp.Version = p.version
@@ -137,24 +95,24 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Use the temporary credentials of an agency instead of the configured credentials: the configured credentials obtain the agency's " +
 					"(IAM `POST /v3.0/OS-CREDENTIAL/securitytokens`, method `assume_role`) on the first API call, and those sign every call; they are shared by all " +
 					"resources of the run and renewed before they expire. This is how a central account imports into the accounts it serves. " +
-					"Several blocks assume a chain of agencies, each with the credentials of the one before. Without a block, `" + envAssumeAgency + "` " +
-					"(with `" + envAssumeDomainName + "` or `" + envAssumeDomainID + "`, and `" + envAssumeDuration + "`) sets one.",
+					"Several blocks assume a chain of agencies, each with the credentials of the one before. Without a block, `" + credentials.EnvAssumeAgency + "` " +
+					"(with `" + credentials.EnvAssumeDomainName + "` or `" + credentials.EnvAssumeDomainID + "`, and `" + credentials.EnvAssumeDuration + "`) sets one.",
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"agency_name": schema.StringAttribute{
-						MarkdownDescription: "The name of the agency. Can also be set with `" + envAssumeAgency + "`.",
+						MarkdownDescription: "The name of the agency. Can also be set with `" + credentials.EnvAssumeAgency + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"domain_name": schema.StringAttribute{
-						MarkdownDescription: "The name of the account (IAM domain) the agency belongs to. Can also be set with `" + envAssumeDomainName + "`. One of `domain_name` and `domain_id` is required.",
+						MarkdownDescription: "The name of the account (IAM domain) the agency belongs to. Can also be set with `" + credentials.EnvAssumeDomainName + "`. One of `domain_name` and `domain_id` is required.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"domain_id": schema.StringAttribute{
-						MarkdownDescription: "The ID of the account the agency belongs to, instead of `domain_name`. Can also be set with `" + envAssumeDomainID + "`.",
+						MarkdownDescription: "The ID of the account the agency belongs to, instead of `domain_name`. Can also be set with `" + credentials.EnvAssumeDomainID + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"duration": schema.Int64Attribute{
-						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default (15 minutes); the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
-						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default (15 minutes); the provider renews them before they expire.", credentials.MinAssumeDuration, credentials.MaxAssumeDuration, credentials.EnvAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(credentials.MinAssumeDuration, credentials.MaxAssumeDuration)},
 					},
 				}},
 			},
@@ -162,33 +120,33 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Exchange an OpenID Connect ID token (such as the workload identity token HCP Terraform gives each run) for the temporary credentials " +
 					"of an agency, with no stored secret at all: IAM `POST /v3.0/OS-AUTH/id-token/tokens` with the identity provider `idp_id`, then temporary credentials " +
 					"of the federated user, then the agency's (`assume_role`). Takes precedence over `access_key` and `profile`; `token` takes precedence over it. " +
-					"Without a block, `" + envAssumeIdpID + "` sets it, with the other `HW_ASSUME_ROLE_*` variables.",
+					"Without a block, `" + credentials.EnvAssumeIdpID + "` sets it, with the other `HW_ASSUME_ROLE_*` variables.",
 				Validators: []validator.List{listvalidator.SizeAtMost(1)},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"agency_name": schema.StringAttribute{
-						MarkdownDescription: "The name of the agency whose credentials sign the calls. Can also be set with `" + envAssumeAgency + "`.",
+						MarkdownDescription: "The name of the agency whose credentials sign the calls. Can also be set with `" + credentials.EnvAssumeAgency + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"domain_id": schema.StringAttribute{
-						MarkdownDescription: "The ID of the account the agency belongs to. Can also be set with `" + envAssumeDomainID + "`.",
+						MarkdownDescription: "The ID of the account the agency belongs to. Can also be set with `" + credentials.EnvAssumeDomainID + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"idp_id": schema.StringAttribute{
-						MarkdownDescription: "The ID of the OpenID Connect identity provider configured in IAM. Can also be set with `" + envAssumeIdpID + "`.",
+						MarkdownDescription: "The ID of the OpenID Connect identity provider configured in IAM. Can also be set with `" + credentials.EnvAssumeIdpID + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"id_token": schema.StringAttribute{
-						MarkdownDescription: "The ID token. Can also be set with `" + envAssumeIDToken + "`. Set `id_token` or `id_token_file`; when neither is set, " +
-							"the provider uses `" + envTFCWorkloadToken + "`, the workload identity token HCP Terraform (Terraform Cloud) gives the run.",
+						MarkdownDescription: "The ID token. Can also be set with `" + credentials.EnvAssumeIDToken + "`. Set `id_token` or `id_token_file`; when neither is set, " +
+							"the provider uses `" + credentials.EnvTFCWorkloadToken + "`, the workload identity token HCP Terraform (Terraform Cloud) gives the run.",
 						Optional: true, Sensitive: true, Validators: []validator.String{notBlank()},
 					},
 					"id_token_file": schema.StringAttribute{
-						MarkdownDescription: "The path of a file holding the ID token, read again whenever the credentials are renewed. Can also be set with `" + envAssumeIDTokenFile + "`.",
+						MarkdownDescription: "The path of a file holding the ID token, read again whenever the credentials are renewed. Can also be set with `" + credentials.EnvAssumeIDTokenFile + "`.",
 						Optional:            true, Validators: []validator.String{notBlank()},
 					},
 					"duration": schema.Int64Attribute{
-						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default; the provider renews them before they expire.", minAssumeDuration, maxAssumeDuration, envAssumeDuration),
-						Optional:            true, Validators: []validator.Int64{int64validator.Between(minAssumeDuration, maxAssumeDuration)},
+						MarkdownDescription: fmt.Sprintf("How long the agency's credentials are valid, in seconds: %d to %d. Can also be set with `%s`. Defaults to IAM's default; the provider renews them before they expire.", credentials.MinAssumeDuration, credentials.MaxAssumeDuration, credentials.EnvAssumeDuration),
+						Optional:            true, Validators: []validator.Int64{int64validator.Between(credentials.MinAssumeDuration, credentials.MaxAssumeDuration)},
 					},
 				}},
 			},
@@ -196,13 +154,13 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
 				MarkdownDescription: "The Huawei Cloud region, for example `cn-north-4`. Used to build the default endpoints, and as the name of the project " +
-					"whose ID is looked up when `project_id` is not set. Can also be set with `" + envRegion + "`. Required, unless `endpoints.cbr` and `project_id` are set " +
+					"whose ID is looked up when `project_id` is not set. Can also be set with `" + credentials.EnvRegion + "`. Required, unless `endpoints.cbr` and `project_id` are set " +
 					"(and, for password authentication, `auth_url` or `endpoints.iam`).",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"project_id": schema.StringAttribute{
-				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + envProjectID + "`. " +
+				MarkdownDescription: "The ID of the project the backups are synchronized into. Can also be set with `" + credentials.EnvProjectID + "`. " +
 					"When it is not set, the provider looks up the ID of the project named after `region` in IAM on its first API call " +
 					"(`GET /v3/auth/projects`, the projects the credentials may use, which needs no right to list the account's projects; with password authentication the ID comes with the IAM token instead), once per run.",
 				Optional:   true,
@@ -211,13 +169,13 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"token": schema.StringAttribute{
 				MarkdownDescription: "An IAM user token, sent as `X-Auth-Token`. Takes precedence over the other credentials. " +
 					"IAM tokens are valid for 24 hours and cannot be renewed by the provider: when a token is refused, get a new one. " +
-					"Can also be set with `" + envAuthToken + "`.",
+					"Can also be set with `" + credentials.EnvAuthToken + "`.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{notBlank()},
 			},
 			"auth_token": schema.StringAttribute{
-				MarkdownDescription: "The former name of `token`, kept as an alias. Can also be set with `" + envAuthToken + "`.",
+				MarkdownDescription: "The former name of `token`, kept as an alias. Can also be set with `" + credentials.EnvAuthToken + "`.",
 				DeprecationMessage:  "Use token instead: auth_token is an alias of token, kept so that existing configurations keep working, and will be removed in a future major version.",
 				Optional:            true,
 				Sensitive:           true,
@@ -225,19 +183,19 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"access_key": schema.StringAttribute{
 				MarkdownDescription: "The access key ID (AK) of an access key pair; every request is signed with it and `secret_key` (SDK-HMAC-SHA256). " +
-					"Takes precedence over password authentication. Can also be set with `" + envAccessKey + "`.",
+					"Takes precedence over password authentication. Can also be set with `" + credentials.EnvAccessKey + "`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"secret_key": schema.StringAttribute{
-				MarkdownDescription: "The secret access key (SK) of `access_key`. Can also be set with `" + envSecretKey + "`.",
+				MarkdownDescription: "The secret access key (SK) of `access_key`. Can also be set with `" + credentials.EnvSecretKey + "`.",
 				Optional:            true,
 				Sensitive:           true,
 				Validators:          []validator.String{notBlank()},
 			},
 			"security_token": schema.StringAttribute{
 				MarkdownDescription: "The security token of temporary credentials, for use with the temporary `access_key` and `secret_key` it was issued with. " +
-					"Sent as `X-Security-Token` and signed. Can also be set with `" + envSecurityToken + "`.",
+					"Sent as `X-Security-Token` and signed. Can also be set with `" + credentials.EnvSecurityToken + "`.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{notBlank()},
@@ -245,61 +203,61 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"user_name": schema.StringAttribute{
 				MarkdownDescription: "The name of an IAM user, for password authentication: the provider exchanges `user_name`, `password` and `domain_name` " +
 					"for an IAM token (`POST {auth_url}/auth/tokens`) on its first API call, uses it for every call of the run and renews it before it expires. " +
-					"Can also be set with `" + envUserName + "`.",
+					"Can also be set with `" + credentials.EnvUserName + "`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"password": schema.StringAttribute{
-				MarkdownDescription: "The password of `user_name`. Can also be set with `" + envPassword + "`.",
+				MarkdownDescription: "The password of `user_name`. Can also be set with `" + credentials.EnvPassword + "`.",
 				Optional:            true,
 				Sensitive:           true,
 				Validators:          []validator.String{notBlank()},
 			},
 			"domain_name": schema.StringAttribute{
 				MarkdownDescription: "The name of the account (IAM domain) `user_name` belongs to. Password authentication with `user_name` needs it or `domain_id`; ignored otherwise. " +
-					"Can also be set with `" + envDomainName + "`.",
+					"Can also be set with `" + credentials.EnvDomainName + "`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"domain_id": schema.StringAttribute{
-				MarkdownDescription: "The ID of the account `user_name` belongs to, instead of `domain_name`. Can also be set with `" + envDomainID + "`.",
+				MarkdownDescription: "The ID of the account `user_name` belongs to, instead of `domain_name`. Can also be set with `" + credentials.EnvDomainID + "`.",
 				Optional:            true,
 				Validators:          []validator.String{notBlank()},
 			},
 			"user_id": schema.StringAttribute{
-				MarkdownDescription: "The ID of an IAM user, for password authentication instead of `user_name` (no domain needed). Can also be set with `" + envUserID + "`.",
+				MarkdownDescription: "The ID of an IAM user, for password authentication instead of `user_name` (no domain needed). Can also be set with `" + credentials.EnvUserID + "`.",
 				Optional:            true,
 				Validators:          []validator.String{notBlank()},
 			},
 			"project_name": schema.StringAttribute{
 				MarkdownDescription: "The name of the project whose ID is looked up when `project_id` is not set, for sub-projects such as `cn-north-4_backup`. " +
-					"Can also be set with `" + envProjectName + "`. Defaults to `region`.",
+					"Can also be set with `" + credentials.EnvProjectName + "`. Defaults to `region`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"shared_config_file": schema.StringAttribute{
 				MarkdownDescription: "The path of the Huawei Cloud CLI (KooCLI) configuration file to read credentials from, as the official provider does: " +
 					"an access key pair (with its security token), or the temporary credentials of an SSO profile, and the profile's region, project ID " +
-					"and agency (`assume_role`). Can also be set with `" + envSharedConfigFile + "`. Defaults to `~/.hcloud/config.json` when `profile` is set. " +
+					"and agency (`assume_role`). Can also be set with `" + credentials.EnvSharedConfigFile + "`. Defaults to `~/.hcloud/config.json` when `profile` is set. " +
 					"Its values replace `access_key`, `secret_key`, `security_token`, `region` and `project_id`.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"profile": schema.StringAttribute{
-				MarkdownDescription: "The profile of `shared_config_file` to use. Can also be set with `" + envProfile + "`. Defaults to the file's current profile.",
+				MarkdownDescription: "The profile of `shared_config_file` to use. Can also be set with `" + credentials.EnvProfile + "`. Defaults to the file's current profile.",
 				Optional:            true,
 				Validators:          []validator.String{notBlank()},
 			},
 			"auth_url": schema.StringAttribute{
 				MarkdownDescription: "The IAM identity endpoint, with its version, used for password authentication and the project ID lookup. " +
-					"Can also be set with `" + envAuthURL + "`. Defaults to `https://iam.{region}.{cloud}/v3`. A URL without a path gets `/v3`. " +
+					"Can also be set with `" + credentials.EnvAuthURL + "`. Defaults to `https://iam.{region}.{cloud}/v3`. A URL without a path gets `/v3`. " +
 					"`endpoints.iam` takes precedence over it.",
 				Optional:   true,
-				Validators: []validator.String{notBlank(), endpointValue()},
+				Validators: []validator.String{notBlank(), credentials.EndpointValue()},
 			},
 			"cloud": schema.StringAttribute{
-				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + envCloud + "`. " +
-					"Defaults to `" + europeCloud + "` for regions whose name starts with `" + europeRegionPrefix + "` and to `" + defaultCloud + "` for the others.",
+				MarkdownDescription: "The domain name of the cloud, used in the default endpoints `https://{service}.{region}.{cloud}`. Can also be set with `" + credentials.EnvCloud + "`. " +
+					"Defaults to `" + credentials.EuropeCloud + "` for regions whose name starts with `" + credentials.EuropeRegionPrefix + "` and to `" + credentials.DefaultCloud + "` for the others.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
@@ -310,22 +268,22 @@ func (p *cbrProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:    true,
 				ElementType: types.StringType,
 				Validators: []validator.Map{
-					mapvalidator.KeysAre(stringvalidator.OneOf(endpointKeys...)),
-					mapvalidator.ValueStringsAre(notBlank(), endpointValue()),
+					mapvalidator.KeysAre(stringvalidator.OneOf(credentials.EndpointKeys...)),
+					mapvalidator.ValueStringsAre(notBlank(), credentials.EndpointValue()),
 				},
 			},
 			"insecure": schema.BoolAttribute{
-				MarkdownDescription: "Skip verification of the API's TLS certificate, which lets anyone who can intercept the connection read the credentials. Only for testing: the provider warns when it is set. To trust a private CA, use `cacert_file` instead. Can also be set with `" + envInsecure + "`. Defaults to `false`.",
+				MarkdownDescription: "Skip verification of the API's TLS certificate, which lets anyone who can intercept the connection read the credentials. Only for testing: the provider warns when it is set. To trust a private CA, use `cacert_file` instead. Can also be set with `" + credentials.EnvInsecure + "`. Defaults to `false`.",
 				Optional:            true,
 			},
 			"cacert_file": schema.StringAttribute{
-				MarkdownDescription: "The path of a PEM file of CA certificates to trust, in addition to the system's, when verifying the API's TLS certificate (for example behind a TLS-inspecting proxy). Can also be set with `" + envCACert + "`. " +
+				MarkdownDescription: "The path of a PEM file of CA certificates to trust, in addition to the system's, when verifying the API's TLS certificate (for example behind a TLS-inspecting proxy). Can also be set with `" + credentials.EnvCACert + "`. " +
 					"Proxies are taken from the `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` environment variables.",
 				Optional:   true,
 				Validators: []validator.String{notBlank()},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a temporary error is sent again: %d to %d. Can also be set with `%s`. Defaults to `%d`; `0` disables retries.\n\n", 0, cbr.MaxRetriesLimit, envMaxRetries, cbr.DefaultMaxRetries) +
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a temporary error is sent again: %d to %d. Can also be set with `%s`. Defaults to `%d`; `0` disables retries.\n\n", 0, cbr.MaxRetriesLimit, credentials.EnvMaxRetries, cbr.DefaultMaxRetries) +
 					cbr.RetryRule + fmt.Sprintf(" Without `Retry-After`, the wait before retry n is random between 0 and %s × 2^(n-1), at most %s; a `Retry-After` of more than %s ends the apply at once.",
 					humanDuration(cbr.DefaultRetryBaseDelay), humanDuration(cbr.DefaultRetryMaxDelay), humanDuration(cbr.MaxRetryAfter)),
 				Optional:   true,
@@ -354,12 +312,12 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	// Recorded for fastServer, which answers directly only for a provider
 	// that did not defer (this one never does).
 	defer func() { p.deferred.Store(resp.Deferred != nil) }()
-	var m providerModel
+	var m credentials.Config
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	s, diags := resolveSettings(m, p.getenv)
+	s, diags := credentials.Resolve(m, p.getenv)
 	s.MetadataEndpoint = p.metadataEndpoint
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -367,7 +325,7 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 
 	if s.Insecure {
-		detail := "The provider does not verify the TLS certificate of the CBR API (insecure = true or " + envInsecure + "), so anyone who can intercept the connection can read the credentials and change the answers. Use it only for testing; to trust a private CA, set cacert_file instead."
+		detail := "The provider does not verify the TLS certificate of the CBR API (insecure = true or " + credentials.EnvInsecure + "), so anyone who can intercept the connection can read the credentials and change the answers. Use it only for testing; to trust a private CA, set cacert_file instead."
 		if s.CACertFile != "" {
 			detail += " The CA bundle " + s.CACertFile + " is not used while insecure is set."
 		}
@@ -396,14 +354,14 @@ func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		Region:         s.Region,
 		ProjectID:      s.ProjectID,
 		ProjectName:    s.ProjectName,
-		Auth:           s.authenticator(),
+		Auth:           s.Authenticator(),
 		AssumeRoles:    s.AssumeRoles,
 		HTTPClient:     hc,
 		UserAgent:      fmt.Sprintf("terraform-provider-cbr/%s terraform/%s", p.version, req.TerraformVersion),
 		MaxRetries:     s.MaxRetries,
 		RetryBaseDelay: p.retryBaseDelay,
 		RetryMaxDelay:  p.retryMaxDelay,
-		Secrets:        s.secrets(),
+		Secrets:        s.Secrets(),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create CBR Client", err.Error())
@@ -441,21 +399,6 @@ func loadCACert(file, source string, diags *diag.Diagnostics) []byte {
 		return nil
 	}
 	return data
-}
-
-// withDefaultPath gives a URL without a path the path p.
-func withDefaultPath(u, p string) string {
-	if i := strings.Index(u, "://"); i >= 0 && !strings.Contains(u[i+3:], "/") {
-		return u + p
-	}
-	return u
-}
-
-// normalizeEndpoint trims an endpoint, gives it https:// when it has no
-// scheme, and checks it as the client will, so that a bad value is reported
-// at plan time on its attribute.
-func normalizeEndpoint(v string) (string, error) {
-	return checkEndpoint(v)
 }
 
 // configuredClient is the client the provider's Configure made, as the

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 // startTLSFake serves a fake CBR API over HTTPS with a certificate of its
@@ -66,7 +67,7 @@ func TestAccProvider_tls(t *testing.T) {
 func TestAccProvider_tlsFromEnvironment(t *testing.T) {
 	fake, url, ca := startTLSFake(t)
 	tfresource.ParallelTest(t, tfresource.TestCase{
-		ProtoV6ProviderFactories: providerFactories(map[string]string{envCACert: ca}),
+		ProtoV6ProviderFactories: providerFactories(map[string]string{credentials.EnvCACert: ca}),
 		Steps: []tfresource.TestStep{{
 			Config:            providerConfig(url) + backupsConfig(makeBackups(2)),
 			ConfigStateChecks: stateMatchesFake(fake, 2),
@@ -105,12 +106,12 @@ func TestAccProvider_transportConfigErrors(t *testing.T) {
 			fmt.Sprintf(`(?s)Unable to Read CA Certificate File.*with provider\["%s"\].*The CA bundle %q \(from cacert_file\) cannot be read: open %s: no such file or directory`, testProviderAddressPattern(), missing, missing)},
 		{"not a CA bundle", fmt.Sprintf("  cacert_file = %q", garbage), nil,
 			fmt.Sprintf(`(?s)Invalid CA Certificate File.*The CA bundle %q \(from cacert_file\) is not a PEM file of CA certificates: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`, garbage)},
-		{"bundle from the environment", "", map[string]string{envCACert: missing},
+		{"bundle from the environment", "", map[string]string{credentials.EnvCACert: missing},
 			fmt.Sprintf(`(?s)Unable to Read CA Certificate File.*The CA bundle %q \(from HW_CACERT\) cannot be read`, missing)},
 		{"blank cacert_file", `  cacert_file = " "`, nil, `(?s)Blank Value.*cacert_file must not be empty`},
 		{"max_retries too large", "  max_retries = 11", nil, `(?s)Invalid Attribute Value.*max_retries value must be between 0 and 10, got: 11`},
 		{"max_retries negative", "  max_retries = -1", nil, `(?s)max_retries value must be between 0 and 10, got: -1`},
-		{"HW_MAX_RETRIES invalid", "", map[string]string{envMaxRetries: "many"}, `(?s)Invalid Environment Variable HW_MAX_RETRIES.*HW_MAX_RETRIES is "many"; it must be a whole number from 0 to 10`},
+		{"HW_MAX_RETRIES invalid", "", map[string]string{credentials.EnvMaxRetries: "many"}, `(?s)Invalid Environment Variable HW_MAX_RETRIES.*HW_MAX_RETRIES is "many"; it must be a whole number from 0 to 10`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +174,7 @@ func TestConfigureInsecureWarns(t *testing.T) {
 	}
 
 	// The same from the environment.
-	p.getenv = func(k string) string { return map[string]string{envInsecure: "true"}[k] }
+	p.getenv = func(k string) string { return map[string]string{credentials.EnvInsecure: "true"}[k] }
 	delete(base, "insecure")
 	if resp := configure(t, p, base); resp.Diagnostics.WarningsCount() != 1 {
 		t.Errorf("HW_INSECURE=true: %v", resp.Diagnostics)

@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
+	"github.com/cbr-sync/terraform-provider-cbr/internal/credentials"
 )
 
 // notBlank rejects strings that are empty or only white space.
@@ -324,52 +323,7 @@ var _ provider.ProviderWithConfigValidators = (*cbrProvider)(nil)
 // ConfigValidators checks what can be checked in the provider block alone,
 // whatever the environment holds; Configure checks the rest.
 func (p *cbrProvider) ConfigValidators(context.Context) []provider.ConfigValidator {
-	return []provider.ConfigValidator{credentialsConflictValidator{}}
-}
-
-// credentialGroups are the attributes of each way to authenticate, in order
-// of precedence.
-var credentialGroups = [][]string{
-	{"token", "auth_token"},
-	{"access_key", "secret_key", "security_token"},
-	{"user_name", "user_id", "password"},
-}
-
-// credentialsConflictValidator rejects a provider block that sets attributes
-// of more than one way to authenticate. (Between the provider block and the
-// environment, or within the environment, the order of precedence decides.)
-type credentialsConflictValidator struct{}
-
-func (credentialsConflictValidator) Description(context.Context) string {
-	return "the provider block sets the credentials of one way to authenticate only"
-}
-
-func (v credentialsConflictValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (credentialsConflictValidator) ValidateProvider(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
-	var groups [][]string
-	for _, g := range credentialGroups {
-		var set []string
-		for _, attr := range g {
-			var v types.String
-			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(attr), &v)...)
-			// A value not known yet is checked by Configure, once known.
-			if !v.IsNull() && !v.IsUnknown() {
-				set = append(set, attr)
-			}
-		}
-		if len(set) > 0 {
-			groups = append(groups, set)
-		}
-	}
-	for _, g := range groups[min(1, len(groups)):] {
-		resp.Diagnostics.AddAttributeError(path.Root(g[0]), "Conflicting Credentials",
-			fmt.Sprintf("The provider block sets %s and %s, which are two ways to authenticate. Set only one of: "+
-				"token; access_key and secret_key (with security_token for temporary credentials); user_name (or user_id), password and domain_name.",
-				strings.Join(groups[0], ", "), strings.Join(g, ", ")))
-	}
+	return []provider.ConfigValidator{credentials.ConflictValidator()}
 }
 
 // positiveDuration rejects durations that are zero or negative. Whether the
@@ -394,62 +348,5 @@ func (positiveDurationValidator) ValidateString(_ context.Context, req validator
 	if err == nil && d <= 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Timeout",
 			fmt.Sprintf("%s must be a positive duration such as \"30m\", got %q.", req.Path, req.ConfigValue.ValueString()))
-	}
-}
-
-// schemeTypo matches an endpoint that starts with a scheme whose "://" is
-// mistyped, such as "http//host", "https:/host" or "http:host".
-var schemeTypo = regexp.MustCompile(`(?i)^(https?)(//|:/?)([^/].*)?$`)
-
-// checkEndpoint trims an endpoint, gives it https:// when it has no scheme,
-// and checks it as the client will. Errors quote the value as written.
-func checkEndpoint(written string) (string, error) {
-	v := strings.TrimSpace(written)
-	if v == "" {
-		return "", fmt.Errorf("the endpoint is empty")
-	}
-	shown := cbr.RedactEndpoint(v)
-	added := false
-	if !strings.Contains(v, "://") {
-		if m := schemeTypo.FindStringSubmatch(v); m != nil {
-			return "", fmt.Errorf("invalid endpoint %q: the scheme %s is not followed by \"://\"; write %q", shown, m[1], cbr.RedactEndpoint(strings.ToLower(m[1])+"://"+m[3]))
-		}
-		v, added = "https://"+v, true
-	}
-	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
-		return "", fmt.Errorf("%q: only http:// and https:// endpoints are supported", shown)
-	}
-	// Checked before the trailing slashes go, so that "http://" is quoted
-	// as such, not as "http:".
-	if _, err := cbr.ParseEndpoint(v); err != nil {
-		if added {
-			// The client's error quotes the value with https:// added.
-			return "", errors.New(strings.Replace(err.Error(), fmt.Sprintf("%q", cbr.RedactEndpoint(v)), fmt.Sprintf("%q", shown), 1))
-		}
-		return "", err
-	}
-	return strings.TrimRight(v, "/"), nil
-}
-
-// endpointValue rejects, at plan time, an endpoint the provider could not
-// use, quoting it as written.
-func endpointValue() validator.String { return endpointValueValidator{} }
-
-type endpointValueValidator struct{}
-
-func (endpointValueValidator) Description(context.Context) string {
-	return "value must be an http(s) URL, or a host name to which https:// is added"
-}
-
-func (v endpointValueValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (endpointValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
-		return // notBlank reports blank values
-	}
-	if _, err := checkEndpoint(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint", fmt.Sprintf("%s: %s.", req.Path, err))
 	}
 }

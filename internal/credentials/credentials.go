@@ -1,4 +1,16 @@
-package provider
+// Package credentials owns how the provider block, with the environment
+// variables that stand in for its arguments (named as in the official Huawei
+// Cloud provider), resolves to the credentials, project and endpoints the
+// CBR client is built with: the model of the block (Config, AssumeRole,
+// OIDC), the checks that need no environment (ConflictValidator,
+// EndpointValue), Resolve with its diagnostics, and the advice given when
+// authentication fails (AuthAdvice).
+//
+// It may import internal/cbr and, of the plugin framework, diag, path, types,
+// schema/validator and provider (for ConflictValidator's request types). It
+// never imports internal/provider nor any resource: the provider's schema and
+// Configure use this package, not the other way round.
+package credentials
 
 // How the provider finds its credentials, project and endpoints: the
 // environment fallbacks of every argument, the choice between the ways to
@@ -20,64 +32,64 @@ import (
 
 // Environment variables, named as in the official Huawei Cloud provider.
 const (
-	envRegion        = "HW_REGION_NAME"
-	envProjectID     = "HW_PROJECT_ID"
-	envAuthToken     = "HW_AUTH_TOKEN"
-	envAccessKey     = "HW_ACCESS_KEY"
-	envSecretKey     = "HW_SECRET_KEY"
-	envSecurityToken = "HW_SECURITY_TOKEN"
-	envUserName      = "HW_USER_NAME"
-	envPassword      = "HW_USER_PASSWORD"
-	envDomainName    = "HW_DOMAIN_NAME"
-	envAuthURL       = "HW_AUTH_URL"
-	envCloud         = "HW_CLOUD"
-	envInsecure      = "HW_INSECURE"
-	envCACert        = "HW_CACERT"
-	envMaxRetries    = "HW_MAX_RETRIES"
-	envDomainID      = "HW_DOMAIN_ID"
-	envUserID        = "HW_USER_ID"
-	envProjectName   = "HW_PROJECT_NAME"
+	EnvRegion        = "HW_REGION_NAME"
+	EnvProjectID     = "HW_PROJECT_ID"
+	EnvAuthToken     = "HW_AUTH_TOKEN"
+	EnvAccessKey     = "HW_ACCESS_KEY"
+	EnvSecretKey     = "HW_SECRET_KEY"
+	EnvSecurityToken = "HW_SECURITY_TOKEN"
+	EnvUserName      = "HW_USER_NAME"
+	EnvPassword      = "HW_USER_PASSWORD"
+	EnvDomainName    = "HW_DOMAIN_NAME"
+	EnvAuthURL       = "HW_AUTH_URL"
+	EnvCloud         = "HW_CLOUD"
+	EnvInsecure      = "HW_INSECURE"
+	EnvCACert        = "HW_CACERT"
+	EnvMaxRetries    = "HW_MAX_RETRIES"
+	EnvDomainID      = "HW_DOMAIN_ID"
+	EnvUserID        = "HW_USER_ID"
+	EnvProjectName   = "HW_PROJECT_NAME"
 
-	envAssumeAgency      = "HW_ASSUME_ROLE_AGENCY_NAME"
-	envAssumeDomainName  = "HW_ASSUME_ROLE_DOMAIN_NAME"
-	envAssumeDomainID    = "HW_ASSUME_ROLE_DOMAIN_ID"
-	envAssumeDuration    = "HW_ASSUME_ROLE_DURATION"
-	envAssumeIdpID       = "HW_ASSUME_ROLE_IDP_ID"
-	envAssumeIDToken     = "HW_ASSUME_ROLE_ID_TOKEN"
-	envAssumeIDTokenFile = "HW_ASSUME_ROLE_ID_TOKEN_FILE"
-	envSharedConfigFile  = "HW_SHARED_CONFIG_FILE"
-	envProfile           = "HW_PROFILE"
-	// envTFCWorkloadToken is the workload identity token HCP Terraform
+	EnvAssumeAgency      = "HW_ASSUME_ROLE_AGENCY_NAME"
+	EnvAssumeDomainName  = "HW_ASSUME_ROLE_DOMAIN_NAME"
+	EnvAssumeDomainID    = "HW_ASSUME_ROLE_DOMAIN_ID"
+	EnvAssumeDuration    = "HW_ASSUME_ROLE_DURATION"
+	EnvAssumeIdpID       = "HW_ASSUME_ROLE_IDP_ID"
+	EnvAssumeIDToken     = "HW_ASSUME_ROLE_ID_TOKEN"
+	EnvAssumeIDTokenFile = "HW_ASSUME_ROLE_ID_TOKEN_FILE"
+	EnvSharedConfigFile  = "HW_SHARED_CONFIG_FILE"
+	EnvProfile           = "HW_PROFILE"
+	// EnvTFCWorkloadToken is the workload identity token HCP Terraform
 	// gives a run whose workspace sets TFC_WORKLOAD_IDENTITY_AUDIENCE.
-	envTFCWorkloadToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
+	EnvTFCWorkloadToken = "TFC_WORKLOAD_IDENTITY_TOKEN"
 
-	defaultCloud = "myhuaweicloud.com"
-	// Regions whose name starts with europeRegionPrefix are served under
-	// europeCloud, as in the official provider.
-	europeCloud        = "myhuaweicloud.eu"
-	europeRegionPrefix = "eu-west-1"
+	DefaultCloud = "myhuaweicloud.com"
+	// Regions whose name starts with EuropeRegionPrefix are served under
+	// EuropeCloud, as in the official provider.
+	EuropeCloud        = "myhuaweicloud.eu"
+	EuropeRegionPrefix = "eu-west-1"
 
 	// The range of IAM's duration_seconds of temporary credentials.
-	minAssumeDuration = 900
-	maxAssumeDuration = 86400
+	MinAssumeDuration = 900
+	MaxAssumeDuration = 86400
 )
 
-// authMode is the way the provider authenticates.
-type authMode string
+// AuthMode is the way the provider authenticates.
+type AuthMode string
 
 const (
-	authNone     authMode = ""
-	authToken    authMode = "token"
-	authAKSK     authMode = "aksk"
-	authOIDC     authMode = "oidc"
-	authProfile  authMode = "profile"
-	authPassword authMode = "password"
-	authMetadata authMode = "metadata"
+	authNone     AuthMode = ""
+	authToken    AuthMode = "token"
+	authAKSK     AuthMode = "aksk"
+	authOIDC     AuthMode = "oidc"
+	authProfile  AuthMode = "profile"
+	authPassword AuthMode = "password"
+	authMetadata AuthMode = "metadata"
 )
 
-// settings is the provider configuration after environment fallbacks and
+// Settings is the provider configuration after environment fallbacks and
 // defaults have been applied.
-type settings struct {
+type Settings struct {
 	Region, ProjectID, Cloud string
 	CBREndpoint              string
 	// IAMEndpoint is the identity endpoint (with /v3); empty when neither
@@ -85,7 +97,7 @@ type settings struct {
 	IAMEndpoint string
 	Insecure    bool
 
-	Auth                                authMode
+	Auth                                AuthMode
 	AuthToken                           string
 	AccessKey, SecretKey, SecurityToken string
 	UserName, Password, DomainName      string
@@ -105,8 +117,8 @@ type settings struct {
 	MaxRetries               int
 }
 
-// authenticator returns the cbr authenticator of s.Auth.
-func (s settings) authenticator() cbr.Authenticator {
+// Authenticator returns the cbr authenticator of s.Auth.
+func (s Settings) Authenticator() cbr.Authenticator {
 	switch s.Auth {
 	case authToken:
 		return cbr.TokenAuth(s.AuthToken)
@@ -122,8 +134,8 @@ func (s settings) authenticator() cbr.Authenticator {
 	return nil
 }
 
-// secrets are the secrets of s, for masking.
-func (s settings) secrets() []string {
+// Secrets are the secrets of s, for masking.
+func (s Settings) Secrets() []string {
 	return []string{s.AuthToken, s.SecretKey, s.SecurityToken, s.Password, s.OIDC.IDToken}
 }
 
@@ -151,19 +163,18 @@ func (r resolved) removal() string {
 	return "remove " + r.attr + " from the provider block"
 }
 
-// resolveSettings applies environment fallbacks (configuration wins) and
+// Resolve applies environment fallbacks (configuration wins) and
 // defaults, chooses the credentials, and reports what is missing, half given
 // or unknown on the attribute's path.
-func resolveSettings(m providerModel, getenv func(string) string) (settings, diag.Diagnostics) {
+func Resolve(m Config, getenv func(string) string) (Settings, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	var s settings
+	var s Settings
 
 	str := func(attr string, v types.String, env string) resolved {
 		r := resolved{attr: attr, env: env}
 		switch {
 		case v.IsUnknown():
-			diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
-				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", attr, env))
+			unknownValue(&diags, attr, "a value known at plan time", env)
 		case !v.IsNull():
 			r.value = strings.TrimSpace(v.ValueString())
 		default:
@@ -172,22 +183,22 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 		}
 		return r
 	}
-	region := str("region", m.Region, envRegion)
-	projectID := str("project_id", m.ProjectID, envProjectID)
+	region := str("region", m.Region, EnvRegion)
+	projectID := str("project_id", m.ProjectID, EnvProjectID)
 	token := resolveToken(m, getenv, &diags)
-	ak := str("access_key", m.AccessKey, envAccessKey)
-	sk := str("secret_key", m.SecretKey, envSecretKey)
-	st := str("security_token", m.SecurityToken, envSecurityToken)
-	user := str("user_name", m.UserName, envUserName)
-	userID := str("user_id", m.UserID, envUserID)
-	password := str("password", m.Password, envPassword)
-	domain := str("domain_name", m.DomainName, envDomainName)
-	domainID := str("domain_id", m.DomainID, envDomainID)
-	projectName := str("project_name", m.ProjectName, envProjectName)
-	authURL := str("auth_url", m.AuthURL, envAuthURL)
-	cloud := str("cloud", m.Cloud, envCloud)
-	configFile := str("shared_config_file", m.SharedConfigFile, envSharedConfigFile)
-	profileName := str("profile", m.Profile, envProfile)
+	ak := str("access_key", m.AccessKey, EnvAccessKey)
+	sk := str("secret_key", m.SecretKey, EnvSecretKey)
+	st := str("security_token", m.SecurityToken, EnvSecurityToken)
+	user := str("user_name", m.UserName, EnvUserName)
+	userID := str("user_id", m.UserID, EnvUserID)
+	password := str("password", m.Password, EnvPassword)
+	domain := str("domain_name", m.DomainName, EnvDomainName)
+	domainID := str("domain_id", m.DomainID, EnvDomainID)
+	projectName := str("project_name", m.ProjectName, EnvProjectName)
+	authURL := str("auth_url", m.AuthURL, EnvAuthURL)
+	cloud := str("cloud", m.Cloud, EnvCloud)
+	configFile := str("shared_config_file", m.SharedConfigFile, EnvSharedConfigFile)
+	profileName := str("profile", m.Profile, EnvProfile)
 	var prof *profileCredentials
 	if configFile.set() || profileName.set() {
 		prof = readProfile(configFile, profileName, getenv, &diags)
@@ -216,51 +227,48 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 	s.ProjectName = projectName.value
 	s.Region, s.ProjectID, s.Cloud = region.value, projectID.value, cloud.value
 	if s.Cloud == "" {
-		s.Cloud = defaultCloud
-		if strings.HasPrefix(s.Region, europeRegionPrefix) {
-			s.Cloud = europeCloud
+		s.Cloud = DefaultCloud
+		if strings.HasPrefix(s.Region, EuropeRegionPrefix) {
+			s.Cloud = EuropeCloud
 		}
 	}
 
 	switch {
 	case m.Insecure.IsUnknown():
-		diags.AddAttributeError(path.Root("insecure"), "Unknown Provider Value: insecure",
-			"The provider cannot be configured because insecure is not known until apply. Set it to true or false, or leave it out and set the "+envInsecure+" environment variable.")
+		unknownValue(&diags, "insecure", "true or false", EnvInsecure)
 	case !m.Insecure.IsNull():
 		s.Insecure = m.Insecure.ValueBool()
-	case getenv(envInsecure) != "":
-		b, err := strconv.ParseBool(strings.TrimSpace(getenv(envInsecure)))
+	case getenv(EnvInsecure) != "":
+		b, err := strconv.ParseBool(strings.TrimSpace(getenv(EnvInsecure)))
 		if err != nil {
-			diags.AddAttributeError(path.Root("insecure"), "Invalid Environment Variable "+envInsecure,
-				fmt.Sprintf("%s is %q; it must be true or false.", envInsecure, getenv(envInsecure)))
+			diags.AddAttributeError(path.Root("insecure"), "Invalid Environment Variable "+EnvInsecure,
+				fmt.Sprintf("%s is %q; it must be true or false.", EnvInsecure, getenv(EnvInsecure)))
 		}
 		s.Insecure = b
 	}
 
 	switch {
 	case m.CACertFile.IsUnknown():
-		diags.AddAttributeError(path.Root("cacert_file"), "Unknown Provider Value: cacert_file",
-			"The provider cannot be configured because cacert_file is not known until apply. Set it to a value known at plan time, or leave it out and set the "+envCACert+" environment variable.")
+		unknownValue(&diags, "cacert_file", "a value known at plan time", EnvCACert)
 	case !m.CACertFile.IsNull():
 		s.CACertFile, s.CACertSource = strings.TrimSpace(m.CACertFile.ValueString()), "cacert_file"
-	case strings.TrimSpace(getenv(envCACert)) != "":
-		s.CACertFile, s.CACertSource = strings.TrimSpace(getenv(envCACert)), envCACert
+	case strings.TrimSpace(getenv(EnvCACert)) != "":
+		s.CACertFile, s.CACertSource = strings.TrimSpace(getenv(EnvCACert)), EnvCACert
 	}
 
 	s.MaxRetries = cbr.DefaultMaxRetries
 	switch {
 	case m.MaxRetries.IsUnknown():
-		diags.AddAttributeError(path.Root("max_retries"), "Unknown Provider Value: max_retries",
-			"The provider cannot be configured because max_retries is not known until apply. Set it to a number known at plan time, or leave it out and set the "+envMaxRetries+" environment variable.")
+		unknownValue(&diags, "max_retries", "a number known at plan time", EnvMaxRetries)
 	case !m.MaxRetries.IsNull():
 		// The attribute's validator reports values out of range.
 		s.MaxRetries = int(min(max(m.MaxRetries.ValueInt64(), 0), cbr.MaxRetriesLimit))
-	case strings.TrimSpace(getenv(envMaxRetries)) != "":
-		v := strings.TrimSpace(getenv(envMaxRetries))
+	case strings.TrimSpace(getenv(EnvMaxRetries)) != "":
+		v := strings.TrimSpace(getenv(EnvMaxRetries))
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > cbr.MaxRetriesLimit {
-			diags.AddAttributeError(path.Root("max_retries"), "Invalid Environment Variable "+envMaxRetries,
-				fmt.Sprintf("%s is %q; it must be a whole number from 0 to %d.", envMaxRetries, getenv(envMaxRetries), cbr.MaxRetriesLimit))
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid Environment Variable "+EnvMaxRetries,
+				fmt.Sprintf("%s is %q; it must be a whole number from 0 to %d.", EnvMaxRetries, getenv(EnvMaxRetries), cbr.MaxRetriesLimit))
 		} else {
 			s.MaxRetries = n
 		}
@@ -278,7 +286,7 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 					"The provider cannot be configured because endpoints."+k+" is not known until apply. Set it to a value known at plan time.")
 				continue
 			}
-			u, err := normalizeEndpoint(sv.ValueString())
+			u, err := CheckEndpoint(sv.ValueString())
 			if err != nil {
 				diags.AddAttributeError(path.Root("endpoints").AtMapKey(k), "Invalid Endpoint", fmt.Sprintf("endpoints.%s: %s", k, err))
 				continue
@@ -287,7 +295,7 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 		}
 	}
 	if authURL.set() {
-		u, err := normalizeEndpoint(authURL.value)
+		u, err := CheckEndpoint(authURL.value)
 		if err != nil {
 			diags.AddAttributeError(path.Root("auth_url"), "Invalid Endpoint", fmt.Sprintf("%s: %s", authURL, err))
 		}
@@ -337,14 +345,14 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 
 	if s.ProjectID == "" && s.Region == "" {
 		diags.AddAttributeError(path.Root("project_id"), "Missing Project ID",
-			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+envProjectID+
-				" environment variable, or set region (or "+envRegion+") so that the provider looks up the ID of the project named after the region in IAM.")
+			"The provider needs the ID of the project to synchronize backups into. Set project_id in the provider block or the "+EnvProjectID+
+				" environment variable, or set region (or "+EnvRegion+") so that the provider looks up the ID of the project named after the region in IAM.")
 	}
 	s.CBREndpoint = endpoints["cbr"]
 	if s.CBREndpoint == "" {
 		if s.Region == "" {
 			diags.AddAttributeError(path.Root("region"), "Missing Region",
-				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+envRegion+" environment variable, or set endpoints.cbr.")
+				"The provider needs a region to find the CBR endpoint. Set region in the provider block or the "+EnvRegion+" environment variable, or set endpoints.cbr.")
 		}
 		s.CBREndpoint = fmt.Sprintf("https://cbr.%s.%s", s.Region, s.Cloud)
 	} else if s.IAMEndpoint == "" && s.ProjectID != "" {
@@ -360,10 +368,18 @@ func resolveSettings(m providerModel, getenv func(string) string) (settings, dia
 		if what != "" {
 			diags.AddAttributeError(path.Root("region"), "Missing Region",
 				what+", at https://iam.{region}.{cloud}/v3 unless auth_url or endpoints.iam says otherwise. "+
-					"Set region in the provider block or the "+envRegion+" environment variable, or set auth_url (or "+envAuthURL+") or endpoints.iam.")
+					"Set region in the provider block or the "+EnvRegion+" environment variable, or set auth_url (or "+EnvAuthURL+") or endpoints.iam.")
 		}
 	}
 	return s, diags
+}
+
+// unknownValue reports that the provider cannot be configured because attr
+// is not known until apply: it should be set to want, or left out for the
+// environment variable env.
+func unknownValue(diags *diag.Diagnostics, attr, want, env string) {
+	diags.AddAttributeError(path.Root(attr), "Unknown Provider Value: "+attr,
+		fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to %s, or leave it out and set the %s environment variable.", attr, want, env))
 }
 
 // credentialInputs are the credentials found in the configuration, the
@@ -379,7 +395,7 @@ type credentialInputs struct {
 // key pair, from an ID token exchange, a profile or the arguments, in that
 // order; password; and the ECS metadata service when nothing is set. A
 // warning names the sets that are ignored.
-func chooseCredentials(diags *diag.Diagnostics, in credentialInputs) authMode {
+func chooseCredentials(diags *diag.Diagnostics, in credentialInputs) AuthMode {
 	token, ak, sk, st, user, password, domain := in.token, in.ak, in.sk, in.st, in.user, in.password, in.domain
 	missing := func(have, lacking resolved, summary, why string) {
 		diags.AddAttributeError(path.Root(lacking.attr), summary,
@@ -396,7 +412,7 @@ func chooseCredentials(diags *diag.Diagnostics, in credentialInputs) authMode {
 	if st.set() && !ak.set() && !sk.set() {
 		diags.AddAttributeError(path.Root("security_token"), "Security Token Without Access Key",
 			fmt.Sprintf("%s is set but access_key and secret_key are not: a security token is only used with the temporary access key and secret key it was issued with. "+
-				"Set access_key and secret_key (or %s and %s), or %s.", st, envAccessKey, envSecretKey, st.removal()))
+				"Set access_key and secret_key (or %s and %s), or %s.", st, EnvAccessKey, EnvSecretKey, st.removal()))
 	}
 	const passwordWhy = "password authentication needs the user name (or user ID) and the password together."
 	userSet := user.set() || in.userID.set()
@@ -410,14 +426,14 @@ func chooseCredentials(diags *diag.Diagnostics, in credentialInputs) authMode {
 	case user.set() && !in.userID.set() && password.set() && !domain.set() && !in.domainID.set():
 		diags.AddAttributeError(path.Root("domain_name"), "Missing Domain Name",
 			fmt.Sprintf("%s and %s are set, but domain_name is not: password authentication needs the name of the account (IAM domain) the user belongs to. "+
-				"Set domain_name in the provider block or the %s environment variable (or domain_id, %s), or set user_id instead of user_name.", user, password, envDomainName, envDomainID))
+				"Set domain_name in the provider block or the %s environment variable (or domain_id, %s), or set user_id instead of user_name.", user, password, EnvDomainName, EnvDomainID))
 	}
 	if diags.HasError() {
 		return authNone
 	}
 
 	type candidate struct {
-		mode authMode
+		mode AuthMode
 		set  bool
 		desc string
 	}
@@ -476,19 +492,19 @@ func joinSettings(rs ...resolved) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// authAdvice tells what to check when err is an authentication failure, in
+// AuthAdvice tells what to check when err is an authentication failure, in
 // terms of the provider's arguments; "" for other errors.
-func authAdvice(err error) string {
+func AuthAdvice(err error) string {
 	var credErr *cbr.CredentialsError
 	var authErr *cbr.AuthError
 	var apiErr *cbr.APIError
 	switch {
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodToken:
-		return "The IAM token in token (or " + envAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
+		return "The IAM token in token (or " + EnvAuthToken + ") was refused. IAM tokens are valid for 24 hours and work only in the project they are scoped to; " +
 			"the provider cannot renew a token it was given. Get a new token, or use credentials the provider can renew (see \"Which credentials to use\" in the provider's documentation)."
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodAKSK:
-		return "The request signature was refused. Check access_key and secret_key (or " + envAccessKey + " and " + envSecretKey + "): the access key must exist and be enabled, " +
-			"and the secret key must be the one issued with it. Temporary credentials also need their security_token (" + envSecurityToken + ") and expire. " +
+		return "The request signature was refused. Check access_key and secret_key (or " + EnvAccessKey + " and " + EnvSecretKey + "): the access key must exist and be enabled, " +
+			"and the secret key must be the one issued with it. Temporary credentials also need their security_token (" + EnvSecurityToken + ") and expire. " +
 			"Signatures are also refused when this machine's clock is more than 15 minutes off."
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword && credErr.Renewed:
 		return "A new IAM token, obtained with user_name and password after the first one was refused, was refused too. " +
@@ -496,32 +512,32 @@ func authAdvice(err error) string {
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodPassword:
 		return "The IAM token obtained with user_name and password was refused. Check that the user has permission to use CBR in this project."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
-		return "IAM refused the password. Check user_name, password and domain_name (or " + envUserName + ", " + envPassword + " and " + envDomainName + "): " +
+		return "IAM refused the password. Check user_name, password and domain_name (or " + EnvUserName + ", " + EnvPassword + " and " + EnvDomainName + "): " +
 			"domain_name is the account name, and the user must be allowed to use the API (programmatic access)."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepToken:
-		return "Check auth_url (or " + envAuthURL + ", or endpoints.iam) and region: the token is scoped to the project named after the region, or to project_id when it is set."
+		return "Check auth_url (or " + EnvAuthURL + ", or endpoints.iam) and region: the token is scoped to the project named after the region, or to project_id when it is set."
 	case errors.As(err, &credErr) && (credErr.Method == cbr.AuthMethodAssumeRole || credErr.Method == cbr.AuthMethodOIDC):
 		return "The agency's temporary credentials were refused, after being renewed once. Check that the agency has permission to use CBR in this project " +
 			"(its policies are granted per project), and that project_id or region is a project of the agency's account."
 	case errors.As(err, &credErr) && credErr.Method == cbr.AuthMethodMetadata:
 		return "The temporary credentials of the ECS's agency were refused, after being renewed once. Check that the agency attached to this ECS has permission to use CBR in this project."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepAssumeRole && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
-		return "IAM found no such agency. Check agency_name and domain_name or domain_id of assume_role (or " + envAssumeAgency + ", " + envAssumeDomainName + " and " + envAssumeDomainID +
+		return "IAM found no such agency. Check agency_name and domain_name or domain_id of assume_role (or " + EnvAssumeAgency + ", " + EnvAssumeDomainName + " and " + EnvAssumeDomainID +
 			"): the domain is the account the agency belongs to (the account to import into), not the account of the credentials."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepAssumeRole:
 		return "The credentials could not obtain the agency's. Check that they may assume the agency (the agency must trust their account, and the user needs the iam:agencies:assume permission), " +
 			"and that the agency's maximum session duration is not shorter than duration."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepIDToken && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
-		return "IAM refused the ID token: it has expired, or it was not issued for the identity provider idp_id (" + envAssumeIdpID + "), whose client ID must be the token's audience. " +
+		return "IAM refused the ID token: it has expired, or it was not issued for the identity provider idp_id (" + EnvAssumeIdpID + "), whose client ID must be the token's audience. " +
 			"Workload identity tokens live for the length of a run: start a new run rather than reusing a token."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepIDToken:
-		return "Check idp_id, and id_token or id_token_file of assume_role_with_oidc (or the " + envAssumeIdpID + ", " + envAssumeIDToken + " and " + envAssumeIDTokenFile + " environment variables)."
+		return "Check idp_id, and id_token or id_token_file of assume_role_with_oidc (or the " + EnvAssumeIdpID + ", " + EnvAssumeIDToken + " and " + EnvAssumeIDTokenFile + " environment variables)."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepMetadata:
 		return "No credentials are set, so the provider asked the ECS metadata service for the temporary credentials of the agency attached to the ECS it runs on. " +
 			"That only works on a Huawei Cloud ECS with an agency attached. Elsewhere, set credentials: assume_role_with_oidc (no stored secret), a profile of the " +
 			"Huawei Cloud CLI (shared_config_file, profile), access_key and secret_key, user_name and password, or token (see \"Which credentials to use\" in the provider's documentation)."
 	case errors.As(err, &authErr) && authErr.Step == cbr.AuthStepProject:
-		return "Set project_id (or " + envProjectID + ") to skip this lookup, or check region and the IAM endpoint (auth_url, " + envAuthURL + " or endpoints.iam)."
+		return "Set project_id (or " + EnvProjectID + ") to skip this lookup, or check region and the IAM endpoint (auth_url, " + EnvAuthURL + " or endpoints.iam)."
 	}
 	return ""
 }

@@ -1,4 +1,4 @@
-package provider
+package credentials
 
 // The credentials that do not come from one argument each: the token and
 // its deprecated alias, agencies (assume_role), the OpenID Connect ID
@@ -22,15 +22,14 @@ import (
 )
 
 // resolveToken returns token, or its alias auth_token, or HW_AUTH_TOKEN.
-func resolveToken(m providerModel, getenv func(string) string, diags *diag.Diagnostics) resolved {
+func resolveToken(m Config, getenv func(string) string, diags *diag.Diagnostics) resolved {
 	for _, a := range []struct {
 		name string
 		v    types.String
 	}{{"token", m.Token}, {"auth_token", m.AuthToken}} {
 		if a.v.IsUnknown() {
-			diags.AddAttributeError(path.Root(a.name), "Unknown Provider Value: "+a.name,
-				fmt.Sprintf("The provider cannot be configured because %s is not known until apply. Set it to a value known at plan time, or leave it out and set the %s environment variable.", a.name, envAuthToken))
-			return resolved{attr: a.name, env: envAuthToken}
+			unknownValue(diags, a.name, "a value known at plan time", EnvAuthToken)
+			return resolved{attr: a.name, env: EnvAuthToken}
 		}
 	}
 	switch {
@@ -39,14 +38,14 @@ func resolveToken(m providerModel, getenv func(string) string, diags *diag.Diagn
 			diags.AddAttributeError(path.Root("auth_token"), "Conflicting Tokens",
 				"token and auth_token are both set, to different values: auth_token is the former name of token. Remove auth_token.")
 		}
-		return resolved{attr: "token", env: envAuthToken, value: strings.TrimSpace(m.Token.ValueString())}
+		return resolved{attr: "token", env: EnvAuthToken, value: strings.TrimSpace(m.Token.ValueString())}
 	case !m.Token.IsNull():
-		return resolved{attr: "token", env: envAuthToken, value: strings.TrimSpace(m.Token.ValueString())}
+		return resolved{attr: "token", env: EnvAuthToken, value: strings.TrimSpace(m.Token.ValueString())}
 	case !m.AuthToken.IsNull():
-		return resolved{attr: "auth_token", env: envAuthToken, value: strings.TrimSpace(m.AuthToken.ValueString())}
+		return resolved{attr: "auth_token", env: EnvAuthToken, value: strings.TrimSpace(m.AuthToken.ValueString())}
 	}
-	v := strings.TrimSpace(getenv(envAuthToken))
-	return resolved{attr: "token", env: envAuthToken, value: v, fromEnv: v != ""}
+	v := strings.TrimSpace(getenv(EnvAuthToken))
+	return resolved{attr: "token", env: EnvAuthToken, value: v, fromEnv: v != ""}
 }
 
 // blockString resolves an attribute of a block, with its environment
@@ -72,14 +71,14 @@ func blockDuration(p path.Path, v types.Int64, getenv func(string) string, diags
 	case !v.IsNull():
 		return time.Duration(v.ValueInt64()) * time.Second
 	}
-	e := strings.TrimSpace(getenv(envAssumeDuration))
+	e := strings.TrimSpace(getenv(EnvAssumeDuration))
 	if e == "" {
 		return 0
 	}
 	n, err := strconv.Atoi(e)
-	if err != nil || n < minAssumeDuration || n > maxAssumeDuration {
-		diags.AddAttributeError(p, "Invalid Environment Variable "+envAssumeDuration,
-			fmt.Sprintf("%s is %q; it must be a whole number of seconds from %d to %d.", envAssumeDuration, e, minAssumeDuration, maxAssumeDuration))
+	if err != nil || n < MinAssumeDuration || n > MaxAssumeDuration {
+		diags.AddAttributeError(p, "Invalid Environment Variable "+EnvAssumeDuration,
+			fmt.Sprintf("%s is %q; it must be a whole number of seconds from %d to %d.", EnvAssumeDuration, e, MinAssumeDuration, MaxAssumeDuration))
 		return 0
 	}
 	return time.Duration(n) * time.Second
@@ -88,21 +87,21 @@ func blockDuration(p path.Path, v types.Int64, getenv func(string) string, diags
 // resolveAssumeRoles returns the agencies of the assume_role blocks, or of
 // the HW_ASSUME_ROLE_* variables when there is no block (and they are not
 // those of an ID token exchange).
-func resolveAssumeRoles(m providerModel, getenv func(string) string, oidc bool, diags *diag.Diagnostics) []cbr.AssumeRole {
+func resolveAssumeRoles(m Config, getenv func(string) string, oidc bool, diags *diag.Diagnostics) []cbr.AssumeRole {
 	if len(m.AssumeRole) > 0 && len(m.AssumeRoleWithOIDC) > 0 {
 		diags.AddAttributeError(path.Root("assume_role"), "Conflicting Agencies",
 			"assume_role and assume_role_with_oidc are both set: assume_role_with_oidc names the agency whose credentials the ID token obtains. Keep one of them.")
 		return nil
 	}
 	if len(m.AssumeRole) == 0 {
-		if oidc || strings.TrimSpace(getenv(envAssumeAgency)) == "" {
+		if oidc || strings.TrimSpace(getenv(EnvAssumeAgency)) == "" {
 			return nil
 		}
-		r := cbr.AssumeRole{AgencyName: strings.TrimSpace(getenv(envAssumeAgency)), DomainName: strings.TrimSpace(getenv(envAssumeDomainName)),
-			DomainID: strings.TrimSpace(getenv(envAssumeDomainID)), Duration: blockDuration(path.Root("assume_role"), types.Int64Null(), getenv, diags)}
+		r := cbr.AssumeRole{AgencyName: strings.TrimSpace(getenv(EnvAssumeAgency)), DomainName: strings.TrimSpace(getenv(EnvAssumeDomainName)),
+			DomainID: strings.TrimSpace(getenv(EnvAssumeDomainID)), Duration: blockDuration(path.Root("assume_role"), types.Int64Null(), getenv, diags)}
 		if r.DomainName == "" && r.DomainID == "" {
 			diags.AddAttributeError(path.Root("assume_role"), "Missing Agency Account",
-				fmt.Sprintf("%s is set, but neither %s nor %s: the provider needs the name or ID of the account the agency belongs to.", envAssumeAgency, envAssumeDomainName, envAssumeDomainID))
+				fmt.Sprintf("%s is set, but neither %s nor %s: the provider needs the name or ID of the account the agency belongs to.", EnvAssumeAgency, EnvAssumeDomainName, EnvAssumeDomainID))
 			return nil
 		}
 		return []cbr.AssumeRole{r}
@@ -111,18 +110,18 @@ func resolveAssumeRoles(m providerModel, getenv func(string) string, oidc bool, 
 	for i, b := range m.AssumeRole {
 		p := path.Root("assume_role").AtListIndex(i)
 		r := cbr.AssumeRole{
-			AgencyName: blockString(p.AtName("agency_name"), b.AgencyName, envAssumeAgency, getenv, diags),
-			DomainName: blockString(p.AtName("domain_name"), b.DomainName, envAssumeDomainName, getenv, diags),
-			DomainID:   blockString(p.AtName("domain_id"), b.DomainID, envAssumeDomainID, getenv, diags),
+			AgencyName: blockString(p.AtName("agency_name"), b.AgencyName, EnvAssumeAgency, getenv, diags),
+			DomainName: blockString(p.AtName("domain_name"), b.DomainName, EnvAssumeDomainName, getenv, diags),
+			DomainID:   blockString(p.AtName("domain_id"), b.DomainID, EnvAssumeDomainID, getenv, diags),
 			Duration:   blockDuration(p.AtName("duration"), b.Duration, getenv, diags),
 		}
 		if r.AgencyName == "" {
 			diags.AddAttributeError(p.AtName("agency_name"), "Missing Agency Name",
-				fmt.Sprintf("assume_role needs the name of the agency: set agency_name, or the %s environment variable.", envAssumeAgency))
+				fmt.Sprintf("assume_role needs the name of the agency: set agency_name, or the %s environment variable.", EnvAssumeAgency))
 		}
 		if r.DomainName == "" && r.DomainID == "" {
 			diags.AddAttributeError(p.AtName("domain_name"), "Missing Agency Account",
-				fmt.Sprintf("assume_role needs the account the agency belongs to: set domain_name or domain_id (or %s or %s).", envAssumeDomainName, envAssumeDomainID))
+				fmt.Sprintf("assume_role needs the account the agency belongs to: set domain_name or domain_id (or %s or %s).", EnvAssumeDomainName, EnvAssumeDomainID))
 		}
 		roles = append(roles, r)
 	}
@@ -138,27 +137,27 @@ type oidcSettings struct {
 // resolveOIDC returns the ID token exchange of the assume_role_with_oidc
 // block, or of HW_ASSUME_ROLE_IDP_ID and the other HW_ASSUME_ROLE_*
 // variables when there is no block; nil for none.
-func resolveOIDC(m providerModel, getenv func(string) string, diags *diag.Diagnostics) *oidcSettings {
-	b := oidcModel{AgencyName: types.StringNull(), DomainID: types.StringNull(), IdpID: types.StringNull(), IDToken: types.StringNull(),
+func resolveOIDC(m Config, getenv func(string) string, diags *diag.Diagnostics) *oidcSettings {
+	b := OIDC{AgencyName: types.StringNull(), DomainID: types.StringNull(), IdpID: types.StringNull(), IDToken: types.StringNull(),
 		IDTokenFile: types.StringNull(), Duration: types.Int64Null()}
 	p := path.Root("assume_role_with_oidc")
 	switch {
 	case len(m.AssumeRoleWithOIDC) > 0:
 		b, p = m.AssumeRoleWithOIDC[0], p.AtListIndex(0)
-	case strings.TrimSpace(getenv(envAssumeIdpID)) == "":
+	case strings.TrimSpace(getenv(EnvAssumeIdpID)) == "":
 		return nil
 	}
 	o := &oidcSettings{}
-	o.auth.IdpID = blockString(p.AtName("idp_id"), b.IdpID, envAssumeIdpID, getenv, diags)
-	o.auth.IDToken = blockString(p.AtName("id_token"), b.IDToken, envAssumeIDToken, getenv, diags)
-	o.auth.IDTokenFile = blockString(p.AtName("id_token_file"), b.IDTokenFile, envAssumeIDTokenFile, getenv, diags)
-	o.role.AgencyName = blockString(p.AtName("agency_name"), b.AgencyName, envAssumeAgency, getenv, diags)
-	o.role.DomainID = blockString(p.AtName("domain_id"), b.DomainID, envAssumeDomainID, getenv, diags)
+	o.auth.IdpID = blockString(p.AtName("idp_id"), b.IdpID, EnvAssumeIdpID, getenv, diags)
+	o.auth.IDToken = blockString(p.AtName("id_token"), b.IDToken, EnvAssumeIDToken, getenv, diags)
+	o.auth.IDTokenFile = blockString(p.AtName("id_token_file"), b.IDTokenFile, EnvAssumeIDTokenFile, getenv, diags)
+	o.role.AgencyName = blockString(p.AtName("agency_name"), b.AgencyName, EnvAssumeAgency, getenv, diags)
+	o.role.DomainID = blockString(p.AtName("domain_id"), b.DomainID, EnvAssumeDomainID, getenv, diags)
 	o.role.Duration = blockDuration(p.AtName("duration"), b.Duration, getenv, diags)
 	for _, req := range []struct{ name, value, env, what string }{
-		{"idp_id", o.auth.IdpID, envAssumeIdpID, "the ID of the identity provider configured in IAM"},
-		{"agency_name", o.role.AgencyName, envAssumeAgency, "the name of the agency whose credentials sign the calls"},
-		{"domain_id", o.role.DomainID, envAssumeDomainID, "the ID of the account the agency belongs to"},
+		{"idp_id", o.auth.IdpID, EnvAssumeIdpID, "the ID of the identity provider configured in IAM"},
+		{"agency_name", o.role.AgencyName, EnvAssumeAgency, "the name of the agency whose credentials sign the calls"},
+		{"domain_id", o.role.DomainID, EnvAssumeDomainID, "the ID of the account the agency belongs to"},
 	} {
 		if req.value == "" {
 			diags.AddAttributeError(p.AtName(req.name), "Missing "+req.name,
@@ -168,7 +167,7 @@ func resolveOIDC(m providerModel, getenv func(string) string, diags *diag.Diagno
 	switch {
 	case o.auth.IDToken != "" && o.auth.IDTokenFile != "":
 		diags.AddAttributeError(p.AtName("id_token_file"), "Conflicting ID Tokens",
-			fmt.Sprintf("id_token and id_token_file (or %s and %s) are both set: set one of them.", envAssumeIDToken, envAssumeIDTokenFile))
+			fmt.Sprintf("id_token and id_token_file (or %s and %s) are both set: set one of them.", EnvAssumeIDToken, EnvAssumeIDTokenFile))
 	case o.auth.IDTokenFile != "":
 		if fi, err := os.Stat(o.auth.IDTokenFile); err != nil || fi.IsDir() {
 			why := "it is a directory"
@@ -179,11 +178,11 @@ func resolveOIDC(m providerModel, getenv func(string) string, diags *diag.Diagno
 				fmt.Sprintf("The ID token file %q cannot be read: %s.", o.auth.IDTokenFile, why))
 		}
 	case o.auth.IDToken == "":
-		o.auth.IDToken = strings.TrimSpace(getenv(envTFCWorkloadToken))
+		o.auth.IDToken = strings.TrimSpace(getenv(EnvTFCWorkloadToken))
 		if o.auth.IDToken == "" {
 			diags.AddAttributeError(p.AtName("id_token"), "Missing ID Token",
 				fmt.Sprintf("assume_role_with_oidc needs the ID token: set id_token or id_token_file (or %s or %s). In HCP Terraform, set the workspace variable "+
-					"TFC_WORKLOAD_IDENTITY_AUDIENCE so that each run gets its token in %s.", envAssumeIDToken, envAssumeIDTokenFile, envTFCWorkloadToken))
+					"TFC_WORKLOAD_IDENTITY_AUDIENCE so that each run gets its token in %s.", EnvAssumeIDToken, EnvAssumeIDTokenFile, EnvTFCWorkloadToken))
 		}
 	}
 	return o
@@ -240,7 +239,7 @@ func readProfile(file, name resolved, getenv func(string) string, diags *diag.Di
 	data, err := os.ReadFile(f)
 	if err != nil {
 		diags.AddAttributeError(fileAttr, "Unable to Read the Shared Configuration File",
-			fmt.Sprintf("The Huawei Cloud CLI configuration file %q cannot be read: %v. Set shared_config_file (or %s) to the file written by `hcloud configure`.", f, err, envSharedConfigFile))
+			fmt.Sprintf("The Huawei Cloud CLI configuration file %q cannot be read: %v. Set shared_config_file (or %s) to the file written by `hcloud configure`.", f, err, EnvSharedConfigFile))
 		return nil
 	}
 	var cfg cliConfig
@@ -294,7 +293,7 @@ func readProfile(file, name resolved, getenv func(string) string, diags *diag.Di
 	}
 	if want == "" {
 		diags.AddAttributeError(nameAttr, "Missing Profile",
-			fmt.Sprintf("%s names no current profile: set profile (or %s) to one of its profiles: %s.", f, envProfile, listed))
+			fmt.Sprintf("%s names no current profile: set profile (or %s) to one of its profiles: %s.", f, EnvProfile, listed))
 		return nil
 	}
 	diags.AddAttributeError(nameAttr, "Profile Not Found",
