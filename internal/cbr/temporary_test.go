@@ -18,24 +18,6 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
-// testClock is a clock shared by a client and the fake.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var accessOf = regexp.MustCompile(`Access=([^,]+),`)
 
 // checkTemporarySigned checks that every CBR call was signed with temporary
@@ -59,7 +41,7 @@ func checkTemporarySigned(t *testing.T, fake *cbrfake.Server, source string) []s
 }
 
 func TestAssumeRole(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := cbrfake.NewClock(time.Now())
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}, Users: []cbrfake.User{testUser},
 		CallerDomain: "central", Agencies: []string{"cbr_import"}, TemporaryTTL: time.Hour, Now: clock.Now})
 	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
@@ -145,7 +127,7 @@ func TestAssumeRoleErrors(t *testing.T) {
 }
 
 func TestMetadataAuth(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := cbrfake.NewClock(time.Now())
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Metadata: true, TemporaryTTL: 10 * time.Minute, Now: clock.Now})
 	c, err := New(Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
 	if err != nil {

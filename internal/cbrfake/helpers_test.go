@@ -25,25 +25,10 @@ const (
 // fixedNow is the clock of most tests.
 var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock and newClock are the names the tests give Clock and NewClock.
+type clock = Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+var newClock = NewClock
 
 // start starts s and registers its shutdown.
 func start(t *testing.T, s *Server) string {
