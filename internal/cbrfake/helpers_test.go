@@ -147,6 +147,23 @@ func postSync(t *testing.T, base string, body []byte) result {
 	return do(t, http.MethodPost, base+syncPath(DefaultProjectID), body, tokenHeaders())
 }
 
+// syncAtOnce posts n sync requests at the same time, the ith of entry(i)
+// alone, and waits for their answers; each answer but a 200 fails the test.
+func syncAtOnce(t *testing.T, base string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := postSync(t, base, syncBody(entry(i))); r.status != 200 {
+				t.Errorf("sync %d: %d %s", i, r.status, r.body)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 var requestIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // wantError checks a Huawei style error answer.
