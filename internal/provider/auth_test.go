@@ -20,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
@@ -621,7 +620,7 @@ func TestSecretsNotLogged(t *testing.T) {
 			if diags.HasError() || client == nil {
 				t.Fatalf("Configure: %v", diags)
 			}
-			if _, err := client.SyncBackups(ctx, testBackups(2)); err != nil {
+			if _, err := client.SyncBackups(ctx, syncEntries(makeBackups(2))); err != nil {
 				t.Fatal(err)
 			}
 			secrets := append([]string(nil), tc.secrets...)
@@ -633,7 +632,7 @@ func TestSecretsNotLogged(t *testing.T) {
 			// A refused call: its error must not carry the secrets either.
 			fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"},
 				cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"})
-			_, err := client.SyncBackups(ctx, testBackups(1))
+			_, err := client.SyncBackups(ctx, syncEntries(makeBackups(1)))
 			if err == nil {
 				t.Fatal("no error for a refused call")
 			}
@@ -651,14 +650,4 @@ func TestSecretsNotLogged(t *testing.T) {
 			}
 		})
 	}
-}
-
-// testBackups returns n valid backups for direct client calls.
-func testBackups(n int) []model.BackupSync {
-	out := make([]model.BackupSync, n)
-	for i, b := range makeBackups(n) {
-		out[i] = model.BackupSync{BackupId: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
-			ResourceId: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: int32(b.CreatedAt)}
-	}
-	return out
 }

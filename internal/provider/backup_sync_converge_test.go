@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -25,16 +24,6 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-// backupPath is the path of attribute name of the entry of backups keyed
-// backupID.
-func backupPath(backupID, name string) tfjsonpath.Path {
-	return tfjsonpath.New("backups").AtMapKey(backupID).AtMapKey(name)
-}
-
-func opPath(backupID string) tfjsonpath.Path { return backupPath(backupID, "operation_log_id") }
-
-func syncStatePath(backupID string) tfjsonpath.Path { return backupPath(backupID, "sync_state") }
 
 // sent is the backup IDs of each sync request the fake received, in order.
 func sent(fake *cbrfake.Server) ([][]string, error) {
@@ -551,10 +540,9 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 	m := backupSyncModel{ID: types.StringUnknown(), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
 		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
 	for _, b := range makeBackups(2) {
-		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
-			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
-			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
-			OperationLogID: types.StringUnknown(), Status: types.StringNull(), SyncState: types.StringUnknown()})
+		e := b.model()
+		e.OperationLogID, e.Status, e.SyncState = types.StringUnknown(), types.StringNull(), types.StringUnknown()
+		m.Backups = append(m.Backups, e)
 	}
 	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
 	if diags := plan.Set(ctx, m.data()); diags.HasError() {

@@ -4,31 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-// acceptanceCLI returns the path of the CLI the acceptance tests use
-// (TF_ACC_TERRAFORM_PATH, or terraform on PATH), and skips the test without
-// TF_ACC or without a CLI.
-func acceptanceCLI(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 to run it")
-	}
-	if cli := os.Getenv("TF_ACC_TERRAFORM_PATH"); cli != "" {
-		return cli
-	}
-	cli, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Skip("no terraform on PATH and TF_ACC_TERRAFORM_PATH is not set")
-	}
-	return cli
-}
 
 // v020State is a terraform.tfstate holding one cbr_backup_sync as release
 // 0.2.0 wrote it: schema version 1, backups a list (in configuration order,
@@ -37,11 +18,7 @@ func acceptanceCLI(t *testing.T) string {
 func v020State(providerHost string, backups []testBackup, opLogIDs map[string]string) string {
 	entries := make([]map[string]any, len(backups))
 	for i, b := range backups {
-		entries[i] = map[string]any{
-			"backup_id": b.BackupID, "backup_name": b.BackupName, "bucket_name": b.BucketName, "image_path": b.ImagePath,
-			"resource_id": b.ResourceID, "resource_name": b.ResourceName, "resource_type": b.ResourceType, "created_at": b.CreatedAt,
-			"operation_log_id": opLogIDs[b.BackupID], "status": nil, "sync_state": syncAccepted,
-		}
+		entries[i] = b.accepted(opLogIDs[b.BackupID]).json()
 	}
 	state := map[string]any{
 		"version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "5d0c7a43-9f4e-4c1b-8a2e-6b7f3d1e9c20",

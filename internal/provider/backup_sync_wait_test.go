@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"reflect"
 	"strings"
@@ -573,12 +572,9 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		Timeouts:          timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
 	}
 	for _, b := range backups {
-		m.Backups = append(m.Backups, backupModel{
-			BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName), BucketName: types.StringValue(b.BucketName),
-			ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID), ResourceName: types.StringValue(b.ResourceName),
-			ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
-			OperationLogID: types.StringUnknown(), Status: types.StringUnknown(),
-		})
+		e := b.model()
+		e.OperationLogID, e.Status = types.StringUnknown(), types.StringUnknown()
+		m.Backups = append(m.Backups, e)
 	}
 	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
