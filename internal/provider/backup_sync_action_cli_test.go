@@ -239,6 +239,7 @@ func bulkSize(*testing.T) int { return 120 }
 // the progress the CLI prints, an API error, and an empty state.
 func TestAccBackupSyncAction_invoke(t *testing.T) {
 	cli := actionsCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	r := newCLIRun(t, cli)
 	all := makeBackups(3 + bulkSize(t))

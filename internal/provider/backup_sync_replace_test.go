@@ -330,6 +330,7 @@ func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 // after that is empty. Every backup is imported exactly once.
 func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(120)
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{Delay: 6 * time.Second})
@@ -424,6 +425,7 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 // is unknown, is replaced by the plain next apply without sending either.
 func TestAccBackupSync_cliTaintedV0(t *testing.T) {
 	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(2)
 	op := fakeSync(t, url, all[:1])[all[0].BackupID] // what 0.1 sent and recorded

@@ -52,6 +52,7 @@ func v020State(providerHost string, backups []testBackup, opLogIDs map[string]st
 // the only one the plan shows as sent, and the only one sent.
 func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	r := newCLIRun(t, cli)
 	host := "registry.terraform.io"

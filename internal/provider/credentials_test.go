@@ -120,6 +120,7 @@ type credentialCase struct {
 }
 
 func runCredentialCases(t *testing.T, cases []credentialCase) {
+	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, url := temporaryFake(t, tc.tune)

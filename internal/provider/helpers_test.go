@@ -620,17 +620,38 @@ func acceptanceCLI(t *testing.T) string {
 	return cli
 }
 
-// providerBinary builds the provider into a temporary directory and returns
-// the directory (for dev_overrides).
+// builtProvider is the provider binary the CLI tests share: built once
+// per test run, never changed afterwards, removed by TestMain.
+var builtProvider struct {
+	once sync.Once
+	dir  string
+	out  []byte
+	err  error
+}
+
+// providerBinary builds the provider, once for all the tests, into a
+// temporary directory and returns the directory (for dev_overrides).
 func providerBinary(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(dir, "terraform-provider-cbr"), ".")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtProvider.once.Do(func() {
+		if builtProvider.dir, builtProvider.err = os.MkdirTemp("", "cbr-provider"); builtProvider.err != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(builtProvider.dir, "terraform-provider-cbr"), ".")
+		cmd.Dir = filepath.Join("..", "..")
+		builtProvider.out, builtProvider.err = cmd.CombinedOutput()
+	})
+	if builtProvider.err != nil {
+		t.Fatalf("go build: %v\n%s", builtProvider.err, builtProvider.out)
 	}
-	return dir
+	return builtProvider.dir
+}
+
+// removeProviderBinary removes what providerBinary built, if anything.
+func removeProviderBinary() {
+	if builtProvider.dir != "" {
+		_ = os.RemoveAll(builtProvider.dir)
+	}
 }
 
 // cliRun runs the CLI in dir with a dev_overrides configuration for the
@@ -689,3 +710,56 @@ terraform {
 
 // ptr is a pointer to a copy of v.
 func ptr[T any](v T) *T { return &v }
+
+// traceLog makes the CLI and the in-process provider log at TRACE into a
+// file of the test's own, and returns its path. terraform-plugin-testing and
+// the provider read these settings from the test process's environment: a
+// test that calls traceLog cannot be parallel.
+func traceLog(t *testing.T) string {
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), "terraform.log")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	t.Setenv("TF_ACC_LOG", "TRACE")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH_MASK", "")
+	return logFile
+}
+
+// ownLogEntries is the entries of the log at path (see logEntries) but the
+// ones in which the test harness logs a step's configuration: that is the
+// test's own text (holding what it configured), not Terraform's or ours.
+func ownLogEntries(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range logEntries(string(data)) {
+		if !strings.Contains(firstLine(e), "sdk.helper_resource: Setting Terraform configuration") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var logEntryStart = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`)
+
+// logEntries splits a Terraform log into entries: a timestamped line and
+// the continuation lines (multi-line field values) that follow it.
+func logEntries(log string) []string {
+	var entries []string
+	for _, line := range strings.Split(log, "\n") {
+		if logEntryStart.MatchString(line) || len(entries) == 0 {
+			entries = append(entries, line)
+		} else {
+			entries[len(entries)-1] += "\n" + line
+		}
+	}
+	return entries
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

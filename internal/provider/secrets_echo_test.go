@@ -3,7 +3,6 @@ package provider
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,11 +34,7 @@ func TestAccSecretsEchoedByTheAPI(t *testing.T) {
 		{"token obtained with a password", "password", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			logFile := filepath.Join(t.TempDir(), "terraform.log")
-			t.Setenv("TF_ACC_LOG_PATH", logFile)
-			t.Setenv("TF_ACC_LOG", "TRACE")
-			t.Setenv("TF_LOG", "TRACE")
-			t.Setenv("TF_LOG_PATH_MASK", "")
+			logFile := traceLog(t)
 
 			fake, url := authFake(t, false)
 			cfg := authProvider(url, "project_id", cbrfake.DefaultProjectID, "user_name", testUser, "password", testPassword, "domain_name", testDomain)
@@ -75,18 +70,8 @@ func TestAccSecretsEchoedByTheAPI(t *testing.T) {
 			if len(secrets) == 0 {
 				t.Fatal("no request carried a token")
 			}
-			data, err := os.ReadFile(logFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			entries := logEntries(string(data))
 			echoed := 0
-			for _, e := range entries {
-				// The harness logs the step's configuration, which holds
-				// the configured token: the test's text, not Terraform's or ours.
-				if strings.Contains(firstLine(e), "sdk.helper_resource: Setting Terraform configuration") {
-					continue
-				}
+			for _, e := range ownLogEntries(t, logFile) {
 				for _, s := range secrets {
 					if strings.Contains(e, s) {
 						t.Errorf("the log holds the token %q: %.600s", s, e)
