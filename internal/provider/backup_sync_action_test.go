@@ -163,6 +163,7 @@ func noDuplicateImports(t *testing.T, fake *cbrfake.Server) {
 }
 
 func TestBackupSyncActionInvoke(t *testing.T) {
+	t.Parallel()
 	backups := makeBackups(120)
 	backups[60].ResourceType = "OS::Cinder::Volume"
 
@@ -459,6 +460,7 @@ func TestWholeSeconds(t *testing.T) {
 // checked as the resource's are, with the same diagnostics on the same
 // paths, whatever check the resource gains.
 func TestBackupSyncActionValidatesLikeTheResource(t *testing.T) {
+	t.Parallel()
 	_, url := startFake(t, cbrfake.Options{})
 	srv, schemas := actionServer(t, url)
 	ctx := context.Background()

@@ -8,12 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -534,21 +531,15 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 	}
 	ctx := context.Background()
 	r := &backupSyncResource{client: client, poll: opLogPolling}
-	var sr resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx)
-	m := backupSyncModel{ID: types.StringUnknown(), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
-		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
-	for _, b := range makeBackups(2) {
-		e := b.model()
+	sr, null := resourceSchema(ctx, r)
+	m := resourceModel(types.StringUnknown(), false, makeBackups(2), func(e *backupModel) {
 		e.OperationLogID, e.Status, e.SyncState = types.StringUnknown(), types.StringNull(), types.StringUnknown()
-		m.Backups = append(m.Backups, e)
-	}
-	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	})
+	plan := tfsdk.Plan{Schema: sr.Schema, Raw: null}
 	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
-	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: null}}
 	r.Create(ctx, resource.CreateRequest{Plan: plan, Config: tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
 		t.Fatalf("diagnostics %v", resp.Diagnostics)

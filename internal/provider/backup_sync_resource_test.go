@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -88,13 +85,8 @@ func TestAccBackupSync_basic(t *testing.T) {
 				ExpectNonEmptyPlan: false,
 			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			// Destroy only forgets the resource: still exactly one call in total.
-			if n := len(fake.Requests()); n != 1 {
-				return fmt.Errorf("the fake API saw %d requests in all, want 1 (destroy must call nothing)", n)
-			}
-			return nil
-		},
+		// Destroy only forgets the resource: still exactly one call in total.
+		CheckDestroy: expectRequests(fake, 1),
 	})
 }
 
@@ -162,12 +154,8 @@ func TestAccBackupSync_validation(t *testing.T) {
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(nil),
 		Steps:                    steps,
-		CheckDestroy: func(*terraform.State) error {
-			if n := len(fake.Requests()); n != 0 {
-				return fmt.Errorf("validation errors must not call the API; it saw %d requests", n)
-			}
-			return nil
-		},
+		// Validation errors must not call the API.
+		CheckDestroy: expectRequests(fake, 0),
 	})
 }
 
@@ -287,21 +275,16 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 func TestBackupSyncDestroyWarning(t *testing.T) {
 	ctx := context.Background()
 	r := &backupSyncResource{}
-	var sr resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx)
-	m := backupSyncModel{ID: types.StringValue("id"), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
-		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
-	for _, b := range slices.Backward(makeBackups(7)) {
-		e := b.model()
+	sr, null := resourceSchema(ctx, r)
+	backups := makeBackups(7)
+	slices.Reverse(backups)
+	m := resourceModel(types.StringValue("id"), false, backups, func(e *backupModel) {
 		e.OperationLogID, e.Status, e.SyncState = types.StringValue("op"), types.StringNull(), types.StringValue(syncAccepted)
-		m.Backups = append(m.Backups, e)
-	}
-	state := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	})
+	state := tfsdk.State{Schema: sr.Schema, Raw: null}
 	if diags := state.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
-	null := tftypes.NewValue(typ, nil)
 	resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}}
 	r.ModifyPlan(ctx, resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}, Config: tfsdk.Config{Schema: sr.Schema, Raw: null}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {

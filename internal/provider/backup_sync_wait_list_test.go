@@ -64,6 +64,7 @@ func rounds(n *int) pollPolicy {
 // ⌈N/1000⌉ list requests, plus one read by ID for each log the list leaves
 // out; nothing else.
 func TestWaitListsInRounds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n, hidden, wantPages int
 	}{

@@ -20,13 +20,17 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 )
@@ -219,28 +223,25 @@ const testAddr = "cbr_backup_sync.test"
 // testBackup is the one fixture of a backup: every form a test needs is
 // derived from it, so that they cannot drift apart: the configuration text
 // (hcl), the entry as Terraform stores it (json), the protocol value
-// (value), the request entry of the API (sync, and the JSON of a testBackup
-// itself, which is what the API receives) and the resource model (model).
+// (value), the request entry of the API (sync, which is also the JSON of a
+// testBackup: what the API receives) and the resource model (model).
 type testBackup struct {
-	BackupID     string `json:"backup_id"`
-	BackupName   string `json:"backup_name"`
-	BucketName   string `json:"bucket_name"`
-	ImagePath    string `json:"image_path"`
-	ResourceID   string `json:"resource_id"`
-	ResourceName string `json:"resource_name"`
-	ResourceType string `json:"resource_type"`
-	CreatedAt    int64  `json:"created_at"`
+	BackupID, BackupName, BucketName, ImagePath string
+	ResourceID, ResourceName, ResourceType      string
+	CreatedAt                                   int64
 	// OperationLogID, when set, adopts the backup in the configuration; in
 	// a state it is the recorded operation log.
-	OperationLogID string `json:"-"`
+	OperationLogID string
 	// Status and SyncState are computed: they appear in states only.
-	Status    string `json:"-"`
-	SyncState string `json:"-"`
+	Status, SyncState string
 	// Key, when set, keys the entry in the configuration instead of
 	// BackupID, which is then given as its backup_id (a mistake unless
 	// they are equal).
-	Key string `json:"-"`
+	Key string
 }
+
+// MarshalJSON encodes b as an entry of a sync request (see sync).
+func (b testBackup) MarshalJSON() ([]byte, error) { return json.Marshal(b.sync()) }
 
 // key is the entry's key in a configuration.
 func (b testBackup) key() string {
@@ -762,4 +763,67 @@ func logEntries(log string) []string {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// expectSynced fails when the fake has not applied exactly n backup entries.
+func expectSynced(fake *cbrfake.Server, n int) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		if got := len(fake.Synced()); got != n {
+			return fmt.Errorf("the fake API applied %d backup entries, want %d", got, n)
+		}
+		return nil
+	}
+}
+
+// expectRequests fails when the fake has not seen exactly n requests in all.
+func expectRequests(fake *cbrfake.Server, n int) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		if got := len(fake.Requests()); got != n {
+			return fmt.Errorf("the fake API saw %d requests in all, want %d", got, n)
+		}
+		return nil
+	}
+}
+
+// expectCallCounts fails unless the fake saw exactly calls[kind] requests
+// of each kind listed.
+func expectCallCounts(fake *cbrfake.Server, calls map[string]int) error {
+	for kind, n := range calls {
+		if err := expectCalls(fake, kind, n)(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planCalledNothing is a PreConfig that fails the test when the fake has
+// seen any request: the plan-only steps before it must call nothing.
+func planCalledNothing(t *testing.T, fake *cbrfake.Server) func() {
+	return func() {
+		if n := len(fake.Requests()); n != 0 {
+			t.Errorf("the plan made %d API calls, want none", n)
+		}
+	}
+}
+
+// resourceSchema is the schema of cbr_backup_sync as r gives it, and a null
+// value of its type.
+func resourceSchema(ctx context.Context, r *backupSyncResource) (resource.SchemaResponse, tftypes.Value) {
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	return sr, tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)
+}
+
+// resourceModel is a cbr_backup_sync model with id, wait_for_completion and
+// backups, each entry b.model() with its computed attributes set by
+// computed; triggers and timeouts null.
+func resourceModel(id types.String, wait bool, backups []testBackup, computed func(*backupModel)) backupSyncModel {
+	m := backupSyncModel{ID: id, WaitForCompletion: types.BoolValue(wait), Triggers: types.MapNull(types.StringType),
+		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
+	for _, b := range backups {
+		e := b.model()
+		computed(&e)
+		m.Backups = append(m.Backups, e)
+	}
+	return m
 }

@@ -89,15 +89,7 @@ func providerConfigValue(tb testing.TB, schemas *tfprotov6.GetProviderSchemaResp
 		"auth_token": tftypes.NewValue(tftypes.String, cbrfake.DefaultToken),
 		"endpoints":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"cbr": tftypes.NewValue(tftypes.String, url)}),
 	}
-	attrs := map[string]tftypes.Value{}
-	for name, typ := range providerType.AttributeTypes {
-		if v, ok := set[name]; ok {
-			attrs[name] = v
-		} else {
-			attrs[name] = tftypes.NewValue(typ, nil)
-		}
-	}
-	return mustDynamic(tb, providerType, tftypes.NewValue(providerType, attrs))
+	return mustDynamic(tb, providerType, objectWith(providerType, set))
 }
 
 // ctyType is the go-cty type of a tftypes type, as Terraform derives it from
@@ -193,6 +185,7 @@ func stateJSONOf(t *testing.T, n int, keyed bool, edit func(state map[string]any
 }
 
 func TestFastServerUpgradeResourceState(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, true, nil)
 	ty := ctyType(t, pair.typ)
@@ -310,6 +303,7 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 }
 
 func TestFastServerReadResource(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	state := func(t *testing.T, typ tftypes.Object, n int, id any, op any) *tfprotov6.DynamicValue {
 		backupsType, _ := typ.AttributeTypes["backups"].(tftypes.Map)
