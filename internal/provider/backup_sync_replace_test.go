@@ -278,41 +278,15 @@ func TestAccBackupSync_createBeforeDestroy(t *testing.T) {
 // its backups' operation_log_id and sync_state, in order.
 func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 	t.Helper()
-	out, ok := r.run("show", "-json")
-	if !ok {
-		t.Fatalf("show -json failed:\n%s", out)
-	}
-	var state struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address string `json:"address"`
-					Tainted bool   `json:"tainted"`
-					Values  struct {
-						Backups map[string]struct {
-							OperationLogID *string `json:"operation_log_id"`
-							SyncState      string  `json:"sync_state"`
-						} `json:"backups"`
-					} `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(out), &state); err != nil {
-		t.Fatalf("show -json: %v\n%s", err, out)
-	}
-	for _, res := range state.Values.RootModule.Resources {
+	resources, out := r.show()
+	for _, res := range resources {
 		if res.Address != testAddr {
 			continue
 		}
 		// In the order of the keys: makeBackups' order.
 		for _, key := range slices.Sorted(maps.Keys(res.Values.Backups)) {
 			b := res.Values.Backups[key]
-			op := ""
-			if b.OperationLogID != nil {
-				op = *b.OperationLogID
-			}
-			ops, states = append(ops, op), append(states, b.SyncState)
+			ops, states = append(ops, b.opLogID()), append(states, b.SyncState)
 		}
 		return res.Tainted, ops, states
 	}

@@ -92,37 +92,11 @@ func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 		t.Errorf("the fake received %d requests, want none: the upgrade reads the stored state only", n)
 	}
 
-	out, ok = r.run("show", "-json")
-	if !ok {
-		t.Fatalf("terraform show -json:\n%s", out)
-	}
-	var shown struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address       string `json:"address"`
-					SchemaVersion int    `json:"schema_version"`
-					Values        struct {
-						Backups map[string]struct {
-							BackupID       string  `json:"backup_id"`
-							OperationLogID string  `json:"operation_log_id"`
-							SyncState      string  `json:"sync_state"`
-							ResourceType   string  `json:"resource_type"`
-							Status         *string `json:"status"`
-						} `json:"backups"`
-						FailOnImport bool `json:"fail_on_import_failure"`
-					} `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(out), &shown); err != nil {
-		t.Fatalf("terraform show -json: %v\n%s", err, out)
-	}
-	if n := len(shown.Values.RootModule.Resources); n != 1 {
+	resources, out := r.show()
+	if n := len(resources); n != 1 {
 		t.Fatalf("%d resources in the state:\n%s", n, out)
 	}
-	res := shown.Values.RootModule.Resources[0]
+	res := resources[0]
 	if res.Address != testAddr || res.SchemaVersion != 2 || len(res.Values.Backups) != len(all) || !res.Values.FailOnImport {
 		t.Errorf("the state after the apply: %s, schema version %d, %d backups, fail_on_import_failure %v; want %s, 2, %d, true",
 			res.Address, res.SchemaVersion, len(res.Values.Backups), res.Values.FailOnImport, testAddr, len(all))
@@ -133,8 +107,8 @@ func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 			t.Errorf("backups[%q] is not in the state: %v", b.BackupID, res.Values.Backups)
 			continue
 		}
-		if e.BackupID != b.BackupID || e.OperationLogID != ops[b.BackupID] || e.SyncState != syncAccepted || e.ResourceType != b.ResourceType || e.Status != nil {
-			t.Errorf("backups[%q] = %+v, want operation_log_id %s, accepted", b.BackupID, e, ops[b.BackupID])
+		if e.BackupID != b.BackupID || e.opLogID() != ops[b.BackupID] || e.SyncState != syncAccepted || e.ResourceType != b.ResourceType || e.Status != nil {
+			t.Errorf("backups[%q] = %+v (operation_log_id %q), want operation_log_id %s, accepted", b.BackupID, e, e.opLogID(), ops[b.BackupID])
 		}
 	}
 

@@ -608,9 +608,7 @@ func syncStatePath(backupID string) tfjsonpath.Path { return backupPath(backupID
 // TF_ACC or without a CLI.
 func acceptanceCLI(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 to run it")
-	}
+	skipWithoutAcc(t)
 	if cli := os.Getenv("TF_ACC_TERRAFORM_PATH"); cli != "" {
 		return cli
 	}
@@ -826,4 +824,62 @@ func resourceModel(id types.String, wait bool, backups []testBackup, computed fu
 		m.Backups = append(m.Backups, e)
 	}
 	return m
+}
+
+// shownBackup is an entry of backups as `show -json` shows it.
+type shownBackup struct {
+	BackupID       string  `json:"backup_id"`
+	OperationLogID *string `json:"operation_log_id"`
+	SyncState      string  `json:"sync_state"`
+	ResourceType   string  `json:"resource_type"`
+	Status         *string `json:"status"`
+}
+
+// opLogID is the entry's operation_log_id, "" for null.
+func (b shownBackup) opLogID() string {
+	if b.OperationLogID == nil {
+		return ""
+	}
+	return *b.OperationLogID
+}
+
+// shownResource is a resource as `show -json` shows it.
+type shownResource struct {
+	Address       string `json:"address"`
+	Tainted       bool   `json:"tainted"`
+	SchemaVersion int    `json:"schema_version"`
+	Values        struct {
+		Backups      map[string]shownBackup `json:"backups"`
+		FailOnImport bool                   `json:"fail_on_import_failure"`
+	} `json:"values"`
+}
+
+// show runs `show -json` and returns the resources of the root module and
+// the output.
+func (r *cliRun) show() ([]shownResource, string) {
+	r.t.Helper()
+	out, ok := r.run("show", "-json")
+	if !ok {
+		r.t.Fatalf("show -json failed:\n%s", out)
+	}
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []shownResource `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(out), &state); err != nil {
+		r.t.Fatalf("show -json: %v\n%s", err, out)
+	}
+	return state.Values.RootModule.Resources, out
+}
+
+// skipWithoutAcc skips an acceptance test that terraform-plugin-testing does
+// not run (and so does not skip) itself, unless TF_ACC is set.
+func skipWithoutAcc(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 to run it")
+	}
 }
