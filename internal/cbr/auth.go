@@ -218,15 +218,13 @@ func (ts *tokenSource) token(ctx context.Context) (*iamToken, error) {
 	if t := ts.fresh(); t != nil {
 		return t, nil
 	}
-	ch := ts.flight.DoChan("token", func() (any, error) {
+	return shared(ctx, &ts.flight, "token", func(ctx context.Context) (*iamToken, error) {
 		// A fetch that ended while this caller was on its way here may
 		// have left a fresh token.
 		if t := ts.fresh(); t != nil {
 			return t, nil
 		}
-		// The fetch serves every waiting caller: one caller giving up
-		// must not cancel it for the others.
-		t, err := ts.fetch(context.WithoutCancel(ctx))
+		t, err := ts.fetch(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -235,18 +233,26 @@ func (ts *tokenSource) token(ctx context.Context) (*iamToken, error) {
 		ts.mu.Unlock()
 		return t, nil
 	})
+}
+
+// shared runs fetch once for all the callers that ask g for key at the same
+// time, and waits for its result until ctx ends. fetch serves every waiting
+// caller: it gets a context that one caller giving up does not cancel.
+func shared[T any](ctx context.Context, g *singleflight.Group, key string, fetch func(context.Context) (T, error)) (T, error) {
+	ch := g.DoChan(key, func() (any, error) {
+		return fetch(context.WithoutCancel(ctx))
+	})
 	select {
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, r.Err
+			var zero T
+			return zero, r.Err
 		}
-		tok, ok := r.Val.(*iamToken)
-		if !ok {
-			return nil, fmt.Errorf("the token fetch returned a %T instead of a token. This is always a bug in the provider and should be reported to the provider developers", r.Val)
-		}
-		return tok, nil
+		// fetch returned a T.
+		return r.Val.(T), nil
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -26,25 +25,6 @@ const (
 )
 
 var testUser = cbrfake.User{Domain: "acme", Name: "deployer", Password: "s3cret-Passw0rd"}
-
-// startFake starts a fake CBR and IAM API.
-func startFake(t *testing.T, opts cbrfake.Options) (*cbrfake.Server, string) {
-	t.Helper()
-	fake := cbrfake.New(opts)
-	url, closeFn := fake.Start()
-	t.Cleanup(closeFn)
-	return fake, url
-}
-
-// fakeClient builds a client for the fake, whose base URL serves CBR and IAM.
-func fakeClient(t *testing.T, url string, projectID string, auth Authenticator) *Client {
-	t.Helper()
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: projectID, Auth: auth, UserAgent: "terraform-provider-cbr/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func requestsOf(fake *cbrfake.Server, kind string) []cbrfake.Request {
 	var out []cbrfake.Request
@@ -273,22 +253,9 @@ func TestProjectLookup(t *testing.T) {
 	t.Run("once for many concurrent calls", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
 		c := fakeClient(t, url, "", TokenAuth(cbrfake.DefaultToken))
-		var wg sync.WaitGroup
-		errs := make(chan error, 20)
-		for i := 0; i < 20; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := c.SyncBackups(context.Background(), testBackups(1))
-				errs <- err
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
+		syncConcurrently(t, c, 20)
+		if t.Failed() {
+			t.FailNow()
 		}
 		look := requestsOf(fake, cbrfake.KindIAMAuthProjects)
 		if len(look) != 1 {
@@ -308,19 +275,14 @@ func TestProjectLookup(t *testing.T) {
 		// does to a user with CBR permissions only.
 		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}})
 		c := fakeClient(t, url, "", AKSKAuth{AccessKey: testAK, SecretKey: testSK})
-		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-			t.Fatal(err)
-		}
+		syncOne(t, c)
 		if n := fake.Count(cbrfake.KindIAMProjects); n != 0 {
 			t.Errorf("%d calls of GET /v3/projects", n)
 		}
 	})
 	t.Run("project_name", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
-		c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: "cn-east-3", ProjectName: "MOS", Auth: TokenAuth(cbrfake.DefaultToken)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: "cn-east-3", ProjectName: "MOS", Auth: TokenAuth(cbrfake.DefaultToken)})
 		pid, err := c.ProjectID(context.Background())
 		if err != nil || pid == "" || pid == cbrfake.DefaultProjectID || fake.Count(cbrfake.KindIAMAuthProjects) != 1 {
 			t.Fatalf("ProjectID = %q, %v", pid, err)
@@ -329,21 +291,16 @@ func TestProjectLookup(t *testing.T) {
 	t.Run("configured project: no lookup", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
 		c := fakeClient(t, url, cbrfake.DefaultProjectID, TokenAuth(cbrfake.DefaultToken))
-		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-			t.Fatal(err)
-		}
+		syncOne(t, c)
 		if n := len(fake.Requests()); n != 1 {
 			t.Errorf("%d requests, want 1", n)
 		}
 	})
 	t.Run("unknown region", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{})
-		c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: "xx-nowhere-1", Auth: TokenAuth(cbrfake.DefaultToken)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: "xx-nowhere-1", Auth: TokenAuth(cbrfake.DefaultToken)})
 		for i := 0; i < 2; i++ {
-			_, err = c.SyncBackups(context.Background(), testBackups(1))
+			_, err := c.SyncBackups(context.Background(), testBackups(1))
 			var authErr *AuthError
 			if !errors.As(err, &authErr) || authErr.Step != AuthStepProject ||
 				!strings.Contains(err.Error(), `IAM lists no project named "xx-nowhere-1" among the 3 projects these credentials may use (MOS, ap-southeast-1, cn-north-4; request id `) {
@@ -402,9 +359,7 @@ func TestPasswordAuth(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: users})
 		c := fakeClient(t, url, "", pa)
 		for i := 0; i < 3; i++ {
-			if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-				t.Fatal(err)
-			}
+			syncOne(t, c)
 		}
 		if n := fake.IssuedTokens(); n != 1 {
 			t.Errorf("%d tokens issued, want 1", n)
@@ -429,9 +384,7 @@ func TestPasswordAuth(t *testing.T) {
 	t.Run("configured project scopes by id", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: users})
 		c := fakeClient(t, url, cbrfake.DefaultProjectID, pa)
-		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-			t.Fatal(err)
-		}
+		syncOne(t, c)
 		tr := requestsOf(fake, cbrfake.KindIAMToken)
 		if len(tr) != 1 || !strings.HasSuffix(string(tr[0].Body), `"scope":{"project":{"id":"`+cbrfake.DefaultProjectID+`"}}}}`) {
 			t.Fatalf("token requests %+v", tr)
@@ -443,17 +396,7 @@ func TestPasswordAuth(t *testing.T) {
 			// Slow IAM: every caller arrives while the token is being fetched.
 			fake.InjectFault(cbrfake.KindIAMToken, cbrfake.Fault{Delay: 200 * time.Millisecond})
 			c := fakeClient(t, url, projectID, pa)
-			var wg sync.WaitGroup
-			for i := 0; i < 20; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-						t.Error(err)
-					}
-				}()
-			}
-			wg.Wait()
+			syncConcurrently(t, c, 20)
 			if n := fake.IssuedTokens(); n != 1 {
 				t.Errorf("%d tokens issued, want 1", n)
 			}
@@ -465,9 +408,7 @@ func TestPasswordAuth(t *testing.T) {
 	t.Run("expired token: one new token, one retry", func(t *testing.T) {
 		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: users})
 		c := fakeClient(t, url, "", pa)
-		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-			t.Fatal(err)
-		}
+		syncOne(t, c)
 		fake.ExpireTokens()
 		if _, err := c.SyncBackups(context.Background(), testBackups(2)); err != nil {
 			t.Fatal(err)
@@ -535,37 +476,26 @@ func TestPasswordAuth(t *testing.T) {
 			Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 		c := fakeClient(t, url, "", pa)
 		for i := 0; i < 2; i++ {
-			if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-				t.Fatal(err)
-			}
+			syncOne(t, c)
 		}
 		if n := fake.IssuedTokens(); n != 1 {
 			t.Errorf("%d tokens issued, want 1", n)
 		}
 	})
 	t.Run("renewed before expiry", func(t *testing.T) {
-		var mu sync.Mutex
-		now := time.Now()
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: users, TokenTTL: time.Hour, Now: clock})
+		clock := cbrfake.NewClock(time.Now())
+		fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: users, TokenTTL: time.Hour, Now: clock.Now})
 		timed := pa
-		timed.Now = clock
+		timed.Now = clock.Now
 		c := fakeClient(t, url, "", timed)
-		sync := func() {
-			t.Helper()
-			if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sync()
-		advance(54 * time.Minute)
-		sync()
+		syncOne(t, c)
+		clock.Advance(54 * time.Minute)
+		syncOne(t, c)
 		if n := fake.IssuedTokens(); n != 1 {
 			t.Fatalf("after 54 minutes: %d tokens, want 1", n)
 		}
-		advance(2 * time.Minute) // 4 minutes left: renewed before it is refused
-		sync()
+		clock.Advance(2 * time.Minute) // 4 minutes left: renewed before it is refused
+		syncOne(t, c)
 		if n := fake.IssuedTokens(); n != 2 {
 			t.Fatalf("after 56 minutes: %d tokens, want 2", n)
 		}
@@ -590,19 +520,8 @@ func TestPasswordAuth(t *testing.T) {
 	})
 }
 
-// startHandler serves h on a test server and returns its URL.
-func startHandler(t *testing.T, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 func TestTokenSource(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock := cbrfake.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 
 	var fetches atomic.Int32
 	var fail atomic.Bool
@@ -616,9 +535,9 @@ func TestTokenSource(t *testing.T) {
 		if fail.Load() {
 			return nil, errors.New("IAM is down")
 		}
-		start := clock()
+		start := clock.Now()
 		return &iamToken{value: fmt.Sprintf("tok-%d", n), renewAt: renewTime(start, 24*time.Hour), expiresAt: start.Add(24 * time.Hour)}, nil
-	}, clock)
+	}, clock.Now)
 	get := func() string {
 		t.Helper()
 		tok, err := ts.token(context.Background())
@@ -631,11 +550,11 @@ func TestTokenSource(t *testing.T) {
 	if a, b := get(), get(); a != "tok-1" || b != "tok-1" {
 		t.Fatalf("tokens %s, %s: want the cached tok-1 twice", a, b)
 	}
-	advance(23*time.Hour + 54*time.Minute)
+	clock.Advance(23*time.Hour + 54*time.Minute)
 	if got := get(); got != "tok-1" {
 		t.Errorf("6 minutes before expiry: %s, want tok-1", got)
 	}
-	advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if got := get(); got != "tok-2" {
 		t.Errorf("4 minutes before expiry: %s, want a new token", got)
 	}

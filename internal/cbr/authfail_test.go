@@ -121,12 +121,9 @@ func TestIAMFailures(t *testing.T) {
 					if kind.auth != nil {
 						auth = kind.auth()
 					}
-					c, err := New(Config{Endpoint: url, IAMEndpoint: iamURL + "/v3", Region: cbrfake.DefaultRegion, ProjectID: pid,
+					c := newClient(t, Config{Endpoint: url, IAMEndpoint: iamURL + "/v3", Region: cbrfake.DefaultRegion, ProjectID: pid,
 						Auth: auth, AssumeRoles: kind.assume, MaxRetries: 0})
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, err = c.SyncBackups(context.Background(), testBackups(1))
+					_, err := c.SyncBackups(context.Background(), testBackups(1))
 					if kind.renews && !withProject && f.status == 401 {
 						if err != nil || fake.Count(cbrfake.KindMetadata) != 2 {
 							t.Fatalf("a 401 must get new credentials and try again: %v, %d metadata calls", err, fake.Count(cbrfake.KindMetadata))

@@ -328,16 +328,13 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 	if p != "" {
 		return p, nil
 	}
-	ch := c.projectFlight.DoChan("project", func() (any, error) {
+	return shared(ctx, &c.projectFlight, "project", func(ctx context.Context) (string, error) {
 		c.projectMu.Lock()
 		p := c.project
 		c.projectMu.Unlock()
 		if p != "" {
 			return p, nil
 		}
-		// One lookup serves every waiting call: one call giving up must
-		// not cancel it for the others.
-		ctx := context.WithoutCancel(ctx)
 		var err error
 		if pa, ok := c.auth.(*passwordAuth); ok {
 			// The token is scoped to the project named after the region,
@@ -350,26 +347,13 @@ func (c *Client) ProjectID(ctx context.Context) (string, error) {
 			p, err = c.lookupProject(ctx)
 		}
 		if err != nil {
-			return "", err
+			return "", c.maskError(err)
 		}
 		c.projectMu.Lock()
 		c.project = p
 		c.projectMu.Unlock()
 		return p, nil
 	})
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return "", c.maskError(r.Err)
-		}
-		id, ok := r.Val.(string)
-		if !ok {
-			return "", fmt.Errorf("the project lookup returned a %T instead of a project ID. This is always a bug in the provider and should be reported to the provider developers", r.Val)
-		}
-		return id, nil
-	}
 }
 
 // SyncAnswer is what a 2xx answer of one sync request tells.
@@ -422,10 +406,10 @@ func decodeSyncAnswer(backups []model.BackupSync, raw *rawAnswer) (SyncAnswer, e
 		Sync *[]model.BackupSyncRespBody `json:"sync"`
 	}
 	if err := json.Unmarshal(raw.body, &answer); err != nil {
-		return SyncAnswer{RequestID: raw.requestID}, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err}
+		return SyncAnswer{RequestID: raw.requestID}, raw.answerError(err)
 	}
 	if answer.Sync == nil {
-		return SyncAnswer{RequestID: raw.requestID}, &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: errors.New(`the answer has no "sync" list`)}
+		return SyncAnswer{RequestID: raw.requestID}, raw.answerError(errors.New(`the answer has no "sync" list`))
 	}
 	return MatchSyncAnswer(backups, *answer.Sync, raw.requestID)
 }
@@ -487,6 +471,12 @@ type rawAnswer struct {
 	requestID   string
 	header      http.Header
 	body        []byte
+}
+
+// answerError is the error of raw being an answer the client cannot use,
+// for the reason err.
+func (raw *rawAnswer) answerError(err error) *ResponseError {
+	return &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err}
 }
 
 // outgoing is one request to send.

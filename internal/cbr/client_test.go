@@ -34,10 +34,7 @@ func newTestClient(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := New(Config{Endpoint: srv.URL + "/", ProjectID: testProject, Auth: TokenAuth("tok-123"), UserAgent: "terraform-provider-cbr/test terraform/1.11.4"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: srv.URL + "/", ProjectID: testProject, Auth: TokenAuth("tok-123"), UserAgent: "terraform-provider-cbr/test terraform/1.11.4"})
 	return c
 }
 
@@ -214,10 +211,7 @@ func TestSyncBackupsTransportErrors(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close() // nothing listens there now: connection refused
-		c, err := New(Config{Endpoint: "http://" + addr, ProjectID: testProject, Auth: TokenAuth("t")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, Config{Endpoint: "http://" + addr, ProjectID: testProject, Auth: TokenAuth("t")})
 		_, err = c.SyncBackups(context.Background(), testBackups(1))
 		var tErr *TransportError
 		if !errors.As(err, &tErr) || tErr.Sent || MaybeApplied(err) {
@@ -304,13 +298,8 @@ func TestEndpointPathPrefixIsKept(t *testing.T) {
 		echo(w, body)
 	}))
 	defer srv.Close()
-	c, err := New(Config{Endpoint: srv.URL + "/gateway/", ProjectID: testProject, Auth: TokenAuth("t")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: srv.URL + "/gateway/", ProjectID: testProject, Auth: TokenAuth("t")})
+	syncOne(t, c)
 	if path != "/gateway/v3/"+testProject+"/backups/sync" {
 		t.Errorf("path = %q", path)
 	}

@@ -150,11 +150,7 @@ type IncompleteSyncError struct {
 }
 
 func (e *IncompleteSyncError) Error() string {
-	of := "backups"
-	if e.Requested == 1 {
-		of = "backup"
-	}
-	msg := fmt.Sprintf("the sync answer covers %d of %d %s; missing: %s", e.Requested-len(e.Missing), e.Requested, of, strings.Join(e.Missing, ", "))
+	msg := fmt.Sprintf("the sync answer covers %d of %d %s; missing: %s", e.Requested-len(e.Missing), e.Requested, plural(e.Requested, "backup", "backups"), strings.Join(e.Missing, ", "))
 	if len(e.Conflicting) > 0 {
 		msg += "; answered more than once with different operation log IDs: " + strings.Join(e.Conflicting, ", ")
 	}
@@ -165,6 +161,14 @@ func (e *IncompleteSyncError) Error() string {
 		msg += "; request id " + e.RequestID
 	}
 	return msg
+}
+
+// plural is one when n is 1, many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // MaybeApplied reports whether a failed call may nevertheless have been

@@ -107,7 +107,7 @@ func (c *Client) issueToken(ctx context.Context, pa PasswordAuth, projectID stri
 		return nil, fail(err)
 	}
 	bad := func(format string, args ...any) error {
-		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)})
+		return fail(raw.answerError(fmt.Errorf(format, args...)))
 	}
 	value := raw.header.Get("X-Subject-Token")
 	if value == "" {
@@ -177,7 +177,7 @@ func (c *Client) lookupProject(ctx context.Context) (string, error) {
 		err = errors.New(`the answer has no "projects" list`)
 	}
 	if err != nil {
-		return fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: err})
+		return fail(raw.answerError(err))
 	}
 	// The list holds every project the credentials may use: match the
 	// name exactly.

@@ -54,10 +54,7 @@ func TestLoggingFields(t *testing.T) {
 	}}}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	c, err := New(Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("tok-very-secret-1"), MaxRetries: 1, Secrets: []string{"tok-very-secret-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("tok-very-secret-1"), MaxRetries: 1, Secrets: []string{"tok-very-secret-1"}})
 	if _, err := c.SyncBackups(ctx, testBackups(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -209,10 +206,7 @@ func TestLoggingTransportError(t *testing.T) {
 	srv := &scripted{handlers: []http.HandlerFunc{reset}}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	c, err := New(Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("t")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("t")})
 	if _, err := c.SyncBackups(ctx, testBackups(1)); err == nil {
 		t.Fatal("want an error")
 	}

@@ -63,36 +63,29 @@ func maskError(err error, m *masker) error {
 	}
 	switch e := err.(type) {
 	case *APIError:
-		c := *e
-		c.URL, c.Code, c.Message, c.Body, c.RequestID = m.text(e.URL), m.text(e.Code), m.text(e.Message), m.text(e.Body), m.text(e.RequestID)
-		return &c
+		return maskedCopy(e, func(c *APIError) {
+			c.URL, c.Code, c.Message, c.Body, c.RequestID = m.text(e.URL), m.text(e.Code), m.text(e.Message), m.text(e.Body), m.text(e.RequestID)
+		})
 	case *ResponseError:
-		c := *e
-		c.URL, c.Body, c.RequestID, c.Err = m.text(e.URL), m.text(e.Body), m.text(e.RequestID), maskError(e.Err, m)
-		return &c
+		return maskedCopy(e, func(c *ResponseError) {
+			c.URL, c.Body, c.RequestID, c.Err = m.text(e.URL), m.text(e.Body), m.text(e.RequestID), maskError(e.Err, m)
+		})
 	case *TransportError:
-		c := *e
-		c.URL, c.Err = m.text(e.URL), maskError(e.Err, m)
-		return &c
+		return maskedCopy(e, func(c *TransportError) { c.URL, c.Err = m.text(e.URL), maskError(e.Err, m) })
 	case *CredentialsError:
-		c := *e
-		if e.Err != nil {
-			masked, _ := maskError(e.Err, m).(*APIError)
-			c.Err = masked
-		}
-		return &c
+		return maskedCopy(e, func(c *CredentialsError) {
+			if e.Err != nil {
+				c.Err, _ = maskError(e.Err, m).(*APIError)
+			}
+		})
 	case *AuthError:
-		c := *e
-		c.What, c.Err = m.text(e.What), maskError(e.Err, m)
-		return &c
+		return maskedCopy(e, func(c *AuthError) { c.What, c.Err = m.text(e.What), maskError(e.Err, m) })
 	case *RetryError:
-		c := *e
-		c.Reason, c.Err = m.text(e.Reason), maskError(e.Err, m)
-		return &c
+		return maskedCopy(e, func(c *RetryError) { c.Reason, c.Err = m.text(e.Reason), maskError(e.Err, m) })
 	case *IncompleteSyncError:
-		c := *e
-		c.Missing, c.Conflicting, c.Unexpected, c.RequestID = maskAll(e.Missing, m), maskAll(e.Conflicting, m), maskAll(e.Unexpected, m), m.text(e.RequestID)
-		return &c
+		return maskedCopy(e, func(c *IncompleteSyncError) {
+			c.Missing, c.Conflicting, c.Unexpected, c.RequestID = maskAll(e.Missing, m), maskAll(e.Conflicting, m), maskAll(e.Unexpected, m), m.text(e.RequestID)
+		})
 	}
 	text := err.Error()
 	masked := m.text(text)
@@ -111,6 +104,14 @@ func maskError(err error, m *masker) error {
 		}
 	}
 	return me
+}
+
+// maskedCopy returns a copy of e with mask applied to it: an error may be
+// shared by several callers, so it is never changed in place.
+func maskedCopy[E any](e *E, mask func(*E)) *E {
+	c := *e
+	mask(&c)
+	return &c
 }
 
 func maskAll(list []string, m *masker) []string {

@@ -39,11 +39,8 @@ func TestErrorsMaskEchoedSecrets(t *testing.T) {
 				w.WriteHeader(tc.status)
 				tc.answer(w, "refused "+echoed)
 			}))
-			c, err := New(Config{Endpoint: url, ProjectID: testProject, Auth: tc.auth, Secrets: tc.secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.SyncBackups(context.Background(), testBackups(1))
+			c := newClient(t, Config{Endpoint: url, ProjectID: testProject, Auth: tc.auth, Secrets: tc.secrets})
+			_, err := c.SyncBackups(context.Background(), testBackups(1))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -96,12 +93,9 @@ func TestErrorsMaskTheIAMToken(t *testing.T) {
 	fake.InjectFault(cbrfake.KindSync,
 		cbrfake.Fault{Status: 401, EchoAuthToken: true},
 		cbrfake.Fault{Status: 401, EchoAuthToken: true})
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: cbrfake.DefaultProjectID,
+	c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: cbrfake.DefaultProjectID,
 		Auth: PasswordAuth{UserName: testUser.Name, Password: testUser.Password, DomainName: testUser.Domain}, Secrets: []string{testUser.Password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.SyncBackups(context.Background(), testBackups(1))
+	_, err := c.SyncBackups(context.Background(), testBackups(1))
 	var credErr *CredentialsError
 	if !errors.As(err, &credErr) || !credErr.Renewed {
 		t.Fatalf("got %T %v, want a *CredentialsError after renewal", err, err)
@@ -193,10 +187,7 @@ func TestAnswerOverTheReadLimit(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(strings.Repeat(" ", maxResponseBytes+10) + `{"error_code":"X","error_msg":"y"}`))
 	}))
-	c3, err := New(Config{Endpoint: url3, ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c3 := newClient(t, Config{Endpoint: url3, ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 3})
 	_, err = c3.GetOperationLog(context.Background(), "op-1")
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Body, "larger than the 4 MiB read limit") {

@@ -59,11 +59,7 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
-	times := "attempts"
-	if e.Attempts == 1 {
-		times = "attempt"
-	}
-	return fmt.Sprintf("%v (gave up after %d %s: %s)", e.Err, e.Attempts, times, e.Reason)
+	return fmt.Sprintf("%v (gave up after %d %s: %s)", e.Err, e.Attempts, plural(e.Attempts, "attempt", "attempts"), e.Reason)
 }
 
 // Unwrap returns the last attempt's error and, when the context ended while

@@ -90,10 +90,7 @@ func retryClient(t *testing.T, srv *scripted, maxRetries int) (*Client, *recorde
 	t.Helper()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	c, err := New(Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("tok-123"), MaxRetries: maxRetries})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("tok-123"), MaxRetries: maxRetries})
 	sleeps := &recordedSleeps{}
 	c.sleep = sleeps.sleep
 	c.randFloat = func() float64 { return 0.5 }
@@ -212,15 +209,10 @@ func TestRetryNotSent(t *testing.T) {
 		}
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}
-	c, err := New(Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 2, HTTPClient: &http.Client{Transport: transport}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: ts.URL, ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 2, HTTPClient: &http.Client{Transport: transport}})
 	sleeps := &recordedSleeps{}
 	c.sleep = sleeps.sleep
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	syncOne(t, c)
 	if dials.Load() != 3 || srv.count() != 1 || len(sleeps.get()) != 2 {
 		t.Errorf("%d dials, %d requests, %d waits; want 3, 1, 2", dials.Load(), srv.count(), len(sleeps.get()))
 	}
@@ -234,11 +226,8 @@ func TestNoRetryPermanentConnectionErrors(t *testing.T) {
 		dials.Add(1)
 		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "cbr.nowhere.example", IsNotFound: true}}
 	}
-	c, err := New(Config{Endpoint: "https://cbr.nowhere.example", ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 3, HTTPClient: &http.Client{Transport: transport}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.SyncBackups(context.Background(), testBackups(1))
+	c := newClient(t, Config{Endpoint: "https://cbr.nowhere.example", ProjectID: testProject, Auth: TokenAuth("t"), MaxRetries: 3, HTTPClient: &http.Client{Transport: transport}})
+	_, err := c.SyncBackups(context.Background(), testBackups(1))
 	var tErr *TransportError
 	if !errors.As(err, &tErr) || tErr.Sent || dials.Load() != 1 {
 		t.Fatalf("err %v after %d dials", err, dials.Load())
@@ -295,19 +284,30 @@ func TestBackoffLongerThanTimeLeft(t *testing.T) {
 	}
 }
 
-// TestCancelWhileWaiting uses the real wait: cancelling the context (Ctrl-C)
-// ends it at once.
-func TestCancelWhileWaiting(t *testing.T) {
+// cancelWhileWaiting syncs one backup through a server that answers 429
+// with Retry-After: 60, with the real wait, and cancels the context 100ms
+// later; send derives from that context the one the call is made with. The
+// call must end at once.
+func cancelWhileWaiting(t *testing.T, send func(context.Context) context.Context) (*scripted, error) {
+	t.Helper()
 	srv := &scripted{handlers: []http.HandlerFunc{status(429, "60"), ok}}
 	c, _ := retryClient(t, srv, 5)
 	c.sleep = SleepContext
 	ctx, cancel := context.WithCancel(context.Background())
+	sendCtx := send(ctx)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := c.SyncBackups(ctx, testBackups(1))
+	_, err := c.SyncBackups(sendCtx, testBackups(1))
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("returned after %s", elapsed)
 	}
+	return srv, err
+}
+
+// TestCancelWhileWaiting uses the real wait: cancelling the context (Ctrl-C)
+// ends it at once.
+func TestCancelWhileWaiting(t *testing.T) {
+	srv, err := cancelWhileWaiting(t, func(ctx context.Context) context.Context { return ctx })
 	var rErr *RetryError
 	var apiErr *APIError
 	if !errors.Is(err, context.Canceled) || !errors.As(err, &rErr) || !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
@@ -348,10 +348,7 @@ func TestSlowerThanDeadline(t *testing.T) {
 }
 
 func TestBackoffFullJitter(t *testing.T) {
-	c, err := New(Config{Endpoint: "https://cbr.example.com", ProjectID: "p", Auth: TokenAuth("t")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: "https://cbr.example.com", ProjectID: "p", Auth: TokenAuth("t")})
 	c.randFloat = func() float64 { return 1 }
 	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
 	for attempt, w := range want {

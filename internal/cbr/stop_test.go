@@ -47,18 +47,11 @@ func TestGracefulStop(t *testing.T) {
 // TestGracefulStopEndsRetryWait: a wait before a retry ends at once when
 // the operation is stopped, and no retry is sent.
 func TestGracefulStopEndsRetryWait(t *testing.T) {
-	srv := &scripted{handlers: []http.HandlerFunc{status(429, "60"), ok}}
-	c, _ := retryClient(t, srv, 5)
-	c.sleep = SleepContext
-	ctx, cancel := context.WithCancel(context.Background())
-	sendCtx, done := GracefulStop(ctx)
-	defer done()
-	time.AfterFunc(100*time.Millisecond, cancel)
-	start := time.Now()
-	_, err := c.SyncBackups(sendCtx, testBackups(1))
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("returned after %s", elapsed)
-	}
+	srv, err := cancelWhileWaiting(t, func(ctx context.Context) context.Context {
+		sendCtx, done := GracefulStop(ctx)
+		t.Cleanup(done)
+		return sendCtx
+	})
 	var rErr *RetryError
 	if !errors.As(err, &rErr) || !errors.Is(err, context.Canceled) || srv.count() != 1 || !strings.Contains(err.Error(), "while waiting to retry") {
 		t.Fatalf("err = %v after %d requests", err, srv.count())

@@ -147,7 +147,7 @@ type credentialAnswer struct {
 // start (local clock).
 func (c *Client) decodeCredentials(raw *rawAnswer, start time.Time) (*iamToken, error) {
 	bad := func(format string, args ...any) error {
-		return &ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body), Err: fmt.Errorf(format, args...)}
+		return raw.answerError(fmt.Errorf(format, args...))
 	}
 	var answer credentialAnswer
 	if err := json.Unmarshal(raw.body, &answer); err != nil {
@@ -180,6 +180,31 @@ func (c *Client) decodeCredentials(raw *rawAnswer, start time.Time) (*iamToken, 
 		renewAt: renewTime(start, lifetime), expiresAt: start.Add(lifetime)}, nil
 }
 
+// temporaryCredentials sends o, a request for temporary credentials, and
+// reads them from the answer.
+func (c *Client) temporaryCredentials(ctx context.Context, o outgoing) (*iamToken, error) {
+	start := c.now()
+	raw, err := c.do(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return c.decodeCredentials(raw, start)
+}
+
+// securityTokens gets temporary credentials from IAM
+// (POST /v3.0/OS-CREDENTIAL/securitytokens) with the identity method and
+// its params, asking with auth (nil: the request is not signed). method is
+// a name that JSON strings hold as it is ("assume_role", "token").
+func (c *Client) securityTokens(ctx context.Context, auth Authenticator, method string, params any) (*iamToken, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	// methods first, then the parameters of the method.
+	body := fmt.Appendf(nil, `{"auth":{"identity":{"methods":["%s"],"%s":%s}}}`, method, method, p)
+	return c.temporaryCredentials(ctx, outgoing{method: http.MethodPost, base: c.iamV30(), path: "/v3.0/OS-CREDENTIAL/securitytokens", body: body, auth: auth})
+}
+
 // iamV30 is the IAM endpoint without its /v3, for the /v3.0 calls.
 func (c *Client) iamV30() *url.URL {
 	u := *c.iam
@@ -198,30 +223,12 @@ func (c *Client) assumeRole(ctx context.Context, auth Authenticator, role Assume
 		DomainID        string `json:"domain_id,omitempty"`
 		DurationSeconds int64  `json:"duration_seconds,omitempty"`
 	}
-	var body struct {
-		Auth struct {
-			Identity struct {
-				Methods    []string `json:"methods"`
-				AssumeRole assume   `json:"assume_role"`
-			} `json:"identity"`
-		} `json:"auth"`
-	}
-	body.Auth.Identity.Methods = []string{"assume_role"}
-	body.Auth.Identity.AssumeRole = assume{AgencyName: role.AgencyName, DomainName: role.DomainName, DomainID: role.DomainID,
+	params := assume{AgencyName: role.AgencyName, DomainName: role.DomainName, DomainID: role.DomainID,
 		DurationSeconds: int64(role.Duration / time.Second)}
 	if role.DomainName != "" {
-		body.Auth.Identity.AssumeRole.DomainID = ""
+		params.DomainID = ""
 	}
-	data, err := json.Marshal(body)
-	if err != nil {
-		return nil, fail(err)
-	}
-	start := c.now()
-	raw, err := c.do(ctx, outgoing{method: http.MethodPost, base: c.iamV30(), path: "/v3.0/OS-CREDENTIAL/securitytokens", body: data, auth: auth})
-	if err != nil {
-		return nil, fail(err)
-	}
-	tc, err := c.decodeCredentials(raw, start)
+	tc, err := c.securityTokens(ctx, auth, "assume_role", params)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -236,12 +243,7 @@ func (c *Client) metadataCredentials(ctx context.Context, base *url.URL) (*iamTo
 	}
 	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
 	defer cancel()
-	start := c.now()
-	raw, err := c.do(ctx, outgoing{method: http.MethodGet, base: base, path: "/openstack/latest/securitykey"})
-	if err != nil {
-		return nil, fail(err)
-	}
-	tc, err := c.decodeCredentials(raw, start)
+	tc, err := c.temporaryCredentials(ctx, outgoing{method: http.MethodGet, base: base, path: "/openstack/latest/securitykey"})
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -286,8 +288,7 @@ func (c *Client) oidcCredentials(ctx context.Context, o OIDCAuth) (*iamToken, er
 	}
 	subject := raw.header.Get("X-Subject-Token")
 	if subject == "" {
-		return nil, fail(&ResponseError{Method: raw.method, URL: raw.url, StatusCode: raw.status, RequestID: raw.requestID, Body: snippet(raw.body),
-			Err: errors.New("the answer has no X-Subject-Token header")})
+		return nil, fail(raw.answerError(errors.New("the answer has no X-Subject-Token header")))
 	}
 	c.addSecrets(subject)
 
@@ -295,25 +296,7 @@ func (c *Client) oidcCredentials(ctx context.Context, o OIDCAuth) (*iamToken, er
 		ID              string `json:"id"`
 		DurationSeconds int64  `json:"duration_seconds,omitempty"`
 	}
-	var body struct {
-		Auth struct {
-			Identity struct {
-				Methods []string `json:"methods"`
-				Token   tokenID  `json:"token"`
-			} `json:"identity"`
-		} `json:"auth"`
-	}
-	body.Auth.Identity.Methods = []string{"token"}
-	body.Auth.Identity.Token = tokenID{ID: subject, DurationSeconds: int64(o.Duration / time.Second)}
-	if data, err = json.Marshal(body); err != nil {
-		return nil, fail(err)
-	}
-	start := c.now()
-	raw, err = c.do(ctx, outgoing{method: http.MethodPost, base: c.iamV30(), path: "/v3.0/OS-CREDENTIAL/securitytokens", body: data})
-	if err != nil {
-		return nil, fail(err)
-	}
-	tc, err := c.decodeCredentials(raw, start)
+	tc, err := c.securityTokens(ctx, nil, "token", tokenID{ID: subject, DurationSeconds: int64(o.Duration / time.Second)})
 	if err != nil {
 		return nil, fail(err)
 	}

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-// testClock is a clock shared by a client and the fake.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var accessOf = regexp.MustCompile(`Access=([^,]+),`)
 
@@ -59,14 +39,11 @@ func checkTemporarySigned(t *testing.T, fake *cbrfake.Server, source string) []s
 }
 
 func TestAssumeRole(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := cbrfake.NewClock(time.Now())
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, AccessKeys: map[string]string{testAK: testSK}, Users: []cbrfake.User{testUser},
 		CallerDomain: "central", Agencies: []string{"cbr_import"}, TemporaryTTL: time.Hour, Now: clock.Now})
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
+	c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
 		Auth: AKSKAuth{AccessKey: testAK, SecretKey: testSK, Now: clock.Now}, AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainName: testUser.Domain, Duration: time.Hour}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.now = clock.Now
 	// The original credentials are of another account: CBR refuses them.
 	direct := fakeClient(t, url, cbrfake.DefaultProjectID, AKSKAuth{AccessKey: testAK, SecretKey: testSK})
@@ -75,17 +52,7 @@ func TestAssumeRole(t *testing.T) {
 	}
 	fake.Reset()
 
-	var wg sync.WaitGroup
-	for i := 0; i < 5; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	syncConcurrently(t, c, 5)
 	st := requestsOf(fake, cbrfake.KindIAMSecurityToken)
 	if len(st) != 1 || st[0].Status != 201 {
 		t.Fatalf("%d security token requests", len(st))
@@ -112,9 +79,7 @@ func TestAssumeRole(t *testing.T) {
 
 	// Renewed before they expire: 56 minutes later, new credentials.
 	clock.Advance(56 * time.Minute)
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	syncOne(t, c)
 	aks = checkTemporarySigned(t, fake, cbrfake.SourceAgency)
 	if len(requestsOf(fake, cbrfake.KindIAMSecurityToken)) != 2 || aks[5] == aks[0] {
 		t.Errorf("not renewed: %d exchanges", len(requestsOf(fake, cbrfake.KindIAMSecurityToken)))
@@ -131,31 +96,20 @@ func TestAssumeRoleErrors(t *testing.T) {
 		{AssumeRole{AgencyName: "cbr_import", DomainID: "0123"}, `agency "cbr_import" of domain ID 0123: .*HTTP 404`},
 		{AssumeRole{AgencyName: "cbr_import", DomainName: testUser.Domain, Duration: time.Minute}, `HTTP 400 .*duration_seconds must be from 900 to 86400, got 60`},
 	} {
-		c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID,
+		c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID,
 			Auth: AKSKAuth{AccessKey: testAK, SecretKey: testSK}, AssumeRoles: []AssumeRole{tc.role}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.SyncBackups(context.Background(), testBackups(1))
-		var authErr *AuthError
-		if !errors.As(err, &authErr) || authErr.Step != AuthStepAssumeRole || !regexp.MustCompile(tc.want).MatchString(err.Error()) {
-			t.Errorf("err = %v, want %s", err, tc.want)
-		}
+		_, err := c.SyncBackups(context.Background(), testBackups(1))
+		wantAuthError(t, err, AuthStepAssumeRole, tc.want)
 	}
 }
 
 func TestMetadataAuth(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := cbrfake.NewClock(time.Now())
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Metadata: true, TemporaryTTL: 10 * time.Minute, Now: clock.Now})
-	c, err := New(Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
 	c.now = clock.Now
 	for i := 0; i < 3; i++ {
-		if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-			t.Fatal(err)
-		}
+		syncOne(t, c)
 		clock.Advance(4 * time.Minute)
 	}
 	// Renewed 5 minutes before they expire: at minute 5 (the third call,
@@ -176,11 +130,8 @@ func TestMetadataAuth(t *testing.T) {
 	// No agency attached: a clear error.
 	_, url2 := startFake(t, cbrfake.Options{})
 	c2, _ := New(Config{Endpoint: url2, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url2}})
-	_, err = c2.SyncBackups(context.Background(), testBackups(1))
-	var authErr *AuthError
-	if !errors.As(err, &authErr) || authErr.Step != AuthStepMetadata || !strings.Contains(err.Error(), "unable to get temporary credentials from the ECS metadata service at "+url2+": GET "+url2+"/openstack/latest/securitykey: HTTP 404") {
-		t.Errorf("err = %v", err)
-	}
+	_, err := c2.SyncBackups(context.Background(), testBackups(1))
+	wantAuthError(t, err, AuthStepMetadata, regexp.QuoteMeta("unable to get temporary credentials from the ECS metadata service at "+url2+": GET "+url2+"/openstack/latest/securitykey: HTTP 404"))
 }
 
 func TestOIDCAuth(t *testing.T) {
@@ -190,12 +141,9 @@ func TestOIDCAuth(t *testing.T) {
 	if err := os.WriteFile(file, []byte(testIDToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
+	c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
 		Auth:        OIDCAuth{IdpID: "tfc", IDTokenFile: file, Duration: 900 * time.Second},
 		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := c.SyncBackups(context.Background(), testBackups(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -229,16 +177,10 @@ func TestOIDCAuth(t *testing.T) {
 		{OIDCAuth{IdpID: "other", IDToken: testIDToken}, `error_code IAM.1001`},
 		{OIDCAuth{IdpID: "tfc", IDTokenFile: filepath.Join(t.TempDir(), "missing")}, `reading the ID token file: open .*missing: no such file or directory`},
 	} {
-		c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID, Auth: tc.auth,
+		c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID, Auth: tc.auth,
 			AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.SyncBackups(context.Background(), testBackups(1))
-		var authErr *AuthError
-		if !errors.As(err, &authErr) || authErr.Step != AuthStepIDToken || !regexp.MustCompile(tc.want).MatchString(err.Error()) {
-			t.Errorf("err = %v, want %s", err, tc.want)
-		}
+		_, err := c.SyncBackups(context.Background(), testBackups(1))
+		wantAuthError(t, err, AuthStepIDToken, tc.want)
 	}
 }
 
@@ -247,15 +189,10 @@ func TestOIDCAuth(t *testing.T) {
 func TestSecretsMaskedInErrors(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"},
 		IDTokens: []cbrfake.IDToken{{Token: testIDToken, IdpID: "tfc"}}})
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID,
+	c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", ProjectID: cbrfake.DefaultProjectID,
 		Auth:        OIDCAuth{IdpID: "tfc", IDToken: testIDToken},
 		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	syncOne(t, c)
 	var st string
 	for _, r := range requestsOf(fake, cbrfake.KindSync) {
 		st = r.Header.Get("X-Security-Token")
@@ -263,7 +200,7 @@ func TestSecretsMaskedInErrors(t *testing.T) {
 	// The gateway repeats the ID token and the agency's security token.
 	echo := "refused " + testIDToken + " and " + st
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 403, ErrorCode: "APIGW.0302", ErrorMsg: echo})
-	_, err = c.SyncBackups(context.Background(), testBackups(1))
+	_, err := c.SyncBackups(context.Background(), testBackups(1))
 	if err == nil || strings.Contains(err.Error(), testIDToken) || strings.Contains(err.Error(), st) || !strings.Contains(err.Error(), "refused *** and ***") {
 		t.Errorf("err = %v", err)
 	}
@@ -278,16 +215,10 @@ func TestTemporaryCredentialsNotLogged(t *testing.T) {
 	ctx := tflogtest.RootLogger(context.Background(), &buf)
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"}, Metadata: true,
 		IDTokens: []cbrfake.IDToken{{Token: testIDToken, IdpID: "tfc"}}})
-	oidc, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
+	oidc := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion,
 		Auth:        OIDCAuth{IdpID: "tfc", IDToken: testIDToken},
 		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainID: cbrfake.DomainID(testUser.Domain)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := New(Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta := newClient(t, Config{Endpoint: url, ProjectID: cbrfake.DefaultProjectID, Auth: MetadataAuth{Endpoint: url}})
 	for _, c := range []*Client{oidc, meta} {
 		if _, err := c.SyncBackups(ctx, testBackups(1)); err != nil {
 			t.Fatal(err)
@@ -329,15 +260,10 @@ func TestTemporaryCredentialsNotLogged(t *testing.T) {
 // agency's account's; the agency's credentials sign the sync.
 func TestAssumeRoleWithPassword(t *testing.T) {
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{}, Users: []cbrfake.User{testUser}, Agencies: []string{"cbr_import"}})
-	c, err := New(Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: cbrfake.DefaultProjectID,
+	c := newClient(t, Config{Endpoint: url, IAMEndpoint: url + "/v3", Region: cbrfake.DefaultRegion, ProjectID: cbrfake.DefaultProjectID,
 		Auth:        PasswordAuth{UserName: testUser.Name, Password: testUser.Password, DomainName: testUser.Domain},
 		AssumeRoles: []AssumeRole{{AgencyName: "cbr_import", DomainName: testUser.Domain}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	syncOne(t, c)
 	tr := requestsOf(fake, cbrfake.KindIAMToken)
 	if len(tr) != 1 || !strings.HasSuffix(string(tr[0].Body), `"scope":{"project":{"name":"cn-north-4"}}}}`) {
 		t.Fatalf("token requests %d: %s", len(tr), tr[0].Body)

@@ -28,10 +28,7 @@ func TestNewHTTPClientTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := New(Config{Endpoint: srv.URL, ProjectID: testProject, Auth: TokenAuth("t"), HTTPClient: hc, MaxRetries: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, Config{Endpoint: srv.URL, ProjectID: testProject, Auth: TokenAuth("t"), HTTPClient: hc, MaxRetries: 3})
 		c.sleep = func(context.Context, time.Duration) error {
 			t.Error("a certificate error must not be retried")
 			return nil
@@ -131,13 +128,8 @@ func TestNewHTTPClientUsesProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Endpoint: "http://cbr.unreachable.example", ProjectID: testProject, Auth: TokenAuth("t"), HTTPClient: hc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncBackups(context.Background(), testBackups(1)); err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: "http://cbr.unreachable.example", ProjectID: testProject, Auth: TokenAuth("t"), HTTPClient: hc})
+	syncOne(t, c)
 	if len(proxied) != 1 || proxied[0] != "POST http://cbr.unreachable.example/v3/"+testProject+"/backups/sync" {
 		t.Errorf("proxied %v", proxied)
 	}
@@ -160,10 +152,7 @@ func TestNewHTTPClientDefaults(t *testing.T) {
 		t.Errorf("client %+v transport %+v", hc, tr)
 	}
 	// New keeps a logging transport as it is instead of wrapping it twice.
-	c, err := New(Config{Endpoint: "https://cbr.example.com", ProjectID: "p", Auth: TokenAuth("t"), HTTPClient: hc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, Config{Endpoint: "https://cbr.example.com", ProjectID: "p", Auth: TokenAuth("t"), HTTPClient: hc})
 	if c.http != hc {
 		t.Error("New wrapped a logging transport again")
 	}

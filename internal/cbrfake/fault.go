@@ -161,24 +161,22 @@ func faultResponse(c *call, f Fault) *response {
 	return resp
 }
 
+// faultErrors are the error code and message of a fault's status when the
+// Fault names none.
+var faultErrors = map[int]struct{ code, msg string }{
+	http.StatusTooManyRequests:     {"APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit"},
+	http.StatusInternalServerError: {"BackupService.9999", "Internal server error"},
+	http.StatusBadGateway:          {"APIGW.0202", "Backend unavailable"},
+	http.StatusServiceUnavailable:  {"APIGW.0202", "Service temporarily unavailable"},
+	http.StatusGatewayTimeout:      {"APIGW.0203", "Backend timeout"},
+	http.StatusUnauthorized:        {"APIGW.0301", "Incorrect IAM authentication information: verify token failed"},
+	http.StatusForbidden:           {"APIGW.0302", "The IAM or FunctionGraph authorizer returns 403 Forbidden"},
+	http.StatusNotFound:            {"APIGW.0101", "The API does not exist or has not been published in the environment"},
+}
+
 func defaultFaultError(status int) (code, msg string) {
-	switch status {
-	case http.StatusTooManyRequests:
-		return "APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit"
-	case http.StatusInternalServerError:
-		return "BackupService.9999", "Internal server error"
-	case http.StatusBadGateway:
-		return "APIGW.0202", "Backend unavailable"
-	case http.StatusServiceUnavailable:
-		return "APIGW.0202", "Service temporarily unavailable"
-	case http.StatusGatewayTimeout:
-		return "APIGW.0203", "Backend timeout"
-	case http.StatusUnauthorized:
-		return "APIGW.0301", "Incorrect IAM authentication information: verify token failed"
-	case http.StatusForbidden:
-		return "APIGW.0302", "The IAM or FunctionGraph authorizer returns 403 Forbidden"
-	case http.StatusNotFound:
-		return "APIGW.0101", "The API does not exist or has not been published in the environment"
+	if e, ok := faultErrors[status]; ok {
+		return e.code, e.msg
 	}
 	text := http.StatusText(status)
 	if text == "" {
@@ -211,13 +209,7 @@ func dropItems(res *response, n int) *response {
 		n = len(body.Sync)
 	}
 	body.Sync = body.Sync[:len(body.Sync)-n]
-	out := jsonResponse(res.status, body)
-	for k, v := range res.header {
-		if _, ok := out.header[k]; !ok {
-			out.header[k] = v
-		}
-	}
-	return out
+	return rewritten(res, body)
 }
 
 // oversize pads a body with leading white space to n bytes.
@@ -245,6 +237,12 @@ func lie(res *response, f Fault) *response {
 	if f.UnrequestedItem != "" {
 		body.Sync = append(body.Sync, syncResponseItem{BackupID: f.UnrequestedItem, OperationLogID: "eeeeeeee-0000-4000-8000-000000000000"})
 	}
+	return rewritten(res, body)
+}
+
+// rewritten is res with the JSON body body instead of its own, keeping the
+// headers of res that the new body does not set.
+func rewritten(res *response, body syncResponse) *response {
 	out := jsonResponse(res.status, body)
 	for k, v := range res.header {
 		if _, ok := out.header[k]; !ok {

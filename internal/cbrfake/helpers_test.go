@@ -25,25 +25,10 @@ const (
 // fixedNow is the clock of most tests.
 var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock and newClock are the names the tests give Clock and NewClock.
+type clock = Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+var newClock = NewClock
 
 // start starts s and registers its shutdown.
 func start(t *testing.T, s *Server) string {
@@ -160,6 +145,23 @@ func tokenHeaders() map[string]string {
 func postSync(t *testing.T, base string, body []byte) result {
 	t.Helper()
 	return do(t, http.MethodPost, base+syncPath(DefaultProjectID), body, tokenHeaders())
+}
+
+// syncAtOnce posts n sync requests at the same time, the ith of entry(i)
+// alone, and waits for their answers; each answer but a 200 fails the test.
+func syncAtOnce(t *testing.T, base string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := postSync(t, base, syncBody(entry(i))); r.status != 200 {
+				t.Errorf("sync %d: %d %s", i, r.status, r.body)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 var requestIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)

@@ -67,6 +67,13 @@ func iamFieldError(c *call, ferr *fieldError) *response {
 	return iamError(c, http.StatusBadRequest, "IAM.0007", "Request parameter is invalid: "+ferr.msg)
 }
 
+// iamRequireJSON is requireJSON with IAM's error.
+func iamRequireJSON(c *call) *response {
+	return requireJSON(c, func(msg string) *response {
+		return iamError(c, http.StatusUnsupportedMediaType, "IAM.0007", "Request parameter is invalid: "+msg)
+	})
+}
+
 // Token request, as decoded.
 type tokenRequest struct {
 	userID, userName, password string
@@ -75,28 +82,15 @@ type tokenRequest struct {
 }
 
 func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
-	root, err := parseStrictJSON(body)
-	if err != nil {
-		return nil, fieldErr("%s", err.Error())
-	}
-	if ferr := objectFields(root, "", "auth"); ferr != nil {
-		return nil, ferr
-	}
-	auth, ferr := requiredField(root, "", "auth")
+	auth, ferr := parseMember(body, "auth")
 	if ferr != nil {
 		return nil, ferr
 	}
-	if ferr := objectFields(auth, "auth", "identity", "scope"); ferr != nil {
-		return nil, ferr
-	}
-	identity, ferr := requiredField(auth, "auth", "identity")
+	identity, ferr := member(auth, "auth", "identity", "scope")
 	if ferr != nil {
 		return nil, ferr
 	}
-	if ferr := objectFields(identity, "auth.identity", "methods", "password"); ferr != nil {
-		return nil, ferr
-	}
-	methods, ferr := requiredField(identity, "auth.identity", "methods")
+	methods, ferr := member(identity, "auth.identity", "methods", "password")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -107,10 +101,7 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	if ferr := objectFields(pw, "auth.identity.password", "user"); ferr != nil {
-		return nil, ferr
-	}
-	user, ferr := requiredField(pw, "auth.identity.password", "user")
+	user, ferr := member(pw, "auth.identity.password", "user")
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -151,14 +142,8 @@ func decodeTokenRequest(body []byte) (*tokenRequest, *fieldError) {
 			return nil, fieldErr("auth.scope.domain: a domain-scoped token cannot be used with CBR, scope the token to a project")
 		}
 	}
-	if ferr := objectFields(scope, "auth.scope", "project"); ferr != nil {
-		return nil, ferr
-	}
-	proj, ferr := requiredField(scope, "auth.scope", "project")
+	proj, ferr := member(scope, "auth.scope", "project")
 	if ferr != nil {
-		return nil, ferr
-	}
-	if ferr := objectFields(proj, "auth.scope.project", "id", "name"); ferr != nil {
 		return nil, ferr
 	}
 	if tr.projectID, tr.projectName, ferr = idOrName(proj, "auth.scope.project"); ferr != nil {
@@ -223,9 +208,7 @@ func (s *Server) handleIAMToken(c *call) *response {
 		return iamError(c, http.StatusRequestEntityTooLarge, "IAM.0007",
 			fmt.Sprintf("Request parameter is invalid: the request body exceeds %d bytes", MaxBodyBytes))
 	}
-	if errResp := requireJSON(c, func(msg string) *response {
-		return iamError(c, http.StatusUnsupportedMediaType, "IAM.0007", "Request parameter is invalid: "+msg)
-	}); errResp != nil {
+	if errResp := iamRequireJSON(c); errResp != nil {
 		return errResp
 	}
 	tr, ferr := decodeTokenRequest(c.body)
@@ -320,12 +303,8 @@ func (s *Server) handleIAMProjects(c *call) *response {
 		return iamError(c, http.StatusForbidden, "IAM.0002", "You are not authorized to perform the requested action: identity:list_projects.")
 	}
 	q := c.r.URL.Query()
-	base := "http://" + c.r.Host
-	if c.r.TLS != nil {
-		base = "https://" + c.r.Host
-	}
 	domainID := derivedID("domain", s.accountDomain)
-	out := []projectJSON{}
+	var listed []project
 	for _, p := range s.projects {
 		if name, ok := q["name"]; ok && (len(name) == 0 || name[0] != p.name) {
 			continue
@@ -336,6 +315,21 @@ func (s *Server) handleIAMProjects(c *call) *response {
 		if e, ok := q["enabled"]; ok && len(e) > 0 && strings.EqualFold(e[0], "false") {
 			continue
 		}
+		listed = append(listed, p)
+	}
+	return s.projectsAnswer(c, listed, c.r.URL.RawQuery)
+}
+
+// projectsAnswer is IAM's list of projects of the account, whose self link
+// is the path of c with query.
+func (s *Server) projectsAnswer(c *call, projects []project, query string) *response {
+	base := "http://" + c.r.Host
+	if c.r.TLS != nil {
+		base = "https://" + c.r.Host
+	}
+	domainID := derivedID("domain", s.accountDomain)
+	out := []projectJSON{}
+	for _, p := range projects {
 		out = append(out, projectJSON{
 			DomainID: domainID,
 			Enabled:  true,
@@ -346,8 +340,8 @@ func (s *Server) handleIAMProjects(c *call) *response {
 		})
 	}
 	self := base + c.r.URL.Path
-	if c.r.URL.RawQuery != "" {
-		self += "?" + c.r.URL.RawQuery
+	if query != "" {
+		self += "?" + query
 	}
 	return jsonResponse(http.StatusOK, projectsEnvelope{
 		Links:    map[string]*string{"self": &self, "previous": nil, "next": nil},
@@ -366,27 +360,9 @@ func (s *Server) handleIAMAuthProjects(c *call) *response {
 	if len(c.r.URL.Query()) > 0 {
 		return iamError(c, http.StatusBadRequest, "IAM.0007", "Request parameter is invalid: GET /v3/auth/projects takes no query parameters")
 	}
-	base := "http://" + c.r.Host
-	if c.r.TLS != nil {
-		base = "https://" + c.r.Host
+	projects := s.projects
+	if p.domain != s.accountDomain {
+		projects = nil
 	}
-	domainID := derivedID("domain", s.accountDomain)
-	out := []projectJSON{}
-	if p.domain == s.accountDomain {
-		for _, pr := range s.projects {
-			out = append(out, projectJSON{
-				DomainID: domainID,
-				Enabled:  true,
-				ID:       pr.id,
-				Links:    map[string]string{"self": base + "/v3/projects/" + pr.id},
-				Name:     pr.name,
-				ParentID: domainID,
-			})
-		}
-	}
-	self := base + c.r.URL.Path
-	return jsonResponse(http.StatusOK, projectsEnvelope{
-		Links:    map[string]*string{"self": &self, "previous": nil, "next": nil},
-		Projects: out,
-	})
+	return s.projectsAnswer(c, projects, "")
 }

@@ -204,6 +204,25 @@ func objectFields(v *jval, path string, allowed ...string) *fieldError {
 	return nil
 }
 
+// member checks that v is an object with no members but key and others, and
+// returns its member key, which is required.
+func member(v *jval, path, key string, others ...string) (*jval, *fieldError) {
+	if ferr := objectFields(v, path, append([]string{key}, others...)...); ferr != nil {
+		return nil, ferr
+	}
+	return requiredField(v, path, key)
+}
+
+// parseMember strictly parses body, a JSON object with no members but key
+// and others, and returns its member key, which is required.
+func parseMember(body []byte, key string, others ...string) (*jval, *fieldError) {
+	root, err := parseStrictJSON(body)
+	if err != nil {
+		return nil, fieldErr("%s", err.Error())
+	}
+	return member(root, "", key, others...)
+}
+
 // requiredField returns the field key of object v, or a "required" error.
 func requiredField(v *jval, path, key string) (*jval, *fieldError) {
 	f, ok := v.obj[key]

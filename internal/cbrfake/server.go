@@ -426,6 +426,20 @@ func readBody(r *http.Request) (body []byte, tooLarge bool, err error) {
 	return data, false, nil
 }
 
+// fixedRoutes are the endpoints at fixed paths: the method each allows, its
+// kind and its handler.
+var fixedRoutes = map[string]struct {
+	method, kind string
+	handle       func(*Server, *call) *response
+}{
+	"/v3/auth/tokens":                    {http.MethodPost, KindIAMToken, (*Server).handleIAMToken},
+	"/v3/projects":                       {http.MethodGet, KindIAMProjects, (*Server).handleIAMProjects},
+	"/v3.0/OS-CREDENTIAL/securitytokens": {http.MethodPost, KindIAMSecurityToken, (*Server).handleSecurityTokens},
+	"/v3.0/OS-AUTH/id-token/tokens":      {http.MethodPost, KindIAMIDToken, (*Server).handleIDToken},
+	"/openstack/latest/securitykey":      {http.MethodGet, KindMetadata, (*Server).handleMetadata},
+	"/v3/auth/projects":                  {http.MethodGet, KindIAMAuthProjects, (*Server).handleIAMAuthProjects},
+}
+
 // route decides the kind and handler of c.
 func (s *Server) route(c *call) {
 	p := c.r.URL.Path
@@ -433,19 +447,11 @@ func (s *Server) route(c *call) {
 	method := c.r.Method
 	var allowed, kind string
 	var h func(*call) *response
+	fixed, isFixed := fixedRoutes[p]
 	switch {
-	case p == "/v3/auth/tokens":
-		allowed, kind, h = http.MethodPost, KindIAMToken, s.handleIAMToken
-	case p == "/v3/projects":
-		allowed, kind, h = http.MethodGet, KindIAMProjects, s.handleIAMProjects
-	case p == "/v3.0/OS-CREDENTIAL/securitytokens":
-		allowed, kind, h = http.MethodPost, KindIAMSecurityToken, s.handleSecurityTokens
-	case p == "/v3.0/OS-AUTH/id-token/tokens":
-		allowed, kind, h = http.MethodPost, KindIAMIDToken, s.handleIDToken
-	case p == "/openstack/latest/securitykey":
-		allowed, kind, h = http.MethodGet, KindMetadata, s.handleMetadata
-	case p == "/v3/auth/projects":
-		allowed, kind, h = http.MethodGet, KindIAMAuthProjects, s.handleIAMAuthProjects
+	case isFixed:
+		allowed, kind = fixed.method, fixed.kind
+		h = func(c *call) *response { return fixed.handle(s, c) }
 	case len(seg) == 4 && seg[0] == "v3" && seg[1] != "" && seg[2] == "backups" && seg[3] == "sync":
 		allowed, kind, h = http.MethodPost, KindSync, s.handleSync
 		c.projectID = seg[1]

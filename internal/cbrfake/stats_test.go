@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 )
@@ -18,17 +17,7 @@ func TestStats(t *testing.T) {
 	// Three slow requests at once, then a throttled one, a reset one and a
 	// second sync of an already synced backup.
 	s.InjectFault(KindSync, Fault{Delay: 300 * time.Millisecond}, Fault{Delay: 300 * time.Millisecond}, Fault{Delay: 300 * time.Millisecond})
-	var wg sync.WaitGroup
-	for i := 0; i < 3; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if r := postSync(t, base, syncBody(entry(i))); r.status != 200 {
-				t.Errorf("sync %d: %d %s", i, r.status, r.body)
-			}
-		}()
-	}
-	wg.Wait()
+	syncAtOnce(t, base, 3)
 	s.InjectFault(KindSync, Fault{Status: 429, RetryAfter: "1"})
 	if r := postSync(t, base, syncBody(entry(3))); r.status != 429 {
 		t.Fatalf("throttled: %d", r.status)
@@ -77,17 +66,7 @@ func TestStats(t *testing.T) {
 func TestLatencyCountsAsInFlight(t *testing.T) {
 	s, base := newStarted(t, Options{Latency: 200 * time.Millisecond})
 	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if r := postSync(t, base, syncBody(entry(i))); r.status != 200 {
-				t.Errorf("sync %d: %d", i, r.status)
-			}
-		}()
-	}
-	wg.Wait()
+	syncAtOnce(t, base, 4)
 	if elapsed := time.Since(start); elapsed < 200*time.Millisecond {
 		t.Errorf("answered in %s despite a latency of 200ms", elapsed)
 	}

@@ -143,31 +143,32 @@ func durationField(v *jval, path string) (time.Duration, *fieldError) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// handleSecurityTokens serves POST /v3.0/OS-CREDENTIAL/securitytokens with
-// the assume_role method (the caller authenticates; the agency must be
-// one of the served account's) or the token method (the token in the body
-// is the credential).
-func (s *Server) handleSecurityTokens(c *call) *response {
-	if errResp := requireJSON(c, func(msg string) *response {
-		return iamError(c, http.StatusUnsupportedMediaType, "IAM.0007", "Request parameter is invalid: "+msg)
-	}); errResp != nil {
-		return errResp
-	}
-	root, err := parseStrictJSON(c.body)
+// decodeAuthMember strictly parses body, {"auth": {key: ...}}, and returns
+// the member key of auth.
+func decodeAuthMember(body []byte, key string) (*jval, *fieldError) {
+	root, err := parseStrictJSON(body)
 	if err != nil {
-		return iamFieldError(c, fieldErr("%s", err.Error()))
+		return nil, fieldErr("%s", err.Error())
 	}
 	auth, ferr := requiredField(root, "", "auth")
 	if ferr == nil {
 		ferr = objectFields(root, "", "auth")
 	}
-	if ferr == nil {
-		ferr = objectFields(auth, "auth", "identity")
+	if ferr != nil {
+		return nil, ferr
 	}
-	var identity *jval
-	if ferr == nil {
-		identity, ferr = requiredField(auth, "auth", "identity")
+	return member(auth, "auth", key)
+}
+
+// handleSecurityTokens serves POST /v3.0/OS-CREDENTIAL/securitytokens with
+// the assume_role method (the caller authenticates; the agency must be
+// one of the served account's) or the token method (the token in the body
+// is the credential).
+func (s *Server) handleSecurityTokens(c *call) *response {
+	if errResp := iamRequireJSON(c); errResp != nil {
+		return errResp
 	}
+	identity, ferr := decodeAuthMember(c.body, "identity")
 	var methods *jval
 	if ferr == nil {
 		methods, ferr = requiredField(identity, "auth.identity", "methods")
@@ -194,10 +195,7 @@ func (s *Server) assumeRole(c *call, identity *jval) *response {
 		return errResp
 	}
 	const ap = "auth.identity.assume_role"
-	if ferr := objectFields(identity, "auth.identity", "methods", "assume_role"); ferr != nil {
-		return iamFieldError(c, ferr)
-	}
-	ar, ferr := requiredField(identity, "auth.identity", "assume_role")
+	ar, ferr := member(identity, "auth.identity", "assume_role", "methods")
 	if ferr == nil {
 		ferr = objectFields(ar, ap, "agency_name", "domain_name", "domain_id", "duration_seconds", "session_user")
 	}
@@ -247,10 +245,7 @@ func (s *Server) assumeRole(c *call, identity *jval) *response {
 
 func (s *Server) tokenToTemporary(c *call, identity *jval) *response {
 	const tp = "auth.identity.token"
-	if ferr := objectFields(identity, "auth.identity", "methods", "token", "policy"); ferr != nil {
-		return iamFieldError(c, ferr)
-	}
-	tok, ferr := requiredField(identity, "auth.identity", "token")
+	tok, ferr := member(identity, "auth.identity", "token", "methods", "policy")
 	if ferr == nil {
 		ferr = objectFields(tok, tp, "id", "duration_seconds")
 	}
@@ -285,30 +280,14 @@ func (s *Server) tokenToTemporary(c *call, identity *jval) *response {
 // Connect ID token of identity provider X-Idp-Id for an (unscoped)
 // federated token in X-Subject-Token.
 func (s *Server) handleIDToken(c *call) *response {
-	if errResp := requireJSON(c, func(msg string) *response {
-		return iamError(c, http.StatusUnsupportedMediaType, "IAM.0007", "Request parameter is invalid: "+msg)
-	}); errResp != nil {
+	if errResp := iamRequireJSON(c); errResp != nil {
 		return errResp
 	}
 	idps := c.r.Header.Values("X-Idp-Id")
 	if len(idps) != 1 || idps[0] == "" {
 		return iamError(c, http.StatusBadRequest, "IAM.0007", "Request parameter is invalid: exactly one X-Idp-Id header is required")
 	}
-	root, err := parseStrictJSON(c.body)
-	if err != nil {
-		return iamFieldError(c, fieldErr("%s", err.Error()))
-	}
-	auth, ferr := requiredField(root, "", "auth")
-	if ferr == nil {
-		ferr = objectFields(root, "", "auth")
-	}
-	if ferr == nil {
-		ferr = objectFields(auth, "auth", "id_token")
-	}
-	var idt *jval
-	if ferr == nil {
-		idt, ferr = requiredField(auth, "auth", "id_token")
-	}
+	idt, ferr := decodeAuthMember(c.body, "id_token")
 	if ferr == nil {
 		ferr = objectFields(idt, "auth.id_token", "id")
 	}

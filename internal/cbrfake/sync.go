@@ -73,14 +73,7 @@ func requireJSON(c *call, errf func(string) *response) *response {
 
 // decodeSync strictly decodes and validates a sync request body.
 func decodeSync(body []byte) ([]SyncedBackup, *fieldError) {
-	root, err := parseStrictJSON(body)
-	if err != nil {
-		return nil, fieldErr("%s", err.Error())
-	}
-	if ferr := objectFields(root, "", "sync"); ferr != nil {
-		return nil, ferr
-	}
-	list, ferr := requiredField(root, "", "sync")
+	list, ferr := parseMember(body, "sync")
 	if ferr != nil {
 		return nil, ferr
 	}

@@ -14,13 +14,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
@@ -238,33 +235,23 @@ func TestAccAuthModes(t *testing.T) {
 				Steps: []tfresource.TestStep{
 					{Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true},
 					{
-						PreConfig: func() {
-							if n := len(fake.Requests()); n != 0 {
-								t.Errorf("the plan made %d API calls, want none", n)
-							}
-						},
+						PreConfig:         planCalledNothing(t, fake),
 						Config:            cfg,
 						ConfigStateChecks: stateMatchesFake(fake, 1),
 						Check: func(*terraform.State) error {
-							for kind, n := range tc.calls {
-								if err := expectCalls(fake, kind, n)(); err != nil {
-									return err
-								}
+							if err := expectCallCounts(fake, tc.calls); err != nil {
+								return err
 							}
-							if n := len(fake.Requests()); n != total {
-								return fmt.Errorf("the apply made %d API calls, want %d", n, total)
+							if err := expectRequests(fake, total)(nil); err != nil {
+								return err
 							}
 							return tc.check(fake)
 						},
 					},
 					{Config: cfg, PlanOnly: true},
 				},
-				CheckDestroy: func(*terraform.State) error {
-					if n := len(fake.Requests()); n != total {
-						return fmt.Errorf("%d API calls in all, want %d: plan, refresh and destroy call nothing", n, total)
-					}
-					return nil
-				},
+				// Plan, refresh and destroy call nothing.
+				CheckDestroy: expectRequests(fake, total),
 			})
 		})
 	}
@@ -344,18 +331,13 @@ func TestAccAuthManyResourcesOneRun(t *testing.T) {
 				Steps: []tfresource.TestStep{{
 					Config: cfg,
 					Check: func(*terraform.State) error {
-						for kind, n := range tc.calls {
-							if err := expectCalls(fake, kind, n)(); err != nil {
-								return err
-							}
+						if err := expectCallCounts(fake, tc.calls); err != nil {
+							return err
 						}
 						if tc.name == "password" && fake.IssuedTokens() != 1 {
 							return fmt.Errorf("%d tokens issued, want 1", fake.IssuedTokens())
 						}
-						if n := len(fake.Synced()); n != 10 {
-							return fmt.Errorf("%d backups synced, want 10", n)
-						}
-						return nil
+						return expectSynced(fake, 10)(nil)
 					},
 				}},
 			})
@@ -468,15 +450,10 @@ func TestAccAuthRefused(t *testing.T) {
 				ProtoV6ProviderFactories: providerFactories(nil),
 				Steps:                    []tfresource.TestStep{{Config: cfg, ExpectError: errorLike(tc.want)}},
 				CheckDestroy: func(*terraform.State) error {
-					for kind, n := range tc.calls {
-						if err := expectCalls(fake, kind, n)(); err != nil {
-							return err
-						}
+					if err := expectCallCounts(fake, tc.calls); err != nil {
+						return err
 					}
-					if len(fake.Synced()) != 0 {
-						return fmt.Errorf("the fake synced %d backups", len(fake.Synced()))
-					}
-					return nil
+					return expectSynced(fake, 0)(nil)
 				},
 			})
 		})
@@ -572,16 +549,7 @@ func TestAccAuthPasswordRefusedTwice(t *testing.T) {
 func configureDirect(ctx context.Context, t *testing.T, args map[string]string, endpoints map[string]string) (*cbr.Client, diag.Diagnostics) {
 	t.Helper()
 	p := &cbrProvider{version: "test", getenv: func(string) string { return "" }}
-	var sresp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
-	typ, ok := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		t.Fatalf("the provider schema's type is %T, want tftypes.Object", sresp.Schema.Type().TerraformType(ctx))
-	}
 	vals := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
 	for k, v := range args {
 		vals[k] = tftypes.NewValue(tftypes.String, v)
 	}
@@ -590,8 +558,7 @@ func configureDirect(ctx context.Context, t *testing.T, args map[string]string, 
 		eps[k] = tftypes.NewValue(tftypes.String, v)
 	}
 	vals["endpoints"] = tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, eps)
-	var resp provider.ConfigureResponse
-	p.Configure(ctx, provider.ConfigureRequest{TerraformVersion: "1.11.4", Config: tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, vals)}}, &resp)
+	resp := configureIn(ctx, t, p, vals)
 	client, _ := resp.DataSourceData.(*cbr.Client)
 	return client, resp.Diagnostics
 }
@@ -622,7 +589,7 @@ func TestSecretsNotLogged(t *testing.T) {
 			if diags.HasError() || client == nil {
 				t.Fatalf("Configure: %v", diags)
 			}
-			if _, err := client.SyncBackups(ctx, testBackups(2)); err != nil {
+			if _, err := client.SyncBackups(ctx, syncEntries(makeBackups(2))); err != nil {
 				t.Fatal(err)
 			}
 			secrets := append([]string(nil), tc.secrets...)
@@ -634,7 +601,7 @@ func TestSecretsNotLogged(t *testing.T) {
 			// A refused call: its error must not carry the secrets either.
 			fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"},
 				cbrfake.Fault{Status: 401, ErrorCode: "APIGW.0301", ErrorMsg: "Incorrect IAM authentication information"})
-			_, err := client.SyncBackups(ctx, testBackups(1))
+			_, err := client.SyncBackups(ctx, syncEntries(makeBackups(1)))
 			if err == nil {
 				t.Fatal("no error for a refused call")
 			}
@@ -652,14 +619,4 @@ func TestSecretsNotLogged(t *testing.T) {
 			}
 		})
 	}
-}
-
-// testBackups returns n valid backups for direct client calls.
-func testBackups(n int) []model.BackupSync {
-	out := make([]model.BackupSync, n)
-	for i, b := range makeBackups(n) {
-		out[i] = model.BackupSync{BackupId: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
-			ResourceId: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: int32(b.CreatedAt)}
-	}
-	return out
 }

@@ -1,10 +1,8 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,16 +30,7 @@ import (
 // finds it), and skips the test when that CLI has no actions.
 func actionsCLI(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 to run it")
-	}
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		var err error
-		if cli, err = exec.LookPath("terraform"); err != nil {
-			t.Skip("no terraform on PATH and TF_ACC_TERRAFORM_PATH is not set")
-		}
-	}
+	cli := acceptanceCLI(t)
 	// An empty CLI configuration: nothing but the version is printed.
 	rc := filepath.Join(t.TempDir(), "empty.tfrc")
 	if err := os.WriteFile(rc, nil, 0o600); err != nil {
@@ -241,82 +230,16 @@ func TestAccBackupSyncAction_errors(t *testing.T) {
 	})
 }
 
-// providerBinary builds the provider into a temporary directory and returns
-// the directory (for dev_overrides).
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(dir, "terraform-provider-cbr"), ".")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
-}
-
-// cliRun runs the CLI in dir with a dev_overrides configuration for the
-// built provider and an environment without HW_* variables.
-type cliRun struct {
-	t        *testing.T
-	cli, dir string
-	env      []string
-}
-
-func newCLIRun(t *testing.T, cli string) *cliRun {
-	t.Helper()
-	dir := t.TempDir()
-	rc := filepath.Join(dir, "dev.tfrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cbr-sync/cbr\" = %q\n  }\n  direct {}\n}\n", providerBinary(t))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TF_CLI_CONFIG_FILE=" + rc,
-		"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0",
-	}
-	return &cliRun{t: t, cli: cli, dir: dir, env: env}
-}
-
-func (r *cliRun) write(name, content string) {
-	r.t.Helper()
-	if err := os.WriteFile(filepath.Join(r.dir, name), []byte(content), 0o600); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-// run runs the CLI and returns its combined output and whether it succeeded.
-func (r *cliRun) run(args ...string) (string, bool) {
-	r.t.Helper()
-	cmd := exec.Command(r.cli, args...)
-	cmd.Dir, cmd.Env = r.dir, r.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		r.t.Fatalf("%s %s: %v", r.cli, strings.Join(args, " "), err)
-	}
-	return out.String(), err == nil
-}
-
 // bulkSize is the number of backups of the CLI test of requests of 50: more
 // than two requests carry (the action, unlike the resource, has no bound).
 func bulkSize(*testing.T) int { return 120 }
-
-const requiredProviders = `
-terraform {
-  required_providers {
-    cbr = {
-      source = "cbr-sync/cbr"
-    }
-  }
-}
-`
 
 // TestAccBackupSyncAction_invoke runs `terraform apply -invoke`, which
 // terraform-plugin-testing cannot, against the fake API: the requests sent,
 // the progress the CLI prints, an API error, and an empty state.
 func TestAccBackupSyncAction_invoke(t *testing.T) {
 	cli := actionsCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	r := newCLIRun(t, cli)
 	all := makeBackups(3 + bulkSize(t))

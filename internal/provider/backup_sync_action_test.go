@@ -132,14 +132,6 @@ func invokeActionWith(t *testing.T, ctx context.Context, srv actionProviderServe
 	return progress, diags
 }
 
-func diagsText(diags []*tfprotov6.Diagnostic) string {
-	var b strings.Builder
-	for _, d := range diags {
-		fmt.Fprintf(&b, "[%v] %s: %s\n", d.Severity, d.Summary, d.Detail)
-	}
-	return b.String()
-}
-
 // syncRequestSizes returns the number of entries of each sync request the
 // fake received, in order, and fails the test on any backup imported twice.
 func syncRequestSizes(t *testing.T, fake *cbrfake.Server) []int {
@@ -171,6 +163,7 @@ func noDuplicateImports(t *testing.T, fake *cbrfake.Server) {
 }
 
 func TestBackupSyncActionInvoke(t *testing.T) {
+	t.Parallel()
 	backups := makeBackups(120)
 	backups[60].ResourceType = "OS::Cinder::Volume"
 
@@ -463,60 +456,11 @@ func TestWholeSeconds(t *testing.T) {
 	}
 }
 
-// objectWith is a value of typ with the given attributes, the others null.
-func objectWith(typ tftypes.Object, vals map[string]tftypes.Value) tftypes.Value {
-	all := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		if v, ok := vals[name]; ok {
-			all[name] = v
-		} else {
-			all[name] = tftypes.NewValue(at, nil)
-		}
-	}
-	return tftypes.NewValue(typ, all)
-}
-
-// backupsValue is a backups map of typ (the resource's or the action's)
-// holding these backups, keyed as backupsConfig keys them: backup_id is left
-// out unless Key is set, and resource_type when it is the default.
-func backupsValue(t *testing.T, typ tftypes.Object, backups []testBackup) tftypes.Value {
-	t.Helper()
-	mapType, ok := typ.AttributeTypes["backups"].(tftypes.Map)
-	if !ok {
-		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
-	}
-	elemType, ok := mapType.ElementType.(tftypes.Object)
-	if !ok {
-		t.Fatalf("backups' elements are %s", mapType.ElementType)
-	}
-	elems := make(map[string]tftypes.Value, len(backups))
-	for _, b := range backups {
-		vals := map[string]tftypes.Value{
-			"backup_name":   tftypes.NewValue(tftypes.String, b.BackupName),
-			"bucket_name":   tftypes.NewValue(tftypes.String, b.BucketName),
-			"image_path":    tftypes.NewValue(tftypes.String, b.ImagePath),
-			"resource_id":   tftypes.NewValue(tftypes.String, b.ResourceID),
-			"resource_name": tftypes.NewValue(tftypes.String, b.ResourceName),
-			"created_at":    tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(b.CreatedAt)),
-		}
-		if b.Key != "" {
-			vals["backup_id"] = tftypes.NewValue(tftypes.String, b.BackupID)
-		}
-		if b.ResourceType != "" && b.ResourceType != "OS::Native::Server" {
-			vals["resource_type"] = tftypes.NewValue(tftypes.String, b.ResourceType)
-		}
-		if _, dup := elems[b.key()]; dup {
-			t.Fatalf("backupsValue: two backups keyed %q", b.key())
-		}
-		elems[b.key()] = objectWith(elemType, vals)
-	}
-	return tftypes.NewValue(mapType, elems)
-}
-
 // TestBackupSyncActionValidatesLikeTheResource: the action's backups are
 // checked as the resource's are, with the same diagnostics on the same
 // paths, whatever check the resource gains.
 func TestBackupSyncActionValidatesLikeTheResource(t *testing.T) {
+	t.Parallel()
 	_, url := startFake(t, cbrfake.Options{})
 	srv, schemas := actionServer(t, url)
 	ctx := context.Background()

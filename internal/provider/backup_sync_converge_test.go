@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -25,16 +21,6 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-// backupPath is the path of attribute name of the entry of backups keyed
-// backupID.
-func backupPath(backupID, name string) tfjsonpath.Path {
-	return tfjsonpath.New("backups").AtMapKey(backupID).AtMapKey(name)
-}
-
-func opPath(backupID string) tfjsonpath.Path { return backupPath(backupID, "operation_log_id") }
-
-func syncStatePath(backupID string) tfjsonpath.Path { return backupPath(backupID, "sync_state") }
 
 // sent is the backup IDs of each sync request the fake received, in order.
 func sent(fake *cbrfake.Server) ([][]string, error) {
@@ -545,22 +531,15 @@ func TestBackupSyncUnrequestedWarning(t *testing.T) {
 	}
 	ctx := context.Background()
 	r := &backupSyncResource{client: client, poll: opLogPolling}
-	var sr resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx)
-	m := backupSyncModel{ID: types.StringUnknown(), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
-		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
-	for _, b := range makeBackups(2) {
-		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
-			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
-			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
-			OperationLogID: types.StringUnknown(), Status: types.StringNull(), SyncState: types.StringUnknown()})
-	}
-	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	sr, null := resourceSchema(ctx, r)
+	m := resourceModel(types.StringUnknown(), false, makeBackups(2), func(e *backupModel) {
+		e.OperationLogID, e.Status, e.SyncState = types.StringUnknown(), types.StringNull(), types.StringUnknown()
+	})
+	plan := tfsdk.Plan{Schema: sr.Schema, Raw: null}
 	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
-	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: null}}
 	r.Create(ctx, resource.CreateRequest{Plan: plan, Config: tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {
 		t.Fatalf("diagnostics %v", resp.Diagnostics)

@@ -38,35 +38,23 @@ type directValues struct {
 
 func newDirectValues(t *testing.T, typ tftypes.Object) directValues {
 	t.Helper()
-	backups, ok := typ.AttributeTypes["backups"].(tftypes.Map)
-	if !ok {
-		t.Fatalf("backups is a %s", typ.AttributeTypes["backups"])
-	}
-	entry, ok := backups.ElementType.(tftypes.Object)
-	if !ok {
-		t.Fatalf("backups has elements of type %s", backups.ElementType)
-	}
+	_, entry := backupsTypes(t, typ)
 	return directValues{typ: typ, entry: entry}
 }
-
-// directID is the backup_id of backup i: keys sort as the indexes do.
-func directID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
 
 // keyAttr is the pseudo-attribute of an edit that gives an entry another key
 // than its backup_id.
 const keyAttr = "(key)"
 
-// backup is the key and the value of the entry of backups for backup i:
-// configured fields, backup_id equal to the key, and the computed ones as
-// given (nil: null). edit[keyAttr] gives another key.
+// backup is the key and the value of the entry of backups for
+// numberedBackup(i): configured fields, backup_id equal to the key,
+// resource_type and the computed ones as given (nil: null). edit[keyAttr]
+// gives another key.
 func (v directValues) backup(i int, edit map[string]any) (string, tftypes.Value) {
-	id := directID(i)
-	attrs := map[string]any{
-		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
-		"image_path": "6abec15e/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6", "resource_name": "vm",
-		"resource_type": nil, "created_at": big.NewFloat(float64(1714521600 + i)), "operation_log_id": nil, "status": nil, "sync_state": nil,
-	}
-	key := id
+	b := numberedBackup(i)
+	b.ResourceType = ""
+	attrs := b.attrs()
+	key := b.BackupID
 	for k, val := range edit {
 		if k == keyAttr {
 			key, _ = val.(string)
@@ -74,11 +62,7 @@ func (v directValues) backup(i int, edit map[string]any) (string, tftypes.Value)
 		}
 		attrs[k] = val
 	}
-	out := map[string]tftypes.Value{}
-	for k, t := range v.entry.AttributeTypes {
-		out[k] = tftypes.NewValue(t, attrs[k])
-	}
-	return key, tftypes.NewValue(v.entry, out)
+	return key, b.value(v.entry, attrs)
 }
 
 // resource is the whole value: backups from entries (by key), top-level

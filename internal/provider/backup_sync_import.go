@@ -85,11 +85,14 @@ func (r *backupSyncResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_completion"), types.BoolValue(false))...)
 }
 
-// storedBackupV1 is an entry of backups in a state of version 0 (release
-// 0.1.0, without sync_state) or 1 (release 0.2.0), as Terraform stores it in
-// JSON. These types are frozen: they describe what older releases wrote and
-// never change with the current schema.
-type storedBackupV1 struct {
+// The stored forms of the older schema versions below are frozen: they
+// describe what releases 0.1.0 (version 0) and 0.2.0 (version 1) wrote to
+// state files, which never changes. They must never change with the current
+// schema, nor reference its types or constants.
+
+// storedBackupV0 is an entry of backups in a state of version 0 (release
+// 0.1.0), as Terraform stores it in JSON. It must never change.
+type storedBackupV0 struct {
 	BackupID       *string      `json:"backup_id"`
 	BackupName     *string      `json:"backup_name"`
 	BucketName     *string      `json:"bucket_name"`
@@ -100,19 +103,74 @@ type storedBackupV1 struct {
 	CreatedAt      *json.Number `json:"created_at"`
 	OperationLogID *string      `json:"operation_log_id"`
 	Status         *string      `json:"status"`
-	SyncState      *string      `json:"sync_state"` // version 1 only
 }
 
-// storedBackupSyncV1 is a state of version 0 or 1: backups was a list.
-type storedBackupSyncV1 struct {
+// storedBackupSyncV0 is a state of version 0 (release 0.1.0): backups a
+// list, without sync_state or fail_on_import_failure. It must never change.
+type storedBackupSyncV0 struct {
 	ID                *string           `json:"id"`
-	Backups           []storedBackupV1  `json:"backups"`
+	Backups           []storedBackupV0  `json:"backups"`
 	WaitForCompletion *bool             `json:"wait_for_completion"`
-	FailOnImport      *bool             `json:"fail_on_import_failure"` // version 1 only
 	Triggers          map[string]string `json:"triggers"`
 	Timeouts          *struct {
 		Create *string `json:"create"`
 	} `json:"timeouts"`
+}
+
+// storedBackupV1 is an entry of backups in a state of version 1 (release
+// 0.2.0): version 0's entry and sync_state. It must never change.
+type storedBackupV1 struct {
+	storedBackupV0
+	SyncState *string `json:"sync_state"`
+}
+
+// storedBackupSyncV1 is a state of version 1 (release 0.2.0): backups a
+// list with sync_state, and fail_on_import_failure. It must never change.
+type storedBackupSyncV1 struct {
+	ID                *string           `json:"id"`
+	Backups           []storedBackupV1  `json:"backups"`
+	WaitForCompletion *bool             `json:"wait_for_completion"`
+	FailOnImport      *bool             `json:"fail_on_import_failure"`
+	Triggers          map[string]string `json:"triggers"`
+	Timeouts          *struct {
+		Create *string `json:"create"`
+	} `json:"timeouts"`
+}
+
+// The values of sync_state that release 0.2.0 wrote (version 1). They
+// must never change: they are what state files hold, whatever the current
+// values are called.
+const (
+	storedSyncAcceptedV1 = "accepted"
+	storedSyncAdoptedV1  = "adopted"
+	storedSyncUnknownV1  = "unknown"
+	storedSyncNotSentV1  = "not_sent"
+)
+
+// currentSyncState is the current value of each sync_state of version 1.
+var currentSyncState = map[string]string{
+	storedSyncAcceptedV1: syncAccepted,
+	storedSyncAdoptedV1:  syncAdopted,
+	storedSyncUnknownV1:  syncUnknown,
+	storedSyncNotSentV1:  syncNotSent,
+}
+
+// v1 is a state of version 0 as version 1 stores it. Version 0 had no
+// sync_state; it sent the whole list in one request and saved a record
+// only once the request could have been applied: an entry with an
+// operation_log_id was accepted by CBR; one without was in a request whose
+// outcome is unknown. fail_on_import_failure did not exist (it stays null,
+// so the current default applies).
+func (old storedBackupSyncV0) v1() storedBackupSyncV1 {
+	out := storedBackupSyncV1{ID: old.ID, WaitForCompletion: old.WaitForCompletion, Triggers: old.Triggers, Timeouts: old.Timeouts}
+	for _, b := range old.Backups {
+		state := storedSyncAcceptedV1
+		if b.OperationLogID == nil {
+			state = storedSyncUnknownV1
+		}
+		out.Backups = append(out.Backups, storedBackupV1{storedBackupV0: b, SyncState: &state})
+	}
+	return out
 }
 
 // UpgradeState reads states of versions 0 and 1, where backups was a list,
@@ -123,29 +181,45 @@ type storedBackupSyncV1 struct {
 // one without was in a request whose outcome is unknown (an incomplete or
 // unusable answer), so it is never sent again by itself.
 func (r *backupSyncResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
-	upgrade := func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
-		if req.RawState == nil || len(req.RawState.JSON) == 0 {
-			resp.Diagnostics.AddError("Unable to Upgrade State", "The stored state of this cbr_backup_sync is empty or not JSON. This is always a bug in the provider and should be reported to the provider developers.")
-			return
+	upgrade := func(version int64) func(context.Context, resource.UpgradeStateRequest, *resource.UpgradeStateResponse) {
+		return func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+			upgradeStored(ctx, version, req, resp)
 		}
-		dec := json.NewDecoder(bytes.NewReader(req.RawState.JSON))
-		dec.UseNumber()
-		var old storedBackupSyncV1
-		if err := dec.Decode(&old); err != nil {
-			resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync (schema version 0 or 1) cannot be read: %s. Nothing was changed.", err))
-			return
-		}
-		st, err := upgradedModel(old)
-		if err != nil {
-			resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync cannot be upgraded: %s. Nothing was changed.", err))
-			return
-		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, st.data())...)
 	}
-	return map[int64]resource.StateUpgrader{0: {StateUpgrader: upgrade}, 1: {StateUpgrader: upgrade}}
+	return map[int64]resource.StateUpgrader{0: {StateUpgrader: upgrade(0)}, 1: {StateUpgrader: upgrade(1)}}
 }
 
-// upgradedModel is the current model of a state of version 0 or 1.
+// upgradeStored upgrades a stored state of version 0 or 1.
+func upgradeStored(ctx context.Context, version int64, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+	if req.RawState == nil || len(req.RawState.JSON) == 0 {
+		resp.Diagnostics.AddError("Unable to Upgrade State", "The stored state of this cbr_backup_sync is empty or not JSON. This is always a bug in the provider and should be reported to the provider developers.")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(req.RawState.JSON))
+	dec.UseNumber()
+	var old storedBackupSyncV1
+	var err error
+	if version == 0 {
+		var v0 storedBackupSyncV0
+		err = dec.Decode(&v0)
+		old = v0.v1()
+	} else {
+		err = dec.Decode(&old)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync (schema version %d) cannot be read: %s. Nothing was changed.", version, err))
+		return
+	}
+	st, err := upgradedModel(old)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Upgrade State", fmt.Sprintf("The stored state of this cbr_backup_sync cannot be upgraded: %s. Nothing was changed.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, st.data())...)
+}
+
+// upgradedModel is the current model of a state of version 1 (or of
+// version 0 made one by storedBackupSyncV0.v1).
 func upgradedModel(old storedBackupSyncV1) (*backupSyncModel, error) {
 	str := func(s *string) types.String {
 		if s == nil {
@@ -187,13 +261,17 @@ func upgradedModel(old storedBackupSyncV1) (*backupSyncModel, error) {
 			return nil, fmt.Errorf("backups[%d] repeats backup_id %q", i, *b.BackupID)
 		}
 		seen[*b.BackupID] = true
-		state := str(b.SyncState)
-		if b.SyncState == nil {
-			state = types.StringValue(syncAccepted)
-			if b.OperationLogID == nil {
-				state = types.StringValue(syncUnknown)
-			}
+		stored := storedSyncAcceptedV1 // none: as version 0 (see storedBackupSyncV0.v1)
+		if b.SyncState != nil {
+			stored = *b.SyncState
+		} else if b.OperationLogID == nil {
+			stored = storedSyncUnknownV1
 		}
+		current, ok := currentSyncState[stored]
+		if !ok {
+			return nil, fmt.Errorf("backups[%d].sync_state is %q, which no release wrote", i, stored)
+		}
+		state := types.StringValue(current)
 		created := types.NumberNull()
 		if b.CreatedAt != nil {
 			f, ok := new(big.Float).SetString(b.CreatedAt.String())

@@ -274,62 +274,19 @@ func TestAccBackupSync_createBeforeDestroy(t *testing.T) {
 	})
 }
 
-// resourceCLI returns the CLI the acceptance tests use (TF_ACC_TERRAFORM_PATH,
-// or terraform on PATH), skipping the test without TF_ACC or a CLI.
-func resourceCLI(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 to run it")
-	}
-	if cli := os.Getenv("TF_ACC_TERRAFORM_PATH"); cli != "" {
-		return cli
-	}
-	cli, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Skip("no terraform on PATH and TF_ACC_TERRAFORM_PATH is not set")
-	}
-	return cli
-}
-
 // cliRecords reads, with `show -json`, whether the resource is tainted and
 // its backups' operation_log_id and sync_state, in order.
 func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 	t.Helper()
-	out, ok := r.run("show", "-json")
-	if !ok {
-		t.Fatalf("show -json failed:\n%s", out)
-	}
-	var state struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address string `json:"address"`
-					Tainted bool   `json:"tainted"`
-					Values  struct {
-						Backups map[string]struct {
-							OperationLogID *string `json:"operation_log_id"`
-							SyncState      string  `json:"sync_state"`
-						} `json:"backups"`
-					} `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(out), &state); err != nil {
-		t.Fatalf("show -json: %v\n%s", err, out)
-	}
-	for _, res := range state.Values.RootModule.Resources {
+	resources, out := r.show()
+	for _, res := range resources {
 		if res.Address != testAddr {
 			continue
 		}
 		// In the order of the keys: makeBackups' order.
 		for _, key := range slices.Sorted(maps.Keys(res.Values.Backups)) {
 			b := res.Values.Backups[key]
-			op := ""
-			if b.OperationLogID != nil {
-				op = *b.OperationLogID
-			}
-			ops, states = append(ops, op), append(states, b.SyncState)
+			ops, states = append(ops, b.opLogID()), append(states, b.SyncState)
 		}
 		return res.Tainted, ops, states
 	}
@@ -346,7 +303,8 @@ func cliRecords(t *testing.T, r *cliRun) (tainted bool, ops, states []string) {
 // (then the record comes from the destroy of the replaced object); the plan
 // after that is empty. Every backup is imported exactly once.
 func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
-	cli := resourceCLI(t)
+	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(120)
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{}, cbrfake.Fault{Delay: 6 * time.Second})
@@ -440,19 +398,18 @@ func TestAccBackupSync_cliInterruptAndReplace(t *testing.T) {
 // version 0) left tainted, with one backup confirmed and one whose outcome
 // is unknown, is replaced by the plain next apply without sending either.
 func TestAccBackupSync_cliTaintedV0(t *testing.T) {
-	cli := resourceCLI(t)
+	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	all := makeBackups(2)
 	op := fakeSync(t, url, all[:1])[all[0].BackupID] // what 0.1 sent and recorded
-	entries := make([]map[string]any, len(all))
-	for i, b := range all {
-		entries[i] = map[string]any{
-			"backup_id": b.BackupID, "backup_name": b.BackupName, "bucket_name": b.BucketName, "image_path": b.ImagePath,
-			"resource_id": b.ResourceID, "resource_name": b.ResourceName, "resource_type": b.ResourceType, "created_at": b.CreatedAt,
-			"operation_log_id": nil, "status": nil,
-		}
+	stored := slices.Clone(all)
+	stored[0].OperationLogID = op
+	entries := make([]map[string]any, len(stored))
+	for i, b := range stored {
+		entries[i] = b.json()
+		delete(entries[i], "sync_state") // version 0 had none
 	}
-	entries[0]["operation_log_id"] = op
 	host := "registry.terraform.io"
 	if isOpenTofu(cli) {
 		host = "registry.opentofu.org"

@@ -2,21 +2,14 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"math/big"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -26,201 +19,6 @@ import (
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-const testAddr = "cbr_backup_sync.test"
-
-// testBackup is one entry of a test configuration.
-type testBackup struct {
-	BackupID     string `json:"backup_id"`
-	BackupName   string `json:"backup_name"`
-	BucketName   string `json:"bucket_name"`
-	ImagePath    string `json:"image_path"`
-	ResourceID   string `json:"resource_id"`
-	ResourceName string `json:"resource_name"`
-	ResourceType string `json:"resource_type"`
-	CreatedAt    int64  `json:"created_at"`
-	// OperationLogID, when set, adopts the backup in the configuration.
-	OperationLogID string `json:"-"`
-	// Key, when set, keys the entry in the configuration instead of
-	// BackupID, which is then given as its backup_id (a mistake unless
-	// they are equal).
-	Key string `json:"-"`
-}
-
-// key is the entry's key in a configuration.
-func (b testBackup) key() string {
-	if b.Key != "" {
-		return b.Key
-	}
-	return b.BackupID
-}
-
-func makeBackups(n int) []testBackup {
-	out := make([]testBackup, n)
-	for i := range out {
-		out[i] = testBackup{
-			BackupID:     fmt.Sprintf("1f9e6b47-7655-4a19-b563-%012d", i),
-			BackupName:   fmt.Sprintf("vm-%02d-backup", i),
-			BucketName:   "hybrid-backups",
-			ImagePath:    fmt.Sprintf("6abec15e/%02d/chain", i),
-			ResourceID:   fmt.Sprintf("96f7512d-239d-3f31-80cf-%012d", i),
-			ResourceName: fmt.Sprintf("vm-%02d", i),
-			ResourceType: "OS::Native::Server",
-			CreatedAt:    1553587260 + int64(i),
-		}
-	}
-	return out
-}
-
-// backupsConfig renders a cbr_backup_sync resource, its backups keyed by
-// backup_id, which is left out (unless Key is set). resource_type is left out
-// (so the default applies) when it is the default.
-func backupsConfig(backups []testBackup) string {
-	var b strings.Builder
-	b.WriteString("resource \"cbr_backup_sync\" \"test\" {\n")
-	b.WriteString(backupsArgument(backups))
-	b.WriteString("}\n")
-	return b.String()
-}
-
-// backupsArgument renders the backups argument of a resource or an action,
-// as backupsConfig describes it.
-func backupsArgument(backups []testBackup) string {
-	var b strings.Builder
-	b.WriteString("  backups = {\n")
-	for _, e := range backups {
-		fmt.Fprintf(&b, "    %q = {\n      backup_name   = %q\n      bucket_name   = %q\n      image_path    = %q\n      resource_id   = %q\n      resource_name = %q\n      created_at    = %d\n",
-			e.key(), e.BackupName, e.BucketName, e.ImagePath, e.ResourceID, e.ResourceName, e.CreatedAt)
-		if e.Key != "" {
-			fmt.Fprintf(&b, "      backup_id     = %q\n", e.BackupID)
-		}
-		if e.ResourceType != "OS::Native::Server" {
-			fmt.Fprintf(&b, "      resource_type = %q\n", e.ResourceType)
-		}
-		if e.OperationLogID != "" {
-			fmt.Fprintf(&b, "      operation_log_id = %q\n", e.OperationLogID)
-		}
-		b.WriteString("    }\n")
-	}
-	b.WriteString("  }\n")
-	return b.String()
-}
-
-// expectSyncBody checks the exact JSON of the last sync request the fake received.
-func expectSyncBody(fake *cbrfake.Server, backups []testBackup) func() error {
-	return func() error {
-		want, err := json.Marshal(map[string]any{"sync": backups})
-		if err != nil {
-			return err
-		}
-		var last *cbrfake.Request
-		for _, r := range fake.Requests() {
-			if r.Kind == cbrfake.KindSync {
-				last = &r
-			}
-		}
-		if last == nil {
-			return fmt.Errorf("no sync request was received")
-		}
-		if string(last.Body) != string(want) {
-			return fmt.Errorf("sync body\n got %s\nwant %s", last.Body, want)
-		}
-		ua := last.Header.Get("User-Agent")
-		if !regexp.MustCompile(`^terraform-provider-cbr/test terraform/\d+\.\d+\.\d+`).MatchString(ua) {
-			return fmt.Errorf("User-Agent %q", ua)
-		}
-		if got := last.Header.Get("X-Auth-Token"); got != cbrfake.DefaultToken {
-			return fmt.Errorf("X-Auth-Token %q", got)
-		}
-		return nil
-	}
-}
-
-// stateMatchesFake checks that the state holds n backups, each keyed by its
-// backup_id, and every operation_log_id against what the fake API answered.
-func stateMatchesFake(fake *cbrfake.Server, n int) []statecheck.StateCheck {
-	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))),
-		statecheck.ExpectKnownValue(testAddr, tfjsonpath.New("backups"), knownvalue.MapSizeExact(n)),
-		allOpLogsMatch{fake: fake},
-	}
-}
-
-// stateEntries is the backups map of a resource's values in a state or plan
-// (its JSON form), by key.
-func stateEntries(values map[string]any) (map[string]map[string]any, error) {
-	raw, ok := values["backups"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("backups is %T, not a map", values["backups"])
-	}
-	out := make(map[string]map[string]any, len(raw))
-	for k, v := range raw {
-		entry, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("backups[%q] is %T, not an object", k, v)
-		}
-		out[k] = entry
-	}
-	return out, nil
-}
-
-// resourceValues is the values of testAddr in a state.
-func resourceValues(req statecheck.CheckStateRequest) (map[string]any, error) {
-	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
-		return nil, fmt.Errorf("no state")
-	}
-	for _, r := range req.State.Values.RootModule.Resources {
-		if r.Address == testAddr {
-			return r.AttributeValues, nil
-		}
-	}
-	return nil, fmt.Errorf("%s not in state", testAddr)
-}
-
-// latestOpLog is the operation log ID the fake gave the latest sync of
-// backupID, "" if it never synced it.
-func latestOpLog(fake *cbrfake.Server, backupID string) string {
-	var want string
-	for _, s := range fake.Synced() {
-		if s.BackupID == backupID {
-			want = s.OperationLogID
-		}
-	}
-	return want
-}
-
-// resourceEntries is the backups map of testAddr in the state, by key.
-func resourceEntries(req statecheck.CheckStateRequest) (map[string]map[string]any, error) {
-	values, err := resourceValues(req)
-	if err != nil {
-		return nil, err
-	}
-	return stateEntries(values)
-}
-
-// allOpLogsMatch checks every entry of backups in the state: its backup_id
-// is its key, and its operation_log_id is the one the fake gave the latest
-// sync of that backup.
-type allOpLogsMatch struct{ fake *cbrfake.Server }
-
-func (c allOpLogsMatch) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	entries, err := resourceEntries(req)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	var errs []error
-	for key, entry := range entries {
-		if id, _ := entry["backup_id"].(string); id != key {
-			errs = append(errs, fmt.Errorf("backups[%q].backup_id = %q, want its key", key, id))
-		}
-		got, _ := entry["operation_log_id"].(string)
-		if want := latestOpLog(c.fake, key); want == "" || got != want {
-			errs = append(errs, fmt.Errorf("backups[%q].operation_log_id = %q, the fake answered %q", key, got, want))
-		}
-	}
-	resp.Error = errors.Join(errs...)
-}
 
 // opLogCheck compares backups[backupID].operation_log_id with the fake's
 // record of the latest sync of that backup.
@@ -287,13 +85,8 @@ func TestAccBackupSync_basic(t *testing.T) {
 				ExpectNonEmptyPlan: false,
 			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			// Destroy only forgets the resource: still exactly one call in total.
-			if n := len(fake.Requests()); n != 1 {
-				return fmt.Errorf("the fake API saw %d requests in all, want 1 (destroy must call nothing)", n)
-			}
-			return nil
-		},
+		// Destroy only forgets the resource: still exactly one call in total.
+		CheckDestroy: expectRequests(fake, 1),
 	})
 }
 
@@ -323,15 +116,6 @@ func TestAccBackupSync_fifty(t *testing.T) {
 		},
 		CheckDestroy: func(*terraform.State) error { return expectCalls(fake, cbrfake.KindSync, 1)() },
 	})
-}
-
-// withOwnID is backups with each backup_id given, equal to its key.
-func withOwnID(backups []testBackup) []testBackup {
-	out := append([]testBackup(nil), backups...)
-	for i := range out {
-		out[i].Key = out[i].BackupID
-	}
-	return out
 }
 
 // TestAccBackupSync_validation shows each plan-time error through terraform
@@ -370,12 +154,8 @@ func TestAccBackupSync_validation(t *testing.T) {
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: providerFactories(nil),
 		Steps:                    steps,
-		CheckDestroy: func(*terraform.State) error {
-			if n := len(fake.Requests()); n != 0 {
-				return fmt.Errorf("validation errors must not call the API; it saw %d requests", n)
-			}
-			return nil
-		},
+		// Validation errors must not call the API.
+		CheckDestroy: expectRequests(fake, 0),
 	})
 }
 
@@ -495,22 +275,16 @@ func TestAccBackupSync_incompleteAnswer(t *testing.T) {
 func TestBackupSyncDestroyWarning(t *testing.T) {
 	ctx := context.Background()
 	r := &backupSyncResource{}
-	var sr resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx)
-	m := backupSyncModel{ID: types.StringValue("id"), WaitForCompletion: types.BoolValue(false), Triggers: types.MapNull(types.StringType),
-		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})}}
-	for _, b := range slices.Backward(makeBackups(7)) {
-		m.Backups = append(m.Backups, backupModel{BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName),
-			BucketName: types.StringValue(b.BucketName), ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID),
-			ResourceName: types.StringValue(b.ResourceName), ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
-			OperationLogID: types.StringValue("op"), Status: types.StringNull(), SyncState: types.StringValue(syncAccepted)})
-	}
-	state := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
+	sr, null := resourceSchema(ctx, r)
+	backups := makeBackups(7)
+	slices.Reverse(backups)
+	m := resourceModel(types.StringValue("id"), false, backups, func(e *backupModel) {
+		e.OperationLogID, e.Status, e.SyncState = types.StringValue("op"), types.StringNull(), types.StringValue(syncAccepted)
+	})
+	state := tfsdk.State{Schema: sr.Schema, Raw: null}
 	if diags := state.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
-	null := tftypes.NewValue(typ, nil)
 	resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}}
 	r.ModifyPlan(ctx, resource.ModifyPlanRequest{State: state, Plan: tfsdk.Plan{Schema: sr.Schema, Raw: null}, Config: tfsdk.Config{Schema: sr.Schema, Raw: null}}, &resp)
 	if resp.Diagnostics.HasError() || resp.Diagnostics.WarningsCount() != 1 {

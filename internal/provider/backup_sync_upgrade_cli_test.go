@@ -4,31 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
-
-// acceptanceCLI returns the path of the CLI the acceptance tests use
-// (TF_ACC_TERRAFORM_PATH, or terraform on PATH), and skips the test without
-// TF_ACC or without a CLI.
-func acceptanceCLI(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 to run it")
-	}
-	if cli := os.Getenv("TF_ACC_TERRAFORM_PATH"); cli != "" {
-		return cli
-	}
-	cli, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Skip("no terraform on PATH and TF_ACC_TERRAFORM_PATH is not set")
-	}
-	return cli
-}
 
 // v020State is a terraform.tfstate holding one cbr_backup_sync as release
 // 0.2.0 wrote it: schema version 1, backups a list (in configuration order,
@@ -37,11 +18,7 @@ func acceptanceCLI(t *testing.T) string {
 func v020State(providerHost string, backups []testBackup, opLogIDs map[string]string) string {
 	entries := make([]map[string]any, len(backups))
 	for i, b := range backups {
-		entries[i] = map[string]any{
-			"backup_id": b.BackupID, "backup_name": b.BackupName, "bucket_name": b.BucketName, "image_path": b.ImagePath,
-			"resource_id": b.ResourceID, "resource_name": b.ResourceName, "resource_type": b.ResourceType, "created_at": b.CreatedAt,
-			"operation_log_id": opLogIDs[b.BackupID], "status": nil, "sync_state": syncAccepted,
-		}
+		entries[i] = b.accepted(opLogIDs[b.BackupID]).json()
 	}
 	state := map[string]any{
 		"version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "5d0c7a43-9f4e-4c1b-8a2e-6b7f3d1e9c20",
@@ -75,6 +52,7 @@ func v020State(providerHost string, backups []testBackup, opLogIDs map[string]st
 // the only one the plan shows as sent, and the only one sent.
 func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 	cli := acceptanceCLI(t)
+	t.Parallel()
 	fake, url := startFake(t, cbrfake.Options{})
 	r := newCLIRun(t, cli)
 	host := "registry.terraform.io"
@@ -114,37 +92,11 @@ func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 		t.Errorf("the fake received %d requests, want none: the upgrade reads the stored state only", n)
 	}
 
-	out, ok = r.run("show", "-json")
-	if !ok {
-		t.Fatalf("terraform show -json:\n%s", out)
-	}
-	var shown struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address       string `json:"address"`
-					SchemaVersion int    `json:"schema_version"`
-					Values        struct {
-						Backups map[string]struct {
-							BackupID       string  `json:"backup_id"`
-							OperationLogID string  `json:"operation_log_id"`
-							SyncState      string  `json:"sync_state"`
-							ResourceType   string  `json:"resource_type"`
-							Status         *string `json:"status"`
-						} `json:"backups"`
-						FailOnImport bool `json:"fail_on_import_failure"`
-					} `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(out), &shown); err != nil {
-		t.Fatalf("terraform show -json: %v\n%s", err, out)
-	}
-	if n := len(shown.Values.RootModule.Resources); n != 1 {
+	resources, out := r.show()
+	if n := len(resources); n != 1 {
 		t.Fatalf("%d resources in the state:\n%s", n, out)
 	}
-	res := shown.Values.RootModule.Resources[0]
+	res := resources[0]
 	if res.Address != testAddr || res.SchemaVersion != 2 || len(res.Values.Backups) != len(all) || !res.Values.FailOnImport {
 		t.Errorf("the state after the apply: %s, schema version %d, %d backups, fail_on_import_failure %v; want %s, 2, %d, true",
 			res.Address, res.SchemaVersion, len(res.Values.Backups), res.Values.FailOnImport, testAddr, len(all))
@@ -155,8 +107,8 @@ func TestAccBackupSync_upgradeFrom020(t *testing.T) {
 			t.Errorf("backups[%q] is not in the state: %v", b.BackupID, res.Values.Backups)
 			continue
 		}
-		if e.BackupID != b.BackupID || e.OperationLogID != ops[b.BackupID] || e.SyncState != syncAccepted || e.ResourceType != b.ResourceType || e.Status != nil {
-			t.Errorf("backups[%q] = %+v, want operation_log_id %s, accepted", b.BackupID, e, ops[b.BackupID])
+		if e.BackupID != b.BackupID || e.opLogID() != ops[b.BackupID] || e.SyncState != syncAccepted || e.ResourceType != b.ResourceType || e.Status != nil {
+			t.Errorf("backups[%q] = %+v (operation_log_id %q), want operation_log_id %s, accepted", b.BackupID, e, e.opLogID(), ops[b.BackupID])
 		}
 	}
 

@@ -245,6 +245,7 @@ func TestBackupSyncUpgradeStateRefuses(t *testing.T) {
 		"repeated backup_id": {strings.Replace(v1State, `"backup_id": "b-1"`, `"backup_id": "b-3"`, 1), `backups[1] repeats backup_id "b-3"`},
 		"no backup_id":       {strings.Replace(v1State, `"backup_id": "b-2",`, ``, 1), `backups[2] has no backup_id`},
 		"not JSON":           {`{"backups": [`, `cannot be read`},
+		"unknown sync_state": {strings.Replace(v1State, `"sync_state": "not_sent"`, `"sync_state": "sent"`, 1), `backups[2].sync_state is "sent", which no release wrote`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
@@ -35,11 +34,9 @@ func fastClient(t *testing.T, url string, retries int) *cbr.Client {
 // for their operation logs.
 func syncThrough(t *testing.T, client *cbr.Client, backups []testBackup) []*opLogWait {
 	t.Helper()
-	entries := make([]model.BackupSync, len(backups))
+	entries := syncEntries(backups)
 	ids := make([]string, len(backups))
 	for i, b := range backups {
-		entries[i] = model.BackupSync{BackupId: b.BackupID, BackupName: b.BackupName, BucketName: b.BucketName, ImagePath: b.ImagePath,
-			ResourceId: b.ResourceID, ResourceName: b.ResourceName, ResourceType: b.ResourceType, CreatedAt: int32(b.CreatedAt)}
 		ids[i] = b.BackupID
 	}
 	opIDs := map[string]string{}
@@ -67,6 +64,7 @@ func rounds(n *int) pollPolicy {
 // ⌈N/1000⌉ list requests, plus one read by ID for each log the list leaves
 // out; nothing else.
 func TestWaitListsInRounds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n, hidden, wantPages int
 	}{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"reflect"
 	"strings"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -562,30 +559,17 @@ func TestBackupSyncCreateInterrupted(t *testing.T) {
 		cancel()
 		return pollPolicy{}.wait(ctx, d)
 	}}}
-	var sr resource.SchemaResponse
-	r.Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx)
-	plan := tfsdk.Plan{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}
-	m := backupSyncModel{
-		ID:                types.StringUnknown(),
-		WaitForCompletion: types.BoolValue(true),
-		Triggers:          types.MapNull(types.StringType),
-		Timeouts:          timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
-	}
-	for _, b := range backups {
-		m.Backups = append(m.Backups, backupModel{
-			BackupID: types.StringValue(b.BackupID), BackupName: types.StringValue(b.BackupName), BucketName: types.StringValue(b.BucketName),
-			ImagePath: types.StringValue(b.ImagePath), ResourceID: types.StringValue(b.ResourceID), ResourceName: types.StringValue(b.ResourceName),
-			ResourceType: types.StringValue(b.ResourceType), CreatedAt: types.NumberValue(big.NewFloat(float64(b.CreatedAt))),
-			OperationLogID: types.StringUnknown(), Status: types.StringUnknown(),
-		})
-	}
+	sr, null := resourceSchema(ctx, r)
+	plan := tfsdk.Plan{Schema: sr.Schema, Raw: null}
+	m := resourceModel(types.StringUnknown(), true, backups, func(e *backupModel) {
+		e.OperationLogID, e.Status = types.StringUnknown(), types.StringUnknown()
+	})
 	if diags := plan.Set(ctx, m.data()); diags.HasError() {
 		t.Fatal(diags)
 	}
 	config := tfsdk.Config{Schema: sr.Schema, Raw: configOf(t, ctx, sr, m)}
 
-	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+	resp := resource.CreateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: null}}
 	done := make(chan struct{})
 	go func() {
 		r.Create(ctx, resource.CreateRequest{Plan: plan, Config: config}, &resp)

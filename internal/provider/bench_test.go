@@ -75,26 +75,12 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	if !ok {
 		b.Fatalf("resource type %T", typ)
 	}
-	backupsType, ok := resType.AttributeTypes["backups"].(tftypes.Map)
-	if !ok {
-		b.Fatalf("backups type %T", resType.AttributeTypes["backups"])
-	}
-	objType := backupsType.ElementType
+	mapType, objType := backupsTypes(b, resType)
 	backup := func(i int, opLogID any) tftypes.Value {
-		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
-		return tftypes.NewValue(objType, map[string]tftypes.Value{
-			"backup_id":        tftypes.NewValue(tftypes.String, id),
-			"backup_name":      tftypes.NewValue(tftypes.String, fmt.Sprintf("vm-%d-backup", i)),
-			"bucket_name":      tftypes.NewValue(tftypes.String, "hybrid-backups-cn-north-4"),
-			"image_path":       tftypes.NewValue(tftypes.String, "6abec15e-7baf-4d79-b5a9-6b98a2da7020/"+id+"/"+id),
-			"resource_id":      tftypes.NewValue(tftypes.String, "96f7512d-239d-3f31-80cf-d1ce041df9a6"),
-			"resource_name":    tftypes.NewValue(tftypes.String, "vm"),
-			"resource_type":    tftypes.NewValue(tftypes.String, "OS::Native::Server"),
-			"created_at":       tftypes.NewValue(tftypes.Number, 1714521600+i),
-			"operation_log_id": tftypes.NewValue(tftypes.String, opLogID),
-			"status":           tftypes.NewValue(tftypes.String, nil), // not waiting
-			"sync_state":       tftypes.NewValue(tftypes.String, syncStateOf(opLogID)),
-		})
+		bk := numberedBackup(i)
+		attrs := bk.attrs()
+		attrs["operation_log_id"], attrs["sync_state"] = opLogID, syncStateOf(opLogID) // status null: not waiting
+		return bk.value(objType, attrs)
 	}
 	// object is the resource with id and operation log IDs as given, the
 	// other attributes null (triggers, timeouts) or, outside the
@@ -102,11 +88,11 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	object := func(id any, opLogID func(i int) any) tftypes.Value {
 		entries := make(map[string]tftypes.Value, n)
 		for i := 0; i < n; i++ {
-			entries[fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)] = backup(i, opLogID(i))
+			entries[directID(i)] = backup(i, opLogID(i))
 		}
 		attrs := map[string]tftypes.Value{
 			"id":      tftypes.NewValue(tftypes.String, id),
-			"backups": tftypes.NewValue(tftypes.Map{ElementType: objType}, entries),
+			"backups": tftypes.NewValue(mapType, entries),
 		}
 		for name, t := range resType.AttributeTypes {
 			if _, ok := attrs[name]; !ok {
@@ -124,12 +110,9 @@ func newBenchServer(b *testing.B, n int) *benchServer {
 	raw := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "triggers": nil, "timeouts": nil}
 	var rawBackups []map[string]any
 	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
-		rawBackups = append(rawBackups, map[string]any{
-			"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
-			"image_path": "6abec15e-7baf-4d79-b5a9-6b98a2da7020/" + id + "/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6",
-			"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i), "status": nil,
-		})
+		entry := numberedBackup(i).accepted(fmt.Sprintf("op-%d", i)).json()
+		delete(entry, "sync_state") // version 0 had none
+		rawBackups = append(rawBackups, entry)
 	}
 	raw["backups"] = rawBackups
 	rawState, err := json.Marshal(raw)
@@ -156,15 +139,6 @@ func startFakeB(b *testing.B) (*cbrfake.Server, string) {
 	url, closeFn := fake.Start()
 	b.Cleanup(closeFn)
 	return fake, url
-}
-
-func mustDynamic(b testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
-	b.Helper()
-	dv, err := tfprotov6.NewDynamicValue(typ, v)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &dv
 }
 
 func noDiags(b *testing.B, what string, err error, diags []*tfprotov6.Diagnostic) {

@@ -124,6 +124,7 @@ type credentialCase struct {
 }
 
 func runCredentialCases(t *testing.T, cases []credentialCase) {
+	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, url := temporaryFake(t, tc.tune)
@@ -138,19 +139,13 @@ func runCredentialCases(t *testing.T, cases []credentialCase) {
 				Steps: []tfresource.TestStep{
 					{Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true},
 					{
-						PreConfig: func() {
-							if n := len(fake.Requests()); n != 0 {
-								t.Errorf("the plan made %d API calls, want none", n)
-							}
-						},
+						PreConfig:         planCalledNothing(t, fake),
 						Config:            cfg,
 						ConfigStateChecks: stateMatchesFake(fake, 2),
 						Check: tfresource.ComposeTestCheckFunc(
 							func(*terraform.State) error {
-								for kind, n := range tc.calls {
-									if err := expectCalls(fake, kind, n)(); err != nil {
-										return err
-									}
+								if err := expectCallCounts(fake, tc.calls); err != nil {
+									return err
 								}
 								if tc.source != "" {
 									if _, err := signedWithTemporary(fake, tc.source); err != nil {
@@ -511,10 +506,7 @@ resource "cbr_backup_sync" "chain%d" {
 				if len(aks) < 2 || fake.IssuedTemporary(cbrfake.SourceAgency) != len(aks) {
 					return fmt.Errorf("%d credentials used, %d issued: want renewals", len(aks), fake.IssuedTemporary(cbrfake.SourceAgency))
 				}
-				if n := len(fake.Synced()); n != 5 {
-					return fmt.Errorf("%d backups synced", n)
-				}
-				return nil
+				return expectSynced(fake, 5)(nil)
 			},
 		}},
 	})
@@ -701,8 +693,8 @@ func TestAccTemporaryManyResourcesOneRun(t *testing.T) {
 						if _, err := signedWithTemporary(fake, tc.source); err != nil {
 							return err
 						}
-						if n := len(fake.Synced()); n != 10 {
-							return fmt.Errorf("%d backups synced, want 10", n)
+						if err := expectSynced(fake, 10)(nil); err != nil {
+							return err
 						}
 						return expectCalls(fake, cbrfake.KindIAMAuthProjects, 1)()
 					},

@@ -60,16 +60,6 @@ func (c taintedInPriorState) CheckPlan(_ context.Context, req plancheck.CheckPla
 	resp.Error = fmt.Errorf("%s is not in the prior state", c.address)
 }
 
-// expectSynced fails when the fake has not applied exactly n backup entries.
-func expectSynced(fake *cbrfake.Server, n int) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		if got := len(fake.Synced()); got != n {
-			return fmt.Errorf("the fake API applied %d backup entries, want %d", got, n)
-		}
-		return nil
-	}
-}
-
 // TestAccBackupSync_throttled: CBR throttles the first request; the provider
 // waits as Retry-After says and sends it again. One resource ends up in the
 // state and one set of backups is synchronized, with two requests.

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,23 +12,18 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
+// The tests below read the whole TRACE log of a run (Terraform's and the
+// provider's). They are not parallel: the log settings are environment
+// variables of the test process (see traceLog).
+
 // TestAccBackupSync_logsWithoutSecrets runs a throttled apply with TF_LOG=TRACE
 // and reads the whole log (Terraform's and the provider's): the token never
 // appears, while the request lines, the retry and the redacted header do, so
 // the test fails if logging is silently off.
-//
-// It is not parallel: it sets environment variables for the test process,
-// which is where the in-process provider reads its log settings.
 func TestAccBackupSync_logsWithoutSecrets(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	skipWithoutAcc(t)
 	const token = "tok-Zq81-secret-do-not-log"
-	logFile := filepath.Join(t.TempDir(), "terraform.log")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
-	t.Setenv("TF_ACC_LOG", "TRACE")
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH_MASK", "")
+	logFile := traceLog(t)
 
 	fake, url := startFake(t, cbrfake.Options{Tokens: []string{token}})
 	fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 429, RetryAfter: "0"})
@@ -50,19 +43,9 @@ func TestAccBackupSync_logsWithoutSecrets(t *testing.T) {
 		}},
 	})
 
-	data, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries := logEntries(string(data))
-	checked := 0
+	entries := ownLogEntries(t, logFile)
+	checked := len(entries)
 	for _, e := range entries {
-		// The test harness logs the step's configuration, which holds the
-		// token; that entry is the test's own text, not Terraform's or ours.
-		if strings.Contains(firstLine(e), "sdk.helper_resource: Setting Terraform configuration") {
-			continue
-		}
-		checked++
 		if strings.Contains(e, token) {
 			t.Errorf("the token is in the log: %.400s", e)
 		}
@@ -113,23 +96,75 @@ func anyEntryMatches(entries, patterns []string) bool {
 	return false
 }
 
-var logEntryStart = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`)
+// TestAccSecretsEchoedByTheAPI: CBR (or a gateway in front of it) refuses
+// the token and repeats it in error_msg. The diagnostic shows error_msg with
+// the token masked, and the whole TRACE log (Terraform's and the provider's)
+// never holds it: neither a configured token nor the one obtained with a
+// password.
+func TestAccSecretsEchoedByTheAPI(t *testing.T) {
+	skipWithoutAcc(t)
+	const token = "tok-Echo-3c9d-secret"
+	for _, tc := range []struct {
+		name, provider string
+		faults         int
+	}{
+		{"configured token", "", 1},
+		// The token is renewed once after a 401: both are echoed.
+		{"token obtained with a password", "password", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logFile := traceLog(t)
 
-// logEntries splits a Terraform log into entries: a timestamped line and
-// the continuation lines (multi-line field values) that follow it.
-func logEntries(log string) []string {
-	var entries []string
-	for _, line := range strings.Split(log, "\n") {
-		if logEntryStart.MatchString(line) || len(entries) == 0 {
-			entries = append(entries, line)
-		} else {
-			entries[len(entries)-1] += "\n" + line
-		}
+			fake, url := authFake(t, false)
+			cfg := authProvider(url, "project_id", cbrfake.DefaultProjectID, "user_name", testUser, "password", testPassword, "domain_name", testDomain)
+			if tc.provider == "" {
+				fake, url = startFake(t, cbrfake.Options{Tokens: []string{token}})
+				cfg = strings.Replace(providerConfig(url), cbrfake.DefaultToken, token, 1)
+			}
+			for i := 0; i < tc.faults; i++ {
+				fake.InjectFault(cbrfake.KindSync, cbrfake.Fault{Status: 401, EchoAuthToken: true})
+			}
+			tfresource.Test(t, tfresource.TestCase{
+				ProtoV6ProviderFactories: providerFactories(nil),
+				Steps: []tfresource.TestStep{{
+					Config: cfg + backupsConfig(makeBackups(1)),
+					// error_msg ends where the fake put the token: the
+					// token must be masked right there.
+					ExpectError: errorLike(`(?s)HTTP status: 401.*error_msg: Incorrect IAM authentication information: verify token failed: token \*\*\*\s+request id: [0-9a-f]{32}`),
+				}},
+				CheckDestroy: func(*terraform.State) error {
+					if n := fake.Count(cbrfake.KindSync); n != tc.faults {
+						return fmt.Errorf("%d sync requests, want %d", n, tc.faults)
+					}
+					return nil
+				},
+			})
+
+			var secrets []string
+			for _, r := range fake.Requests() {
+				if tok := r.Header.Get("X-Auth-Token"); tok != "" {
+					secrets = append(secrets, tok)
+				}
+			}
+			if len(secrets) == 0 {
+				t.Fatal("no request carried a token")
+			}
+			echoed := 0
+			for _, e := range ownLogEntries(t, logFile) {
+				for _, s := range secrets {
+					if strings.Contains(e, s) {
+						t.Errorf("the log holds the token %q: %.600s", s, e)
+					}
+				}
+				if strings.Contains(e, "verify token failed: token ***") {
+					echoed++
+				}
+			}
+			// The answer and the diagnostic are in the log, masked: the
+			// test would pass vacuously without them.
+			if echoed < 2 {
+				t.Errorf("%d log entries show the masked echo, want the answer and the error at least", echoed)
+			}
+		})
 	}
-	return entries
-}
-
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 		}
 		code = 1
 	}
+	removeProviderBinary()
 	cleanup()
 	os.Exit(code)
 }

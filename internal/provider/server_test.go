@@ -89,15 +89,7 @@ func providerConfigValue(tb testing.TB, schemas *tfprotov6.GetProviderSchemaResp
 		"auth_token": tftypes.NewValue(tftypes.String, cbrfake.DefaultToken),
 		"endpoints":  tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"cbr": tftypes.NewValue(tftypes.String, url)}),
 	}
-	attrs := map[string]tftypes.Value{}
-	for name, typ := range providerType.AttributeTypes {
-		if v, ok := set[name]; ok {
-			attrs[name] = v
-		} else {
-			attrs[name] = tftypes.NewValue(typ, nil)
-		}
-	}
-	return mustDynamic(tb, providerType, tftypes.NewValue(providerType, attrs))
+	return mustDynamic(tb, providerType, objectWith(providerType, set))
 }
 
 // ctyType is the go-cty type of a tftypes type, as Terraform derives it from
@@ -151,16 +143,6 @@ func decodeAsTerraform(t *testing.T, v *tfprotov6.DynamicValue, ty cty.Type) cty
 	return out
 }
 
-// backupJSON is one entry of backups as Terraform stores it.
-func backupJSON(i int) map[string]any {
-	id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)
-	return map[string]any{
-		"backup_id": id, "backup_name": fmt.Sprintf("vm-%d-backup", i), "bucket_name": "hybrid-backups-cn-north-4",
-		"image_path": "6abec15e-7baf-4d79-b5a9-6b98a2da7020/" + id + "/" + id, "resource_id": "96f7512d-239d-3f31-80cf-d1ce041df9a6",
-		"resource_name": "vm", "resource_type": "OS::Native::Server", "created_at": 1714521600 + i, "operation_log_id": fmt.Sprintf("op-%d", i), "status": nil, "sync_state": "accepted",
-	}
-}
-
 // stateJSON is a cbr_backup_sync state as Terraform stores it, with n
 // backups keyed by backup_id, changed by edit (which gets the entries in
 // the order of their keys; when it leaves state["backups"] alone, the
@@ -181,7 +163,7 @@ func stateJSONOf(t *testing.T, n int, keyed bool, edit func(state map[string]any
 	t.Helper()
 	backups := make([]map[string]any, n)
 	for i := range backups {
-		backups[i] = backupJSON(i)
+		backups[i] = numberedBackup(i).accepted(fmt.Sprintf("op-%d", i)).json()
 	}
 	state := map[string]any{"id": "6f1c2c4e-8f5e-4a55-9d38-0d1f6d1b2c3a", "wait_for_completion": false, "fail_on_import_failure": true, "triggers": nil, "timeouts": nil, "backups": backups}
 	if edit != nil {
@@ -203,6 +185,7 @@ func stateJSONOf(t *testing.T, n int, keyed bool, edit func(state map[string]any
 }
 
 func TestFastServerUpgradeResourceState(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, true, nil)
 	ty := ctyType(t, pair.typ)
@@ -320,6 +303,7 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 }
 
 func TestFastServerReadResource(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	state := func(t *testing.T, typ tftypes.Object, n int, id any, op any) *tfprotov6.DynamicValue {
 		backupsType, _ := typ.AttributeTypes["backups"].(tftypes.Map)
@@ -605,8 +589,6 @@ func TestServedServerCapabilities(t *testing.T) {
 		t.Fatalf("no tfprotov6.ProviderServerWith* interface found in %s", dir)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // TestServedActions: the served server answers the action calls, which
 // tf6server finds by a type assertion; a wrapper that loses them makes every

@@ -127,22 +127,19 @@ func TestAccProvider_transportConfigErrors(t *testing.T) {
 // (the others null) and returns the response.
 func configure(t *testing.T, p *cbrProvider, values map[string]tftypes.Value) *provider.ConfigureResponse {
 	t.Helper()
-	ctx := context.Background()
+	return configureIn(context.Background(), t, p, values)
+}
+
+// configureIn is configure with ctx (which may carry a logger).
+func configureIn(ctx context.Context, t *testing.T, p *cbrProvider, values map[string]tftypes.Value) *provider.ConfigureResponse {
+	t.Helper()
 	var schemaResp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
 	typ, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
 	if !ok {
 		t.Fatalf("the provider schema's type is %T, want tftypes.Object", schemaResp.Schema.Type().TerraformType(ctx))
 	}
-	attrs := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		if v, ok := values[name]; ok {
-			attrs[name] = v
-		} else {
-			attrs[name] = tftypes.NewValue(at, nil)
-		}
-	}
-	req := provider.ConfigureRequest{TerraformVersion: "1.11.4", Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, attrs)}}
+	req := provider.ConfigureRequest{TerraformVersion: "1.11.4", Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: objectWith(typ, values)}}
 	resp := &provider.ConfigureResponse{}
 	p.Configure(ctx, req, resp)
 	return resp

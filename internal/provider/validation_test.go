@@ -209,6 +209,7 @@ func TestBackupsValidationReportsEverything(t *testing.T) {
 // that Terraform does not quote the whole expression) that gives the bound
 // and how to split the inventory, and it stops the other checks of the map.
 func TestBackupsMapBounds(t *testing.T) {
+	t.Parallel()
 	s := newResourceServer(t)
 	diags := s.validate(t, nil)
 	if d := diagAt(diags, tfprotov6.DiagnosticSeverityError, "backups", "No Backups"); d == nil || len(diags) != 1 || !strings.Contains(d.Detail, "backups is empty: give at least one backup.") {

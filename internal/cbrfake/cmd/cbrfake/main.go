@@ -97,13 +97,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var steps []cbrfake.Step
 	if *script != "" {
 		for _, st := range strings.Split(*script, ",") {
-			st = strings.TrimSpace(st)
-			switch st {
-			case cbrfake.StatusSuccess, cbrfake.StatusSkipped, cbrfake.StatusFailed, cbrfake.StatusRunning, cbrfake.StatusTimeout, cbrfake.StatusWaiting:
-				steps = append(steps, cbrfake.Step{Status: st})
-			default:
-				return fmt.Errorf("-script: unknown status %q (want success, skipped, failed, running, timeout or waiting)", st)
+			step, err := stepOf(strings.TrimSpace(st))
+			if err != nil {
+				return fmt.Errorf("-script: %w", err)
 			}
+			steps = append(steps, step)
 		}
 	}
 
@@ -232,16 +230,8 @@ type faultRequest struct {
 }
 
 func queueFault(fake *cbrfake.Server, w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	var fr faultRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&fr); err != nil || fr.Kind == "" || fr.After < 0 {
-		http.Error(w, fmt.Sprintf("want {\"kind\": \"sync\", \"after\": N >= 0, \"fault\": {...}}: %v", err), http.StatusBadRequest)
+	if !decodePost(w, r, &fr, `{"kind": "sync", "after": N >= 0, "fault": {...}}`, func() bool { return fr.Kind != "" && fr.After >= 0 }) {
 		return
 	}
 	faults := make([]cbrfake.Fault, fr.After+1)
@@ -262,9 +252,7 @@ func handler(fake *cbrfake.Server) http.Handler {
 			return
 		}
 		if r.URL.Path == statsPath {
-			if r.Method != http.MethodGet {
-				w.Header().Set("Allow", http.MethodGet)
-				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			if !allowOnly(w, r, http.MethodGet) {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
@@ -275,6 +263,43 @@ func handler(fake *cbrfake.Server) http.Handler {
 		}
 		fake.ServeHTTP(w, r)
 	})
+}
+
+// allowOnly answers 405 to a request whose method is not method, and
+// tells whether the request may be served.
+func allowOnly(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// decodePost decodes the JSON body of a POST into v, refusing unknown
+// fields, and tells whether the request may be served. Another method gets
+// a 405; a body that does not decode, or for which valid is false, gets a
+// 400 that says what is wanted.
+func decodePost(w http.ResponseWriter, r *http.Request, v any, want string, valid func() bool) bool {
+	if !allowOnly(w, r, http.MethodPost) {
+		return false
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || !valid() {
+		http.Error(w, fmt.Sprintf("want %s: %v", want, err), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// stepOf is the step of an operation log script with status.
+func stepOf(status string) (cbrfake.Step, error) {
+	switch status {
+	case cbrfake.StatusSuccess, cbrfake.StatusSkipped, cbrfake.StatusFailed, cbrfake.StatusRunning, cbrfake.StatusTimeout, cbrfake.StatusWaiting:
+		return cbrfake.Step{Status: status}, nil
+	}
+	return cbrfake.Step{}, fmt.Errorf("unknown status %q (want success, skipped, failed, running, timeout or waiting)", status)
 }
 
 func envDefault(v *string, name string) {

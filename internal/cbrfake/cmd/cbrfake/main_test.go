@@ -51,32 +51,91 @@ func post(t *testing.T, url, token, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// startRun runs the command with args until the test ends, and returns its
+// base URL, what it writes to stderr and stop, which ends it and checks
+// that it returned no error.
+func startRun(t *testing.T, args ...string) (base string, stderr *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	stderr = &syncBuffer{}
+	go func() { done <- run(ctx, args, stderr, ready) }()
+	select {
+	case base = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run: %v", err)
+	case <-time.After(5 * time.Second):
+		cancel()
+		t.Fatal("not ready")
+	}
+	stopped := false
+	stop = func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("run did not stop")
+		}
+	}
+	t.Cleanup(stop)
+	return base, stderr, stop
+}
+
+// checkScript syncs body, a sync request of one backup, and checks the
+// statuses its operation log goes through, one GET after another.
+func checkScript(t *testing.T, base, body string, want ...string) {
+	t.Helper()
+	status, answer := post(t, base+"/v3/"+cbrfake.DefaultProjectID+"/backups/sync", cbrfake.DefaultToken, body)
+	var synced struct {
+		Sync []struct {
+			OperationLogID string `json:"operation_log_id"`
+		} `json:"sync"`
+	}
+	if err := json.Unmarshal([]byte(answer), &synced); status != 200 || err != nil || len(synced.Sync) != 1 {
+		t.Fatalf("sync %s: %d %s", body, status, answer)
+	}
+	id := synced.Sync[0].OperationLogID
+	for _, w := range want {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v3/"+cbrfake.DefaultProjectID+"/operation-logs/"+id, nil)
+		req.Header.Set("X-Auth-Token", cbrfake.DefaultToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ol struct {
+			OperationLog struct {
+				Status string `json:"status"`
+			} `json:"operation_log"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&ol)
+		resp.Body.Close()
+		if err != nil || ol.OperationLog.Status != w {
+			t.Errorf("operation log %s: status %q (%v), want %q", id, ol.OperationLog.Status, err, w)
+		}
+	}
+}
+
 const syncJSON = `{"sync":[{"backup_id":"b1","backup_name":"n","bucket_name":"bk","image_path":"p","resource_id":"r","resource_name":"rn","resource_type":"OS::Native::Server","created_at":1553587260}]}`
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	urlFile := filepath.Join(dir, "url")
-	var stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
 	pid := "aaaabbbbccccddddeeeeffff00001111"
-	go func() {
-		done <- run(ctx, []string{
-			"-url-file", urlFile, "-project-id", pid, "-region", "eu-west-101", "-token", "tok-123",
-			"-access-key", "AKCMD", "-secret-key", "SKCMD-secret", "-user", "alice", "-password", "pw-secret",
-			"-shared-operation-log",
-		}, &stderr, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("not ready")
-	}
+	base, stderr, stop := startRun(t,
+		"-url-file", urlFile, "-project-id", pid, "-region", "eu-west-101", "-token", "tok-123",
+		"-access-key", "AKCMD", "-secret-key", "SKCMD-secret", "-user", "alice", "-password", "pw-secret",
+		"-shared-operation-log",
+	)
 	got, err := os.ReadFile(urlFile)
 	if err != nil || string(got) != base || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("url file %q (%v), base %q", got, err, base)
@@ -98,15 +157,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("token: %d %s", status, body)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	stop()
 	logs := stderr.String()
 	if !strings.Contains(logs, "POST /v3/"+pid+"/backups/sync status=200 request_id=") || !strings.Contains(logs, "duration=") {
 		t.Errorf("request not logged:\n%s", logs)
@@ -145,46 +196,19 @@ func TestRunFlagErrors(t *testing.T) {
 func TestRunSecretsFromEnvironment(t *testing.T) {
 	t.Setenv("CBRFAKE_SECRET_KEY", "env-sk")
 	t.Setenv("CBRFAKE_PASSWORD", "env-pw")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-access-key", "AK", "-user", "bob", "-domain", "acme"}, &stderr, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
+	base, _, stop := startRun(t, "-access-key", "AK", "-user", "bob", "-domain", "acme")
 	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"bob","password":"env-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`
 	if status, body := post(t, base+"/v3/auth/tokens", "", tokenBody); status != 201 {
 		t.Errorf("token: %d %s", status, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 // TestRunTemporaryCredentials: the flags of agencies, ID tokens and the
 // metadata service.
 func TestRunTemporaryCredentials(t *testing.T) {
 	t.Setenv("CBRFAKE_ID_TOKEN", "env-jwt")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-agencies", "a1, cbr_import", "-caller-domain", "central", "-metadata", "-idp-id", "tfc"}, &stderr, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
+	base, _, stop := startRun(t, "-agencies", "a1, cbr_import", "-caller-domain", "central", "-metadata", "-idp-id", "tfc")
 	assume := `{"auth":{"identity":{"methods":["assume_role"],"assume_role":{"agency_name":"cbr_import","domain_name":"fake-domain"}}}}`
 	if status, body := post(t, base+"/v3.0/OS-CREDENTIAL/securitytokens", cbrfake.DefaultToken, assume); status != 201 {
 		t.Errorf("assume_role: %d %s", status, body)
@@ -212,71 +236,17 @@ func TestRunTemporaryCredentials(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Errorf("ID token: %d", resp.StatusCode)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 func TestRunScript(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() { done <- run(ctx, []string{"-script", "running, failed"}, &stderr, ready) }()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
-	status, body := post(t, base+"/v3/"+cbrfake.DefaultProjectID+"/backups/sync", cbrfake.DefaultToken, syncJSON)
-	var answer struct {
-		Sync []struct {
-			OperationLogID string `json:"operation_log_id"`
-		} `json:"sync"`
-	}
-	if err := json.Unmarshal([]byte(body), &answer); status != 200 || err != nil || len(answer.Sync) != 1 {
-		t.Fatalf("sync: %d %s", status, body)
-	}
-	for _, want := range []string{"running", "failed", "failed"} {
-		req, _ := http.NewRequest(http.MethodGet, base+"/v3/"+cbrfake.DefaultProjectID+"/operation-logs/"+answer.Sync[0].OperationLogID, nil)
-		req.Header.Set("X-Auth-Token", cbrfake.DefaultToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ol struct {
-			OperationLog struct {
-				Status string `json:"status"`
-			} `json:"operation_log"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&ol)
-		resp.Body.Close()
-		if err != nil || ol.OperationLog.Status != want {
-			t.Errorf("status %q (%v), want %q", ol.OperationLog.Status, err, want)
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	base, _, stop := startRun(t, "-script", "running, failed")
+	checkScript(t, base, syncJSON, "running", "failed", "failed")
+	stop()
 }
 
 func TestRunStatsThrottleLatency(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-throttle", "1", "-latency", "50ms"}, &stderr, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
+	base, _, stop := startRun(t, "-throttle", "1", "-latency", "50ms")
 	url := base + "/v3/" + cbrfake.DefaultProjectID + "/backups/sync"
 	start := time.Now()
 	if status, body := post(t, url, cbrfake.DefaultToken, syncJSON); status != 429 {
@@ -305,29 +275,13 @@ func TestRunStatsThrottleLatency(t *testing.T) {
 		st.SyncedEntries != 1 || len(st.Synced) != 1 || st.Synced[0].BackupID != "b1" || st.Synced[0].OperationLogID == "" || len(st.Duplicates) != 0 {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
 
 func TestRunStats(t *testing.T) {
 	dir := t.TempDir()
 	statsFile := filepath.Join(dir, "stats.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-stats-file", statsFile, "-user", "alice", "-password", "pw"}, &stderr, ready)
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
+	base, _, stop := startRun(t, "-stats-file", statsFile, "-user", "alice", "-password", "pw")
 	if st := getStats(t, base); len(st.Requests) != 0 || st.SyncedEntries != 0 || st.IssuedTokens != 0 {
 		t.Fatalf("stats of a new server: %+v", st)
 	}
@@ -369,10 +323,7 @@ func TestRunStats(t *testing.T) {
 	}
 	check("GET "+statsPath, getStats(t, base))
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	data, err := os.ReadFile(statsFile)
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +334,7 @@ func TestRunStats(t *testing.T) {
 	}
 	check("stats file", fromFile)
 }
+
 func getStats(t *testing.T, base string) cbrfake.Stats {
 	t.Helper()
 	resp, err := http.Get(base + statsPath)
@@ -403,18 +355,7 @@ func getStats(t *testing.T, base string) cbrfake.Stats {
 }
 
 func TestRunFaults(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() { done <- run(ctx, nil, &stderr, ready) }()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
+	base, _, stop := startRun(t)
 	for _, bad := range []string{`{}`, `{"kind":"sync","after":-1}`, `{"kind":"sync","fault":{"Nope":1}}`, `not json`} {
 		if status, _ := post(t, base+faultsPath, "", bad); status != http.StatusBadRequest {
 			t.Errorf("POST %s %s: %d, want 400", faultsPath, bad, status)
@@ -434,8 +375,5 @@ func TestRunFaults(t *testing.T) {
 	if st := getStats(t, base); st.SyncedEntries != 2 || len(st.Duplicates) != 0 {
 		t.Errorf("stats %+v", st)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
