@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -310,22 +309,15 @@ func TestAccOperationLogsDataSource_paging(t *testing.T) {
 // window excludes.
 func TestAccOperationLogsDataSource_filters(t *testing.T) {
 	t0 := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	var mu sync.Mutex // guards now, the fake's clock
-	now := t0
-	fake, url := startFake(t, cbrfake.Options{Now: func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}})
+	clk := cbrfake.NewClock(t0)
+	fake, url := startFake(t, cbrfake.Options{Now: clk.Now})
 	backups := makeBackups(5)
 	fake.ScriptBackup(backups[1].BackupID, cbrfake.Step{Status: cbrfake.StatusFailed, ErrorCode: "BackupService.6302", ErrorMessage: "The backup chain in the bucket is incomplete"})
 	fake.ScriptBackup(backups[3].BackupID, cbrfake.Step{Status: cbrfake.StatusFailed})
 	fake.SetDefaultScript(cbrfake.Step{Status: cbrfake.StatusSuccess})
 	fake.HideBackupsFromList(backups[4].BackupID)
 	early := fakeSync(t, url, backups[:2]) // 09:00
-	mu.Lock()
-	now = t0.Add(time.Hour)
-	mu.Unlock()
+	clk.Set(t0.Add(time.Hour))
 	late := fakeSync(t, url, backups[2:]) // 10:00
 	ids := func(list ...string) string { return `  ids = ["` + strings.Join(list, `", "`) + `"]` + "\n" }
 	// Logs created at the same time come in the order of their IDs.
