@@ -251,8 +251,8 @@ func shared[T any](ctx context.Context, g *singleflight.Group, key string, fetch
 			var zero T
 			return zero, r.Err
 		}
-		// fetch returned a T.
-		return r.Val.(T), nil
+		v, _ := r.Val.(T) // fetch returned a T
+		return v, nil
 	}
 }
 

@@ -63,13 +63,17 @@ func names(attrs map[string]schema.Attribute) []string {
 func TestSchemas(t *testing.T) {
 	ds := DataSources(func(err error) string { return err.Error() })
 	one := schemaOf(t, ds[0]()).Attributes
-	list := schemaOf(t, ds[1]()).Attributes["operation_logs"].(schema.ListNestedAttribute).NestedObject.Attributes
+	logs, ok := schemaOf(t, ds[1]()).Attributes["operation_logs"].(schema.ListNestedAttribute)
+	if !ok {
+		t.Fatalf("operation_logs is a %T", schemaOf(t, ds[1]()).Attributes["operation_logs"])
+	}
+	list := logs.NestedObject.Attributes
 	want := names(list)
 	want = append(want[:sort.SearchStrings(want, "created_at")], want[sort.SearchStrings(want, "created_at")+1:]...)
 	if got := names(one); !reflect.DeepEqual(got, want) {
 		t.Errorf("cbr_operation_log has %v, an element of operation_logs %v and created_at", got, want)
 	}
-	if id := one["id"].(schema.StringAttribute); !id.Required || len(id.Validators) != 1 {
+	if id, ok := one["id"].(schema.StringAttribute); !ok || !id.Required || len(id.Validators) != 1 {
 		t.Errorf("id %+v", id)
 	}
 	for name, a := range list {
@@ -180,8 +184,12 @@ func TestOperationLogID(t *testing.T) {
 			}
 			continue
 		}
-		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary() != tc.summary ||
-			!resp.Diagnostics[0].(diag.DiagnosticWithPath).Path().Equal(tc.at) || !strings.Contains(resp.Diagnostics[0].Detail(), p.String()) {
+		if len(resp.Diagnostics) != 1 {
+			t.Errorf("%q at %s: %v", tc.value, p, resp.Diagnostics)
+			continue
+		}
+		d, ok := resp.Diagnostics[0].(diag.DiagnosticWithPath)
+		if !ok || d.Summary() != tc.summary || !d.Path().Equal(tc.at) || !strings.Contains(d.Detail(), p.String()) {
 			t.Errorf("%q at %s: %v", tc.value, p, resp.Diagnostics)
 		}
 	}

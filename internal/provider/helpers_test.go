@@ -633,7 +633,9 @@ var builtProvider struct {
 func providerBinary(t *testing.T) string {
 	t.Helper()
 	builtProvider.once.Do(func() {
-		if builtProvider.dir, builtProvider.err = os.MkdirTemp("", "cbr-provider"); builtProvider.err != nil {
+		// Shared by every test of the run, so not t.TempDir(); TestMain
+		// removes it (removeProviderBinary).
+		if builtProvider.dir, builtProvider.err = os.MkdirTemp("", "cbr-provider"); builtProvider.err != nil { //nolint:usetesting // see above
 			return
 		}
 		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", filepath.Join(builtProvider.dir, "terraform-provider-cbr"), ".")
