@@ -2,6 +2,11 @@
 // (CBR) API calls the provider makes. It knows nothing about Terraform: it takes
 // and returns plain Go values and the request/response models of the official
 // huaweicloud-sdk-go-v3 CBR package.
+//
+// It may import the standard library, golang.org/x, the Huawei Cloud SDK (its
+// request signer and CBR models) and terraform-plugin-log's tflog (its log
+// lines go where the provider's do); never the Terraform plugin framework,
+// terraform-plugin-go or any other package of this module.
 package cbr
 
 import (

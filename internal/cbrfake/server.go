@@ -20,7 +20,9 @@
 // request kind.
 //
 // The package is an independent implementation of the API contract: it does
-// not share code with the provider's client.
+// not share code with the provider's client. It may import the standard
+// library and the Huawei Cloud SDK (whose signer verifies signatures); never
+// internal/cbr, the provider's packages or the Terraform plugin framework.
 //
 // Every answer carries X-Request-Id (32 hex characters). Errors are JSON
 // {"error_code","error_msg","request_id"} (IAM token errors additionally carry

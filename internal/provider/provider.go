@@ -1,13 +1,13 @@
 // Package provider is the Terraform side of terraform-provider-cbr: the
 // provider (its schema, and Configure, which builds the CBR client), the
 // resource cbr_backup_sync (schema, plan, apply, wait, import, state upgrades
-// and the record book of replacements), its action, the data sources, and the
-// protocol server that answers cbr_backup_sync directly (server.go).
+// and the record book of replacements), its action, and the protocol server
+// that answers cbr_backup_sync directly (server.go, backup_sync_direct.go).
 //
 // It imports internal/credentials, which resolves the provider block and the
-// environment to credentials, project and endpoints, and internal/cbr, which
-// does all HTTP work; internal/cbrfake only in tests. Nothing imports it but
-// main.
+// environment to credentials, project and endpoints, internal/oplogs, which
+// owns the operation log data sources, and internal/cbr, which does all HTTP
+// work; internal/cbrfake only in tests. Nothing imports it but main.
 package provider
 
 import (

@@ -1,6 +1,7 @@
 // Package simulation runs examples/inventory night after night against the
 // standalone fake CBR API, with the provider binary built from this checkout
-// and the Terraform CLI, as a user would.
+// and the Terraform CLI, as a user would. It imports no package of this
+// module: it drives the built binaries (the provider and cmd/cbrfake) only.
 package simulation
 
 import (
