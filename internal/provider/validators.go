@@ -64,36 +64,60 @@ func reportPath(p path.Path) path.Path {
 // rather than the map attribute: an error of a map attribute's validator
 // stops the validation of its entries, which would hide every other mistake
 // in them.
-func backupsCheck() resource.ConfigValidator { return backupsCheckValidator{} }
+func backupsCheck() resource.ConfigValidator {
+	return backupsCheckValidator{limit: maxBackupsPerResource}
+}
 
-type backupsCheckValidator struct{}
+// backupsCheckValidator is backupsCheck: limit is the most entries backups
+// may hold. The framework runs it through ValidateResource, the direct path
+// (backup_sync_direct.go) through check, on the map it decoded.
+type backupsCheckValidator struct {
+	limit int
+}
 
-func (backupsCheckValidator) Description(context.Context) string {
-	return fmt.Sprintf("backups holds 1 to %d entries, each keyed by its backup_id", maxBackupsPerResource)
+func (v backupsCheckValidator) Description(context.Context) string {
+	return fmt.Sprintf("backups holds 1 to %d entries, each keyed by its backup_id", v.limit)
 }
 
 func (v backupsCheckValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (backupsCheckValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+func (v backupsCheckValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m types.Map
 	if diags := req.Config.GetAttribute(ctx, path.Root("backups"), &m); diags.HasError() {
 		return // the schema validation reports what is wrong with the map
 	}
-	checkBackupsMap(path.Root("backups"), m, maxBackupsPerResource, &resp.Diagnostics)
+	checkBackupsMap(path.Root("backups"), m, v.limit, &resp.Diagnostics)
 }
 
-// checkBackupsMap reports what is wrong with a backups map at p as a whole:
-// no entry, more than limit entries (limit 0: no limit), a blank key, an entry
-// whose backup_id differs from its key; and it warns once about every entry
-// whose resource_type CBR does not document.
+// check is ValidateResource on a known backups map.
+func (v backupsCheckValidator) check(backups map[string]backupModel, diags *diag.Diagnostics) {
+	checkBackups(path.Root("backups"), backups, v.limit, diags)
+}
+
+// checkBackupsMap is checkBackups on a backups map value at p: nothing when
+// the map is null or unknown; an entry that is null or unknown counts as one
+// that gives neither backup_id nor resource_type.
 func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostics) {
 	if m.IsNull() || m.IsUnknown() {
 		return
 	}
 	elems := m.Elements()
-	switch n := len(elems); {
+	backups := make(map[string]backupModel, len(elems))
+	for k, e := range elems {
+		backups[k] = backupModel{BackupID: objectString(e, "backup_id"), ResourceType: objectString(e, "resource_type")}
+	}
+	checkBackups(p, backups, limit, diags)
+}
+
+// checkBackups reports what is wrong with the backups map at p as a whole:
+// no entry, more than limit entries (limit 0: no limit), a blank key, an entry
+// whose backup_id differs from its key; and it warns once about every entry
+// whose resource_type CBR does not document. Only backup_id and
+// resource_type of the entries are read, where known.
+func checkBackups(p path.Path, backups map[string]backupModel, limit int, diags *diag.Diagnostics) {
+	switch n := len(backups); {
 	case n == 0:
 		diags.AddAttributeError(p, "No Backups", fmt.Sprintf("%s is empty: give at least one backup.", p))
 		return
@@ -107,8 +131,8 @@ func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostic
 				"(a backup that moves is sent again). examples/inventory shows how.", p, n, limit))
 		return
 	}
-	keys := make([]string, 0, len(elems))
-	for k := range elems {
+	keys := make([]string, 0, len(backups))
+	for k := range backups {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -119,12 +143,13 @@ func checkBackupsMap(p path.Path, m types.Map, limit int, diags *diag.Diagnostic
 			diags.AddAttributeError(at, "Blank Backup ID", fmt.Sprintf("%s has an entry whose key, its backup_id, is %q: keys must not be empty or only white space.", p, k))
 			continue
 		}
-		if id, ok := objectString(elems[k], "backup_id"); ok && id != k {
+		b := backups[k]
+		if id := b.BackupID; !id.IsNull() && !id.IsUnknown() && id.ValueString() != k {
 			diags.AddAttributeError(at, "Backup ID Differs From Its Key",
-				fmt.Sprintf("%s is %q, but the entry's key is %q. Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key.", at.AtName("backup_id"), id, k))
+				fmt.Sprintf("%s is %q, but the entry's key is %q. Each entry is keyed by its backup_id: leave backup_id out, or make it equal to the key.", at.AtName("backup_id"), id.ValueString(), k))
 		}
-		if t, ok := objectString(elems[k], "resource_type"); ok {
-			typed = append(typed, [2]string{k, t})
+		if t := b.ResourceType; !t.IsNull() && !t.IsUnknown() {
+			typed = append(typed, [2]string{k, t.ValueString()})
 		}
 	}
 	if d := unknownTypesWarning(p, typed); d != nil {
@@ -305,17 +330,18 @@ func resourceTypesMarkdown() string {
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-// objectString returns a known string attribute of an object value.
-func objectString(v attr.Value, name string) (string, bool) {
+// objectString returns a string attribute of an object value: null when the
+// object is null or unknown, or has no such string attribute.
+func objectString(v attr.Value, name string) types.String {
 	obj, ok := v.(types.Object)
 	if !ok || obj.IsNull() || obj.IsUnknown() {
-		return "", false
+		return types.StringNull()
 	}
 	s, ok := obj.Attributes()[name].(types.String)
-	if !ok || s.IsNull() || s.IsUnknown() {
-		return "", false
+	if !ok {
+		return types.StringNull()
 	}
-	return s.ValueString(), true
+	return s
 }
 
 var _ provider.ProviderWithConfigValidators = (*cbrProvider)(nil)
