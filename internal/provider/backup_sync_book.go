@@ -4,7 +4,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -68,10 +67,6 @@ func (b *recordBook) addRaw(v *tfprotov6.DynamicValue, typ tftypes.Type) {
 	b.pending = append(b.pending, pendingState{raw: v, typ: typ})
 }
 
-// stateDecoder decodes states into the model; decode needs nothing else of
-// directBackupSync than the type of timeouts.
-var stateDecoder = &directBackupSync{timeoutAttrs: map[string]attr.Type{"create": types.StringType}}
-
 // carried returns what the book recorded for the given backups (by
 // backup_id), nil when it recorded none of them. States that do not decode
 // are skipped: they record nothing usable.
@@ -86,7 +81,7 @@ func (b *recordBook) carried(backups []backupModel) map[string]bookRecord {
 		if err != nil || v.IsNull() || !v.IsKnown() {
 			continue
 		}
-		m, err := stateDecoder.decode(v)
+		m, err := decodeState(v)
 		if err != nil {
 			continue
 		}

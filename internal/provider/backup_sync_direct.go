@@ -2,16 +2,25 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
+	"slices"
 	"strings"
-	"time"
-	"unicode/utf8"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -26,14 +35,22 @@ import (
 // path calls (planBackups, planDestroy, planUnchanged, applyModel), and
 // encoded once.
 //
+// What it knows of the resource it takes from the resource itself, once,
+// when it is built (newDirectBackupSync): the attributes are the fields of
+// backupSyncData and backupModel, by their tfsdk tags; whether each is
+// required, optional or computed, its validators and its default come from
+// the schema; the check of the whole configuration is the resource's config
+// validator. A schema that uses anything it does not handle refuses the
+// direct path, and the framework answers every call.
+//
 // It answers only where the framework's answer is known to be the same, and
 // otherwise says so (ok false) so that the framework answers:
 //
-//   - validate: when every check of the schema's validators passes, the
-//     framework's answer is "no diagnostics", and so is this one. As soon as
-//     any value would get a diagnostic (an error or a warning, such as an
-//     unknown resource_type), the framework validates, so every message keeps
-//     its wording and its attribute path.
+//   - validate: when the resource's config validator and every attribute's
+//     validators give no error, and the attributes' validators no warning
+//     either, the framework's answer is the config validator's warnings, and
+//     so is this one. Otherwise the framework validates, so every message
+//     keeps its wording and its attribute path.
 //   - plan: when the configuration and the state are wholly known. The
 //     planned state is the configuration with the schema's defaults, the
 //     state's id, and what planBackups decides for each backup.
@@ -42,67 +59,284 @@ import (
 //
 // Private state and identity, which the resource does not use, always go to
 // the framework. In tests (serverOptions.check) every direct validation and
-// plan is compared with the framework's on the same request.
+// plan is compared with the framework's on the same request, and the state
+// of every direct apply with the framework's encoding of it.
 type directBackupSync struct {
-	typ      tftypes.Object
-	entry    tftypes.Object
-	triggers tftypes.Map
-	timeouts tftypes.Object
-	// timeoutAttrs are the attribute types of timeouts, as the framework
-	// builds them.
-	timeoutAttrs map[string]attr.Type
+	typ    tftypes.Object
+	entry  tftypes.Object
+	schema schema.Schema
+	// top and entries are the attributes of the resource and of one
+	// backup, in the order of the fields of backupSyncData and backupModel.
+	top, entries []field
+	// backups is the attribute that holds the backups (kindBackups).
+	backups path.Path
+	// defaulted are the indexes in entries of the attributes with a default.
+	defaulted []int
+	// check is the resource's config validator.
+	check backupsCheckValidator
 	// newResource makes the resource, as the framework does for each call.
 	newResource func() *backupSyncResource
 }
 
-// backupSyncAttributes and backupEntryAttributes are the attributes the
-// direct path knows; newDirectBackupSync refuses a schema with any other.
-var (
-	backupSyncAttributes  = []string{"id", "backups", "wait_for_completion", "fail_on_import_failure", "triggers", "timeouts"}
-	backupEntryAttributes = []string{"backup_id", "backup_name", "bucket_name", "image_path", "resource_id", "resource_name", "resource_type", "created_at", "operation_log_id", "status", "sync_state"}
+// fieldKind is the Go type of a model field, which decides how its value is
+// decoded, encoded, validated and defaulted.
+type fieldKind int
+
+const (
+	kindString    fieldKind = iota // types.String
+	kindBool                       // types.Bool
+	kindNumber                     // types.Number
+	kindStringMap                  // types.Map of strings
+	kindTimeouts                   // timeouts.Value: an object of strings
+	kindBackups                    // map[string]backupModel
 )
 
-// newDirectBackupSync returns the direct path for a resource of type typ,
-// or an error when typ is not the shape it knows (then the framework answers
+// kindOf is the kind of each Go type a model field may have.
+var kindOf = map[reflect.Type]fieldKind{
+	reflect.TypeFor[types.String]():           kindString,
+	reflect.TypeFor[types.Bool]():             kindBool,
+	reflect.TypeFor[types.Number]():           kindNumber,
+	reflect.TypeFor[types.Map]():              kindStringMap,
+	reflect.TypeFor[timeouts.Value]():         kindTimeouts,
+	reflect.TypeFor[map[string]backupModel](): kindBackups,
+}
+
+// field is one attribute: the model's field that holds it and what the
+// schema says of it.
+type field struct {
+	name  string
+	index int // of the field in its struct; unused for the attributes of timeouts
+	kind  fieldKind
+	typ   tftypes.Type
+	// required: null is refused; readOnly (computed, not optional): any
+	// other value than null is refused.
+	required, readOnly, computed bool
+	// useStateForUnknown: the one plan modifier the direct plan knows.
+	useStateForUnknown bool
+
+	strings []validator.String
+	bools   []validator.Bool
+	numbers []validator.Number
+	maps    []validator.Map
+	objects []validator.Object
+
+	stringDefault defaults.String
+	boolDefault   defaults.Bool
+	numberDefault defaults.Number
+
+	// nested and attrTypes are the attributes of a timeouts object, all
+	// strings, and their framework types.
+	nested    []field
+	attrTypes map[string]attr.Type
+}
+
+func (f *field) hasValidators() bool {
+	return len(f.strings)+len(f.bools)+len(f.numbers)+len(f.maps)+len(f.objects) > 0
+}
+
+func (f *field) hasDefault() bool {
+	return f.stringDefault != nil || f.boolDefault != nil || f.numberDefault != nil
+}
+
+// newDirectBackupSync returns the direct path for the resource newResource
+// makes, from its schema and its config validators, or an error when they
+// use anything the direct path does not handle (then the framework answers
 // every call).
-func newDirectBackupSync(typ tftypes.Type, newResource func() *backupSyncResource) (*directBackupSync, error) {
-	obj, ok := typ.(tftypes.Object)
-	if !ok || len(obj.OptionalAttributes) > 0 || len(obj.AttributeTypes) != len(backupSyncAttributes) {
-		return nil, fmt.Errorf("resource type %s is not the one the direct path knows", typ)
+func newDirectBackupSync(ctx context.Context, newResource func() *backupSyncResource) (*directBackupSync, error) {
+	r := newResource()
+	if r == nil {
+		return nil, errors.New("no resource")
 	}
-	d := &directBackupSync{typ: obj, newResource: newResource}
-	backups, ok := obj.AttributeTypes["backups"].(tftypes.Map)
+	if _, ok := any(r).(resource.ResourceWithValidateConfig); ok {
+		return nil, errors.New("the resource validates its configuration in ValidateConfig")
+	}
+	var resp resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &resp)
+	if resp.Diagnostics.HasError() {
+		return nil, fmt.Errorf("the schema has errors: %v", resp.Diagnostics)
+	}
+	return directFromSchema(ctx, resp.Schema, r.ConfigValidators(ctx), newResource)
+}
+
+// directFromSchema is newDirectBackupSync for a given schema and config
+// validators.
+func directFromSchema(ctx context.Context, s schema.Schema, validators []resource.ConfigValidator, newResource func() *backupSyncResource) (*directBackupSync, error) {
+	if len(s.Blocks) > 0 {
+		return nil, errors.New("the schema has blocks")
+	}
+	typ, ok := s.Type().TerraformType(ctx).(tftypes.Object)
 	if !ok {
-		return nil, fmt.Errorf("backups is a %s", obj.AttributeTypes["backups"])
+		return nil, fmt.Errorf("the resource's type is a %s", s.Type().TerraformType(ctx))
 	}
-	if d.entry, ok = backups.ElementType.(tftypes.Object); !ok || len(d.entry.AttributeTypes) != len(backupEntryAttributes) || len(d.entry.OptionalAttributes) > 0 {
-		return nil, fmt.Errorf("backups has elements of type %s", backups.ElementType)
+	d := &directBackupSync{typ: typ, schema: s, newResource: newResource}
+	if len(validators) != 1 {
+		return nil, fmt.Errorf("the resource has %d config validators, not the one the direct path knows", len(validators))
 	}
-	for _, name := range backupEntryAttributes {
-		want := tftypes.String
-		if name == "created_at" {
-			want = tftypes.Number
+	if d.check, ok = validators[0].(backupsCheckValidator); !ok {
+		return nil, fmt.Errorf("the resource's config validator is a %T", validators[0])
+	}
+	var err error
+	if d.top, err = fieldsOf(reflect.TypeFor[backupSyncData](), s.Attributes, typ); err != nil {
+		return nil, err
+	}
+	id, _ := reflect.TypeFor[backupSyncData]().FieldByName("ID")
+	for _, f := range d.top {
+		switch {
+		case f.index == id.Index[0]:
+			// The direct plan plans the id as UseStateForUnknown does.
+			if f.kind != kindString || !f.readOnly || !f.useStateForUnknown || f.hasDefault() {
+				return nil, fmt.Errorf("%s is not a computed string kept from the state", f.name)
+			}
+		case f.useStateForUnknown:
+			return nil, fmt.Errorf("%s has a plan modifier", f.name)
+		case f.computed && !f.hasDefault():
+			return nil, fmt.Errorf("%s is computed without a default", f.name)
 		}
-		if t, ok := d.entry.AttributeTypes[name]; !ok || !t.Equal(want) {
-			return nil, fmt.Errorf("backups[*].%s is missing or not a %s", name, want)
+		if f.kind != kindBackups {
+			continue
+		}
+		if d.entries != nil {
+			return nil, errors.New("two attributes hold backups")
+		}
+		d.backups = path.Root(f.name)
+		nested := s.Attributes[f.name].(schema.MapNestedAttribute)
+		d.entry = typ.AttributeTypes[f.name].(tftypes.Map).ElementType.(tftypes.Object)
+		if d.entries, err = fieldsOf(reflect.TypeFor[backupModel](), nested.NestedObject.Attributes, d.entry); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
-	for _, name := range backupSyncAttributes {
-		if _, ok := obj.AttributeTypes[name]; !ok {
-			return nil, fmt.Errorf("attribute %s is missing", name)
+	if d.entries == nil {
+		return nil, errors.New("no attribute holds the backups")
+	}
+	// The computed attributes of an entry without a default are the ones
+	// the plan sets (planSets).
+	var probe backupModel
+	planned := map[uintptr]bool{}
+	for _, p := range planSets(&probe) {
+		planned[reflect.ValueOf(p).Pointer()] = true
+	}
+	entry := reflect.ValueOf(&probe).Elem()
+	for i, f := range d.entries {
+		switch {
+		case f.kind != kindString && f.kind != kindBool && f.kind != kindNumber:
+			return nil, fmt.Errorf("backups[*].%s is not a string, bool or number", f.name)
+		case f.useStateForUnknown:
+			return nil, fmt.Errorf("backups[*].%s has a plan modifier", f.name)
+		case f.hasDefault():
+			d.defaulted = append(d.defaulted, i)
+		case f.computed && !planned[entry.Field(f.index).Addr().Pointer()]:
+			return nil, fmt.Errorf("backups[*].%s is computed, without a default, and the plan does not set it", f.name)
 		}
 	}
-	if !obj.AttributeTypes["id"].Equal(tftypes.String) || !obj.AttributeTypes["wait_for_completion"].Equal(tftypes.Bool) || !obj.AttributeTypes["fail_on_import_failure"].Equal(tftypes.Bool) {
-		return nil, fmt.Errorf("id, wait_for_completion or fail_on_import_failure has another type")
-	}
-	if d.triggers, ok = obj.AttributeTypes["triggers"].(tftypes.Map); !ok || !d.triggers.ElementType.Equal(tftypes.String) {
-		return nil, fmt.Errorf("triggers is a %s", obj.AttributeTypes["triggers"])
-	}
-	if d.timeouts, ok = obj.AttributeTypes["timeouts"].(tftypes.Object); !ok || len(d.timeouts.AttributeTypes) != 1 || !d.timeouts.AttributeTypes["create"].Equal(tftypes.String) {
-		return nil, fmt.Errorf("timeouts is a %s", obj.AttributeTypes["timeouts"])
-	}
-	d.timeoutAttrs = map[string]attr.Type{"create": types.StringType}
 	return d, nil
+}
+
+// fieldsOf matches the fields of the struct type t, by their tfsdk tags,
+// with the attributes of a schema (obj: their protocol types): every field
+// must have an attribute and every attribute a field, of a kind the direct
+// path knows.
+func fieldsOf(t reflect.Type, attrs map[string]schema.Attribute, obj tftypes.Object) ([]field, error) {
+	out := make([]field, 0, t.NumField())
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name := sf.Tag.Get("tfsdk")
+		a, ok := attrs[name]
+		if !ok {
+			return nil, fmt.Errorf("the field %s (tfsdk:%q) has no attribute in the schema", sf.Name, name)
+		}
+		kind, ok := kindOf[sf.Type]
+		if !ok {
+			return nil, fmt.Errorf("the field %s is a %s", sf.Name, sf.Type)
+		}
+		f, err := fieldOf(name, i, kind, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		f.typ = obj.AttributeTypes[name]
+		out = append(out, f)
+	}
+	if len(out) != len(attrs) {
+		for name := range attrs {
+			if !slices.ContainsFunc(out, func(f field) bool { return f.name == name }) {
+				return nil, fmt.Errorf("the attribute %s has no field in %s", name, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fieldOf is what the direct path needs to know of the attribute a, held
+// in a field of the given kind, or an error when a has a type that is not
+// the field's, or a feature the direct path does not handle.
+func fieldOf(name string, index int, kind fieldKind, a schema.Attribute) (field, error) {
+	f := field{name: name, index: index, kind: kind, required: a.IsRequired(), computed: a.IsComputed(), readOnly: a.IsComputed() && !a.IsOptional()}
+	if a.IsWriteOnly() || a.GetDeprecationMessage() != "" {
+		return f, errors.New("write-only or deprecated")
+	}
+	mismatch := fmt.Errorf("a %T does not fit the model's field", a)
+	switch a := a.(type) {
+	case schema.StringAttribute:
+		if kind != kindString || a.CustomType != nil {
+			return f, mismatch
+		}
+		for _, m := range a.PlanModifiers {
+			if !isUseStateForUnknown(m) {
+				return f, fmt.Errorf("the plan modifier %T", m)
+			}
+			f.useStateForUnknown = true
+		}
+		f.strings, f.stringDefault = a.Validators, a.Default
+	case schema.BoolAttribute:
+		if kind != kindBool || a.CustomType != nil || len(a.PlanModifiers) > 0 {
+			return f, mismatch
+		}
+		f.bools, f.boolDefault = a.Validators, a.Default
+	case schema.NumberAttribute:
+		if kind != kindNumber || a.CustomType != nil || len(a.PlanModifiers) > 0 {
+			return f, mismatch
+		}
+		f.numbers, f.numberDefault = a.Validators, a.Default
+	case schema.MapAttribute:
+		if kind != kindStringMap || a.CustomType != nil || !a.ElementType.Equal(types.StringType) || len(a.PlanModifiers) > 0 || a.Default != nil {
+			return f, mismatch
+		}
+		f.maps = a.Validators
+	case schema.SingleNestedAttribute:
+		if _, ok := a.CustomType.(timeouts.Type); kind != kindTimeouts || !ok || len(a.PlanModifiers) > 0 || a.Default != nil {
+			return f, mismatch
+		}
+		f.objects = a.Validators
+		f.attrTypes = map[string]attr.Type{}
+		for name, n := range a.Attributes {
+			nf, err := fieldOf(name, -1, kindString, n)
+			if err != nil {
+				return f, fmt.Errorf("%s: %w", name, err)
+			}
+			if nf.useStateForUnknown || nf.hasDefault() || nf.computed {
+				return f, fmt.Errorf("%s is computed or has a plan modifier or a default", name)
+			}
+			nf.typ = tftypes.String
+			f.nested = append(f.nested, nf)
+			f.attrTypes[name] = types.StringType
+		}
+		slices.SortFunc(f.nested, func(a, b field) int { return strings.Compare(a.name, b.name) })
+	case schema.MapNestedAttribute:
+		o := a.NestedObject
+		if kind != kindBackups || a.CustomType != nil || len(a.Validators) > 0 || len(a.PlanModifiers) > 0 || a.Default != nil ||
+			o.CustomType != nil || len(o.Validators) > 0 || len(o.PlanModifiers) > 0 {
+			// Validators of the map or of its objects would need the
+			// framework's values of thousands of entries.
+			return f, errors.New("a map of backups with a custom type, validators, plan modifiers or a default")
+		}
+	default:
+		return f, fmt.Errorf("a %T", a)
+	}
+	return f, nil
+}
+
+// isUseStateForUnknown tells whether m is stringplanmodifier.UseStateForUnknown.
+func isUseStateForUnknown(m planmodifier.String) bool {
+	return reflect.TypeOf(m) == reflect.TypeOf(stringplanmodifier.UseStateForUnknown())
 }
 
 // decode turns a known, non-null value of the resource's type into the
@@ -128,77 +362,72 @@ func (d *directBackupSync) decodeData(v tftypes.Value) (*backupSyncData, error) 
 		return nil, err
 	}
 	m := &backupSyncData{}
-	var err error
-	if m.ID, err = stringOf(attrs["id"]); err != nil {
-		return nil, err
-	}
-	if m.WaitForCompletion, err = boolOf(attrs["wait_for_completion"]); err != nil {
-		return nil, err
-	}
-	if m.FailOnImport, err = boolOf(attrs["fail_on_import_failure"]); err != nil {
-		return nil, err
-	}
-	if m.Triggers, err = d.decodeTriggers(attrs["triggers"]); err != nil {
-		return nil, err
-	}
-	if m.Timeouts, err = d.decodeTimeouts(attrs["timeouts"]); err != nil {
-		return nil, err
-	}
-	backups := attrs["backups"]
-	if !backups.IsKnown() || backups.IsNull() {
-		return nil, fmt.Errorf("backups is unknown or null")
-	}
-	var elems map[string]tftypes.Value
-	if err := backups.As(&elems); err != nil {
-		return nil, err
-	}
-	m.Backups = make(map[string]backupModel, len(elems))
-	for k, e := range elems {
-		if m.Backups[k], err = decodeEntry(e); err != nil {
-			return nil, fmt.Errorf("backups[%q]: %w", k, err)
+	mv := reflect.ValueOf(m).Elem()
+	for i := range d.top {
+		f := &d.top[i]
+		if err := d.decodeField(f, attrs[f.name], mv.Field(f.index)); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	return m, nil
 }
 
-func decodeEntry(v tftypes.Value) (backupModel, error) {
-	var b backupModel
-	if !v.IsKnown() || v.IsNull() {
-		return b, fmt.Errorf("the entry is unknown or null")
-	}
-	var attrs map[string]tftypes.Value
-	if err := v.As(&attrs); err != nil {
-		return b, err
-	}
-	for _, f := range []struct {
-		name string
-		to   *types.String
-	}{
-		{"backup_id", &b.BackupID}, {"backup_name", &b.BackupName}, {"bucket_name", &b.BucketName},
-		{"image_path", &b.ImagePath}, {"resource_id", &b.ResourceID}, {"resource_name", &b.ResourceName},
-		{"resource_type", &b.ResourceType}, {"operation_log_id", &b.OperationLogID}, {"status", &b.Status},
-		{"sync_state", &b.SyncState},
-	} {
-		s, err := stringOf(attrs[f.name])
-		if err != nil {
-			return b, fmt.Errorf("%s: %w", f.name, err)
-		}
-		*f.to = s
-	}
-	created := attrs["created_at"]
-	switch {
-	case !created.IsKnown():
-		b.CreatedAt = types.NumberUnknown()
-	case created.IsNull():
-		b.CreatedAt = types.NumberNull()
+// decodeField decodes v into the field to, of the kind of f.
+func (d *directBackupSync) decodeField(f *field, v tftypes.Value, to reflect.Value) error {
+	var err error
+	switch to := to.Addr().Interface().(type) {
+	case *types.String:
+		*to, err = stringOf(v)
+	case *types.Bool:
+		*to, err = boolOf(v)
+	case *types.Number:
+		*to, err = numberOf(v)
+	case *types.Map:
+		*to, err = stringMapOf(v)
+	case *timeouts.Value:
+		*to, err = timeoutsOf(f, v)
+	case *map[string]backupModel:
+		*to, err = d.decodeBackups(v)
 	default:
-		f := big.NewFloat(0)
-		if err := created.As(&f); err != nil {
-			return b, fmt.Errorf("created_at: %w", err)
-		}
-		b.CreatedAt = types.NumberValue(f)
+		err = fmt.Errorf("a field of type %T", to)
 	}
-	return b, nil
+	return err
+}
+
+// decodeBackups decodes the backups map, entry by entry along d.entries.
+func (d *directBackupSync) decodeBackups(v tftypes.Value) (map[string]backupModel, error) {
+	if !v.IsKnown() || v.IsNull() {
+		return nil, fmt.Errorf("the map is unknown or null")
+	}
+	var elems map[string]tftypes.Value
+	if err := v.As(&elems); err != nil {
+		return nil, err
+	}
+	// Decoded in place in one slice (its elements are addressable), then
+	// copied into the map.
+	list := make([]backupModel, len(elems))
+	lv := reflect.ValueOf(list)
+	out := make(map[string]backupModel, len(elems))
+	i := 0
+	for k, e := range elems {
+		if !e.IsKnown() || e.IsNull() {
+			return nil, fmt.Errorf("[%q]: the entry is unknown or null", k)
+		}
+		var attrs map[string]tftypes.Value
+		if err := e.As(&attrs); err != nil {
+			return nil, fmt.Errorf("[%q]: %w", k, err)
+		}
+		ev := lv.Index(i)
+		for j := range d.entries {
+			f := &d.entries[j]
+			if err := d.decodeField(f, attrs[f.name], ev.Field(f.index)); err != nil {
+				return nil, fmt.Errorf("[%q].%s: %w", k, f.name, err)
+			}
+		}
+		out[k] = list[i]
+		i++
+	}
+	return out, nil
 }
 
 func stringOf(v tftypes.Value) (types.String, error) {
@@ -229,7 +458,21 @@ func boolOf(v tftypes.Value) (types.Bool, error) {
 	return types.BoolValue(b), nil
 }
 
-func (d *directBackupSync) decodeTriggers(v tftypes.Value) (types.Map, error) {
+func numberOf(v tftypes.Value) (types.Number, error) {
+	switch {
+	case !v.IsKnown():
+		return types.NumberUnknown(), nil
+	case v.IsNull():
+		return types.NumberNull(), nil
+	}
+	f := big.NewFloat(0)
+	if err := v.As(&f); err != nil {
+		return types.Number{}, err
+	}
+	return types.NumberValue(f), nil
+}
+
+func stringMapOf(v tftypes.Value) (types.Map, error) {
 	switch {
 	case !v.IsKnown():
 		return types.MapUnknown(types.StringType), nil
@@ -250,29 +493,35 @@ func (d *directBackupSync) decodeTriggers(v tftypes.Value) (types.Map, error) {
 	}
 	m, diags := types.MapValue(types.StringType, out)
 	if diags.HasError() {
-		return types.Map{}, fmt.Errorf("triggers: %s", diags[0].Detail())
+		return types.Map{}, errors.New(diags[0].Detail())
 	}
 	return m, nil
 }
 
-func (d *directBackupSync) decodeTimeouts(v tftypes.Value) (timeouts.Value, error) {
+// timeoutsOf decodes a timeouts object, whose attributes f.nested are
+// strings.
+func timeoutsOf(f *field, v tftypes.Value) (timeouts.Value, error) {
 	switch {
 	case !v.IsKnown():
-		return timeouts.Value{Object: types.ObjectUnknown(d.timeoutAttrs)}, nil
+		return timeouts.Value{Object: types.ObjectUnknown(f.attrTypes)}, nil
 	case v.IsNull():
-		return timeouts.Value{Object: types.ObjectNull(d.timeoutAttrs)}, nil
+		return timeouts.Value{Object: types.ObjectNull(f.attrTypes)}, nil
 	}
 	var attrs map[string]tftypes.Value
 	if err := v.As(&attrs); err != nil {
 		return timeouts.Value{}, err
 	}
-	create, err := stringOf(attrs["create"])
-	if err != nil {
-		return timeouts.Value{}, err
+	values := make(map[string]attr.Value, len(f.nested))
+	for _, n := range f.nested {
+		s, err := stringOf(attrs[n.name])
+		if err != nil {
+			return timeouts.Value{}, fmt.Errorf("%s: %w", n.name, err)
+		}
+		values[n.name] = s
 	}
-	obj, diags := types.ObjectValue(d.timeoutAttrs, map[string]attr.Value{"create": create})
+	obj, diags := types.ObjectValue(f.attrTypes, values)
 	if diags.HasError() {
-		return timeouts.Value{}, fmt.Errorf("timeouts: %s", diags[0].Detail())
+		return timeouts.Value{}, errors.New(diags[0].Detail())
 	}
 	return timeouts.Value{Object: obj}, nil
 }
@@ -280,50 +529,61 @@ func (d *directBackupSync) decodeTimeouts(v tftypes.Value) (timeouts.Value, erro
 // encode turns the model into a value of the resource's type, as the
 // framework's Set would.
 func (d *directBackupSync) encode(m *backupSyncModel) (tftypes.Value, error) {
-	entries := make(map[string]tftypes.Value, len(m.Backups))
-	for _, b := range m.Backups {
-		created := tftypes.NewValue(tftypes.Number, nil)
-		switch {
-		case b.CreatedAt.IsUnknown():
-			created = tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
-		case !b.CreatedAt.IsNull():
-			created = tftypes.NewValue(tftypes.Number, b.CreatedAt.ValueBigFloat())
+	// The attributes but the backups, through the framework's view; the
+	// backups from the list, without building the map.
+	rest := *m
+	rest.Backups = nil
+	data := rest.data()
+	dv := reflect.ValueOf(data).Elem()
+	attrs := make(map[string]tftypes.Value, len(d.top))
+	for i := range d.top {
+		f := &d.top[i]
+		var err error
+		if f.kind == kindBackups {
+			attrs[f.name] = d.encodeBackups(f.typ, m.Backups)
+		} else if attrs[f.name], err = encodeField(f, dv.Field(f.index).Addr().Interface()); err != nil {
+			return tftypes.Value{}, fmt.Errorf("%s: %w", f.name, err)
 		}
-		entries[b.BackupID.ValueString()] = tftypes.NewValue(d.entry, map[string]tftypes.Value{
-			"backup_id":        stringValue(b.BackupID),
-			"backup_name":      stringValue(b.BackupName),
-			"bucket_name":      stringValue(b.BucketName),
-			"image_path":       stringValue(b.ImagePath),
-			"resource_id":      stringValue(b.ResourceID),
-			"resource_name":    stringValue(b.ResourceName),
-			"resource_type":    stringValue(b.ResourceType),
-			"created_at":       created,
-			"operation_log_id": stringValue(b.OperationLogID),
-			"status":           stringValue(b.Status),
-			"sync_state":       stringValue(b.SyncState),
-		})
 	}
+	return tftypes.NewValue(d.typ, attrs), nil
+}
+
+// encodeBackups is the backups map of typ holding list, keyed by backup_id.
+func (d *directBackupSync) encodeBackups(typ tftypes.Type, list []backupModel) tftypes.Value {
 	// The framework stores a nil map of backups as a null map.
-	backups := tftypes.NewValue(tftypes.Map{ElementType: d.entry}, nil)
-	if m.Backups != nil {
-		backups = tftypes.NewValue(tftypes.Map{ElementType: d.entry}, entries)
+	if list == nil {
+		return tftypes.NewValue(typ, nil)
 	}
-	triggers, err := d.encodeTriggers(m.Triggers)
-	if err != nil {
-		return tftypes.Value{}, err
+	entries := make(map[string]tftypes.Value, len(list))
+	lv := reflect.ValueOf(list)
+	for i := range list {
+		ev := lv.Index(i)
+		attrs := make(map[string]tftypes.Value, len(d.entries))
+		for j := range d.entries {
+			f := &d.entries[j]
+			// Entries hold strings, bools and numbers only, which always encode.
+			attrs[f.name], _ = encodeField(f, ev.Field(f.index).Addr().Interface())
+		}
+		entries[list[i].BackupID.ValueString()] = tftypes.NewValue(d.entry, attrs)
 	}
-	tmo, err := d.encodeTimeouts(m.Timeouts)
-	if err != nil {
-		return tftypes.Value{}, err
+	return tftypes.NewValue(typ, entries)
+}
+
+// encodeField encodes the field at p, a pointer to a field of the kind of f.
+func encodeField(f *field, p any) (tftypes.Value, error) {
+	switch v := p.(type) {
+	case *types.String:
+		return stringValue(*v), nil
+	case *types.Bool:
+		return boolValue(*v), nil
+	case *types.Number:
+		return numberValue(*v), nil
+	case *types.Map:
+		return stringMapValue(f.typ, *v)
+	case *timeouts.Value:
+		return timeoutsValue(f, *v)
 	}
-	return tftypes.NewValue(d.typ, map[string]tftypes.Value{
-		"id":                     stringValue(m.ID),
-		"backups":                backups,
-		"wait_for_completion":    boolValue(m.WaitForCompletion),
-		"fail_on_import_failure": boolValue(m.FailOnImport),
-		"triggers":               triggers,
-		"timeouts":               tmo,
-	}), nil
+	return tftypes.Value{}, fmt.Errorf("a field of type %T", p)
 }
 
 func stringValue(s types.String) tftypes.Value {
@@ -346,100 +606,186 @@ func boolValue(b types.Bool) tftypes.Value {
 	return tftypes.NewValue(tftypes.Bool, b.ValueBool())
 }
 
-func (d *directBackupSync) encodeTriggers(m types.Map) (tftypes.Value, error) {
+func numberValue(n types.Number) tftypes.Value {
+	switch {
+	case n.IsUnknown():
+		return tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
+	case n.IsNull():
+		return tftypes.NewValue(tftypes.Number, nil)
+	}
+	return tftypes.NewValue(tftypes.Number, n.ValueBigFloat())
+}
+
+func stringMapValue(typ tftypes.Type, m types.Map) (tftypes.Value, error) {
 	switch {
 	case m.IsUnknown():
-		return tftypes.NewValue(d.triggers, tftypes.UnknownValue), nil
+		return tftypes.NewValue(typ, tftypes.UnknownValue), nil
 	case m.IsNull():
-		return tftypes.NewValue(d.triggers, nil), nil
+		return tftypes.NewValue(typ, nil), nil
 	}
 	out := make(map[string]tftypes.Value, len(m.Elements()))
 	for k, e := range m.Elements() {
 		s, ok := e.(types.String)
 		if !ok {
-			return tftypes.Value{}, fmt.Errorf("triggers[%q] is a %T", k, e)
+			return tftypes.Value{}, fmt.Errorf("[%q] is a %T", k, e)
 		}
 		out[k] = stringValue(s)
 	}
-	return tftypes.NewValue(d.triggers, out), nil
+	return tftypes.NewValue(typ, out), nil
 }
 
-func (d *directBackupSync) encodeTimeouts(v timeouts.Value) (tftypes.Value, error) {
+func timeoutsValue(f *field, v timeouts.Value) (tftypes.Value, error) {
 	switch {
 	case v.IsUnknown():
-		return tftypes.NewValue(d.timeouts, tftypes.UnknownValue), nil
+		return tftypes.NewValue(f.typ, tftypes.UnknownValue), nil
 	case v.IsNull():
-		return tftypes.NewValue(d.timeouts, nil), nil
+		return tftypes.NewValue(f.typ, nil), nil
 	}
-	create, ok := v.Attributes()["create"].(types.String)
-	if !ok {
-		return tftypes.Value{}, fmt.Errorf("timeouts.create is a %T", v.Attributes()["create"])
+	out := make(map[string]tftypes.Value, len(f.nested))
+	for _, n := range f.nested {
+		s, ok := v.Attributes()[n.name].(types.String)
+		if !ok {
+			return tftypes.Value{}, fmt.Errorf("%s is a %T", n.name, v.Attributes()[n.name])
+		}
+		out[n.name] = stringValue(s)
 	}
-	return tftypes.NewValue(d.timeouts, map[string]tftypes.Value{"create": stringValue(create)}), nil
+	return tftypes.NewValue(f.typ, out), nil
 }
 
-// valid reports whether the schema's validators and the resource's config
-// validators would pass config with no error, and returns the warnings they
-// would give: each check here is one of theirs, on the values they check
-// (known ones). ok false means "ask the framework", which then reports each
-// problem in its own words.
-func valid(config *backupSyncData) (warnings diag.Diagnostics, ok bool) {
-	if !config.ID.IsNull() {
-		return nil, false // computed only: Terraform does not send a value
+// frameworkState is m encoded by the framework (tfsdk.State.Set), which
+// check mode compares with encode's answer.
+func (d *directBackupSync) frameworkState(ctx context.Context, m *backupSyncModel) (tftypes.Value, diag.Diagnostics) {
+	state := tfsdk.State{Schema: d.schema, Raw: tftypes.NewValue(d.typ, nil)}
+	diags := state.Set(ctx, m.data())
+	return state.Raw, diags
+}
+
+// stateCodec is the direct path's codec of cbr_backup_sync, built once,
+// for decodeState.
+var stateCodec = sync.OnceValues(func() (*directBackupSync, error) {
+	return newDirectBackupSync(context.Background(), func() *backupSyncResource {
+		r, _ := newBackupSyncResource().(*backupSyncResource)
+		return r
+	})
+})
+
+// decodeState decodes a known, non-null state of cbr_backup_sync into the
+// working model: with the direct path's codec, or with the framework's when
+// the schema refuses the direct path.
+func decodeState(v tftypes.Value) (*backupSyncModel, error) {
+	if d, err := stateCodec(); err == nil {
+		return d.decode(v)
 	}
-	if n := len(config.Backups); n < 1 || n > maxBackupsPerResource {
-		return nil, false
+	ctx := context.Background()
+	var resp resource.SchemaResponse
+	newBackupSyncResource().Schema(ctx, resource.SchemaRequest{}, &resp)
+	var data backupSyncData
+	if diags := (tfsdk.State{Schema: resp.Schema, Raw: v}).Get(ctx, &data); diags.HasError() {
+		return nil, fmt.Errorf("the state does not decode: %s", diags[0].Detail())
 	}
-	var typed [][2]string
-	for key, b := range config.Backups {
-		if strings.TrimSpace(key) == "" || !b.Status.IsNull() || !b.SyncState.IsNull() {
-			return nil, false
+	return data.model(), nil
+}
+
+// validation runs the schema's checks of each attribute on a decoded
+// configuration, as the framework's schema validation does: required,
+// read-only, and the attribute's validators, called with the requests the
+// framework would build.
+type validation struct {
+	ctx    context.Context
+	config tfsdk.Config
+	caps   validator.ValidateSchemaClientCapabilities
+	// diags are the validators' diagnostics.
+	diags diag.Diagnostics
+	// The responses, one of each, reused from call to call.
+	stringResp validator.StringResponse
+	boolResp   validator.BoolResponse
+	numberResp validator.NumberResponse
+	mapResp    validator.MapResponse
+	objectResp validator.ObjectResponse
+}
+
+// field checks the value at p (a pointer to a field of the kind of f) of
+// the attribute f under parent (parentExpr: its expression); false when the
+// framework would refuse it or a validator warns.
+func (in *validation) field(f *field, parent path.Path, parentExpr path.Expression, p any) bool {
+	var v attr.Value
+	switch p := p.(type) {
+	case *types.String:
+		v = p
+	case *types.Bool:
+		v = p
+	case *types.Number:
+		v = p
+	case *types.Map:
+		v = p
+	case *timeouts.Value:
+		v = p
+	case *map[string]backupModel:
+		// Known (decoding refused it otherwise); its entries are checked
+		// one by one.
+		return true
+	default:
+		return false
+	}
+	if f.required && v.IsNull() || f.readOnly && !v.IsNull() {
+		return false
+	}
+	if !f.hasValidators() && f.nested == nil {
+		return true
+	}
+	at := parent.AtName(f.name)
+	expr := parentExpr.AtName(f.name)
+	switch p := p.(type) {
+	case *types.String:
+		for _, val := range f.strings {
+			in.stringResp.Diagnostics = nil
+			val.ValidateString(in.ctx, validator.StringRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.stringResp)
+			in.diags.Append(in.stringResp.Diagnostics...)
 		}
-		if id := b.BackupID; !id.IsNull() && !id.IsUnknown() && id.ValueString() != key {
-			return nil, false
+	case *types.Bool:
+		for _, val := range f.bools {
+			in.boolResp.Diagnostics = nil
+			val.ValidateBool(in.ctx, validator.BoolRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.boolResp)
+			in.diags.Append(in.boolResp.Diagnostics...)
 		}
-		for _, s := range []types.String{b.BackupName, b.BucketName, b.ImagePath, b.ResourceID, b.ResourceName} {
-			if s.IsNull() || !s.IsUnknown() && strings.TrimSpace(s.ValueString()) == "" {
-				return nil, false
+	case *types.Number:
+		for _, val := range f.numbers {
+			in.numberResp.Diagnostics = nil
+			val.ValidateNumber(in.ctx, validator.NumberRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.numberResp)
+			in.diags.Append(in.numberResp.Diagnostics...)
+		}
+	case *types.Map:
+		for _, val := range f.maps {
+			in.mapResp.Diagnostics = nil
+			val.ValidateMap(in.ctx, validator.MapRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.mapResp)
+			in.diags.Append(in.mapResp.Diagnostics...)
+		}
+	case *timeouts.Value:
+		for _, val := range f.objects {
+			in.objectResp.Diagnostics = nil
+			val.ValidateObject(in.ctx, validator.ObjectRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: p.Object, ClientCapabilities: in.caps}, &in.objectResp)
+			in.diags.Append(in.objectResp.Diagnostics...)
+		}
+		// As the framework: the attributes of a null or unknown object
+		// are not checked.
+		if !p.IsNull() && !p.IsUnknown() {
+			for i := range f.nested {
+				s, ok := p.Attributes()[f.nested[i].name].(types.String)
+				if !ok || !in.field(&f.nested[i], at, expr, &s) {
+					return false
+				}
 			}
 		}
-		if !b.BackupName.IsUnknown() && utf8.RuneCountInString(b.BackupName.ValueString()) > cbr.MaxBackupNameLength {
-			return nil, false
-		}
-		if t := b.ResourceType; !t.IsNull() && !t.IsUnknown() {
-			if strings.TrimSpace(t.ValueString()) == "" {
-				return nil, false
-			}
-			typed = append(typed, [2]string{key, t.ValueString()})
-		}
-		if op := b.OperationLogID; !op.IsNull() && !op.IsUnknown() && !cbr.OperationLogIDPattern.MatchString(op.ValueString()) {
-			return nil, false
-		}
-		if c := b.CreatedAt; c.IsNull() || !c.IsUnknown() && !createdAtInRange(c.ValueBigFloat()) {
-			return nil, false
-		}
 	}
-	if t := config.Timeouts; !t.IsNull() && !t.IsUnknown() {
-		create, ok := t.Attributes()["create"].(types.String)
-		if !ok {
-			return nil, false
-		}
-		if !create.IsNull() && !create.IsUnknown() {
-			d, err := time.ParseDuration(create.ValueString())
-			if err != nil || d <= 0 {
-				return nil, false
-			}
-		}
-	}
-	if d := unknownTypesWarning(path.Root("backups"), typed); d != nil {
-		warnings.Append(d)
-	}
-	return warnings, true
+	return len(in.diags) == 0
 }
 
 // validate answers ValidateResourceConfig when the configuration has no
-// error, with the warnings the framework would give.
-func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, bool) {
+// error, with the warnings the framework would give: those of the resource's
+// config validator, which the framework runs first. A validator of an
+// attribute that warns sends the call to the framework too (the framework
+// walks the attributes in no set order).
+func (d *directBackupSync) validate(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, bool) {
 	if req.Config == nil {
 		return nil, false
 	}
@@ -451,15 +797,69 @@ func (d *directBackupSync) validate(req *tfprotov6.ValidateResourceConfigRequest
 	if err != nil {
 		return nil, false
 	}
-	warnings, ok := valid(config)
-	if !ok {
+	var warnings diag.Diagnostics
+	if d.check.check(config.Backups, &warnings); warnings.HasError() {
 		return nil, false
+	}
+	in := &validation{ctx: ctx, config: tfsdk.Config{Schema: d.schema, Raw: v}}
+	if req.ClientCapabilities != nil {
+		in.caps.WriteOnlyAttributesAllowed = req.ClientCapabilities.WriteOnlyAttributesAllowed
+	}
+	top := reflect.ValueOf(config).Elem()
+	for i := range d.top {
+		if !in.field(&d.top[i], path.Empty(), path.Empty().Expression(), top.Field(d.top[i].index).Addr().Interface()) {
+			return nil, false
+		}
+	}
+	// Each entry is checked in a slice of one, whose element is addressable.
+	scratch := make([]backupModel, 1)
+	ev := reflect.ValueOf(scratch).Index(0)
+	for key, b := range config.Backups {
+		scratch[0] = b
+		at := d.backups.AtMapKey(key)
+		atExpr := at.Expression()
+		for i := range d.entries {
+			if !in.field(&d.entries[i], at, atExpr, ev.Field(d.entries[i].index).Addr().Interface()) {
+				return nil, false
+			}
+		}
 	}
 	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: protoDiagnostics(warnings)}, true
 }
 
+// setDefault sets the field at p (a pointer to a field of the kind of f),
+// null in the configuration, to the attribute's default, as the framework
+// does at plan time; false when the default gives diagnostics.
+func setDefault(ctx context.Context, f *field, at path.Path, p any) bool {
+	var diags diag.Diagnostics
+	switch p := p.(type) {
+	case *types.String:
+		var resp defaults.StringResponse
+		f.stringDefault.DefaultString(ctx, defaults.StringRequest{Path: at}, &resp)
+		*p, diags = resp.PlanValue, resp.Diagnostics
+	case *types.Bool:
+		var resp defaults.BoolResponse
+		f.boolDefault.DefaultBool(ctx, defaults.BoolRequest{Path: at}, &resp)
+		*p, diags = resp.PlanValue, resp.Diagnostics
+	case *types.Number:
+		var resp defaults.NumberResponse
+		f.numberDefault.DefaultNumber(ctx, defaults.NumberRequest{Path: at}, &resp)
+		*p, diags = resp.PlanValue, resp.Diagnostics
+	default:
+		return false
+	}
+	return len(diags) == 0
+}
+
+// isNullField tells whether the field at p (a pointer to an attribute
+// value) is null.
+func isNullField(p any) bool {
+	v, ok := p.(attr.Value)
+	return ok && v.IsNull()
+}
+
 // plan answers PlanResourceChange of a wholly known configuration.
-func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest, book *recordBook) (*tfprotov6.PlanResourceChangeResponse, bool) {
+func (d *directBackupSync) plan(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest, book *recordBook) (*tfprotov6.PlanResourceChangeResponse, bool) {
 	if req.Config == nil || req.PriorState == nil || req.ProposedNewState == nil || len(req.PriorPrivate) > 0 || req.PriorIdentity != nil {
 		return nil, false
 	}
@@ -485,35 +885,39 @@ func (d *directBackupSync) plan(req *tfprotov6.PlanResourceChangeRequest, book *
 	if err != nil || !configV.IsFullyKnown() {
 		return nil, false
 	}
-	config, err := d.decode(configV)
+	configData, err := d.decodeData(configV)
 	if err != nil {
 		return nil, false
 	}
+	config := configData.model()
 
 	// What the framework plans before ModifyPlan: the configuration with
 	// the defaults of the schema, and the computed id unknown on create and
 	// kept from the state (UseStateForUnknown) on update.
-	plan := &backupSyncModel{
-		ID:                types.StringUnknown(),
-		Backups:           make([]backupModel, len(config.Backups)),
-		WaitForCompletion: config.WaitForCompletion,
-		FailOnImport:      config.FailOnImport,
-		Triggers:          config.Triggers,
-		Timeouts:          config.Timeouts,
+	top := *configData
+	top.Backups = nil
+	tv := reflect.ValueOf(&top).Elem()
+	for i := range d.top {
+		f := &d.top[i]
+		if p := tv.Field(f.index).Addr().Interface(); f.hasDefault() && isNullField(p) && !setDefault(ctx, f, path.Root(f.name), p) {
+			return nil, false
+		}
 	}
+	plan := top.model()
+	plan.ID = types.StringUnknown()
 	if prior != nil {
 		plan.ID = prior.ID
 	}
-	if plan.WaitForCompletion.IsNull() {
-		plan.WaitForCompletion = types.BoolValue(false)
-	}
-	if plan.FailOnImport.IsNull() {
-		plan.FailOnImport = types.BoolValue(true)
-	}
-	copy(plan.Backups, config.Backups)
+	plan.Backups = slices.Clone(config.Backups)
+	lv := reflect.ValueOf(plan.Backups)
 	for i := range plan.Backups {
-		if plan.Backups[i].ResourceType.IsNull() {
-			plan.Backups[i].ResourceType = types.StringValue(cbr.DefaultResourceType)
+		ev := lv.Index(i)
+		for _, j := range d.defaulted {
+			f := &d.entries[j]
+			p := ev.Field(f.index).Addr().Interface()
+			if isNullField(p) && !setDefault(ctx, f, d.backups.AtMapKey(plan.Backups[i].BackupID.ValueString()).AtName(f.name), p) {
+				return nil, false
+			}
 		}
 	}
 
@@ -546,20 +950,21 @@ func isNull(v *tfprotov6.DynamicValue) (null, ok bool) {
 	return false, false
 }
 
-// apply answers ApplyResourceChange once the provider is configured. Every
+// apply answers ApplyResourceChange once the provider is configured, and
+// returns the model it recorded as the new state (nil when none). Every
 // "ask the framework" (ok false) comes before applyModel: once requests may
 // have been sent, the answer is this one, so that no request is sent twice.
-func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest, client *cbr.Client, book *recordBook) (*tfprotov6.ApplyResourceChangeResponse, bool) {
+func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest, client *cbr.Client, book *recordBook) (*tfprotov6.ApplyResourceChangeResponse, *backupSyncModel, bool) {
 	if req.Config == nil || req.PriorState == nil || req.PlannedState == nil || len(req.PlannedPrivate) > 0 || req.PlannedIdentity != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	plannedV, err := req.PlannedState.Unmarshal(d.typ)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	null, err := tfprotov6.NewDynamicValue(d.typ, tftypes.NewValue(d.typ, nil))
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	if plannedV.IsNull() {
 		// Destroy: the state is removed (the server handed it to the
@@ -567,35 +972,35 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 		// says so (deleteCallsNothing); any other is deleted by the
 		// framework.
 		if dc, ok := any(d.newResource()).(deleteCallsNothing); !ok || !dc.DeleteCallsNothing() {
-			return nil, false
+			return nil, nil, false
 		}
-		return &tfprotov6.ApplyResourceChangeResponse{NewState: &null}, true
+		return &tfprotov6.ApplyResourceChangeResponse{NewState: &null}, nil, true
 	}
 	priorV, err := req.PriorState.Unmarshal(d.typ)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	configV, err := req.Config.Unmarshal(d.typ)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	plan, err := d.decode(plannedV)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	configData, err := d.decodeData(configV)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	var keys diag.Diagnostics
 	if checkKeys(configData.Backups, &keys); keys.HasError() {
-		return nil, false // the framework reports it, and sends nothing
+		return nil, nil, false // the framework reports it, and sends nothing
 	}
 	config := configData.model()
 	var prior *backupSyncModel
 	if !priorV.IsNull() {
 		if prior, err = d.decode(priorV); err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 	}
 
@@ -631,7 +1036,7 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 				"This is always an issue in the Terraform Provider and should be reported to the provider developers.")
 	}
 	resp.Diagnostics = protoDiagnostics(diags)
-	return resp, true
+	return resp, saved, true
 }
 
 // protoDiagnostics converts diagnostics as the framework does when it

@@ -65,6 +65,15 @@ func sameFields(a, b backupModel) bool {
 		a.ResourceType.Equal(b.ResourceType) && a.CreatedAt.Equal(b.CreatedAt)
 }
 
+// planSets lists the fields of an entry that the plan sets whatever the
+// configuration gives: backup_id, the entry's key (sortedBackups), and the
+// record of its sync (planBackups: keepRecord, or unknown when sent). The
+// direct plan (backup_sync_direct.go) plans no other computed attribute
+// without a default.
+func planSets(e *backupModel) []*types.String {
+	return []*types.String{&e.BackupID, &e.OperationLogID, &e.Status, &e.SyncState}
+}
+
 // keepRecord copies what the state knows about a backup that is not sent
 // into the planned (or applied) entry.
 func keepRecord(e *backupModel, prior *backupModel, adopt types.String) {

@@ -52,9 +52,11 @@ type serverOptions struct {
 	// frameworkOnly: the framework answers validation, plan and apply.
 	frameworkOnly bool
 	// check: every validation and plan the direct path answers is also
-	// asked of the framework, and any difference in the answers is added
-	// to the direct answer as an error and reported to onDifference
-	// (tests: it fails the test run even when a step expected an error).
+	// asked of the framework, and the new state of every direct apply is
+	// also encoded by the framework (an apply cannot be sent twice); any
+	// difference is added to the direct answer as an error and reported to
+	// onDifference (tests: it fails the test run even when a step expected
+	// an error).
 	check        bool
 	onDifference func(call, detail string)
 }
@@ -201,11 +203,13 @@ func (s *fastServer) init(ctx context.Context) {
 			if _, ok := r.(*backupSyncResource); ok && !s.opts.frameworkOnly {
 				if schema := schemas.ResourceSchemas[m.TypeName]; schema != nil && schema.Block != nil && plainBlock(schema.Block) {
 					if _, hasIdentity := identities.IdentitySchemas[m.TypeName]; !hasIdentity {
-						direct, err := newDirectBackupSync(schema.ValueType(), func() *backupSyncResource {
+						direct, err := newDirectBackupSync(ctx, func() *backupSyncResource {
 							r, _ := newResource().(*backupSyncResource)
 							return r
 						})
-						if err == nil {
+						// The direct path answers in the type Terraform
+						// knows from the protocol's schema.
+						if err == nil && direct.typ.Equal(schema.ValueType()) {
 							s.direct, s.directType = direct, m.TypeName
 						}
 					}
@@ -366,7 +370,7 @@ type configuredClientHolder interface {
 
 func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
 	if d := s.directFor(ctx, req.TypeName); d != nil {
-		if resp, ok := d.validate(req); ok {
+		if resp, ok := d.validate(ctx, req); ok {
 			s.directCalls.validate.Add(1)
 			if s.opts.check {
 				fw, err := s.frameworkServer.ValidateResourceConfig(ctx, req)
@@ -383,7 +387,7 @@ func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.
 
 func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if d := s.directFor(ctx, req.TypeName); d != nil && !s.mayDefer() {
-		if resp, ok := d.plan(req, s.book()); ok {
+		if resp, ok := d.plan(ctx, req, s.book()); ok {
 			s.directCalls.plan.Add(1)
 			if s.opts.check {
 				fw, err := s.frameworkServer.PlanResourceChange(ctx, req)
@@ -409,8 +413,15 @@ func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.App
 	if d := s.directFor(ctx, req.TypeName); d != nil {
 		if h, ok := s.provider.(configuredClientHolder); ok {
 			if client := h.configuredClient(); client != nil {
-				if resp, ok := d.apply(ctx, req, client, s.book()); ok {
+				if resp, saved, ok := d.apply(ctx, req, client, s.book()); ok {
 					s.directCalls.apply.Add(1)
+					if s.opts.check && saved != nil {
+						// The apply cannot be sent twice: its new state is
+						// compared with the framework's encoding of the
+						// same model.
+						fw, diags := d.frameworkState(ctx, saved)
+						resp.Diagnostics = append(resp.Diagnostics, s.differences(compareStates(d.typ, resp.NewState, fw, protoDiagnostics(diags)))...)
+					}
 					return resp, nil
 				}
 			}
@@ -473,22 +484,52 @@ func comparePlans(typ tftypes.Type, direct, fw *tfprotov6.PlanResourceChangeResp
 	case errA != nil || errB != nil:
 		differs(fmt.Sprintf("the planned states do not decode: %v, %v", errA, errB))
 	case !a.Equal(b):
-		diffs, _ := a.Diff(b)
-		var lines []string
-		for i, d := range diffs {
-			if i == 5 {
-				lines = append(lines, fmt.Sprintf("and %d more", len(diffs)-5))
-				break
-			}
-			lines = append(lines, fmt.Sprintf("%s: direct %v, framework %v", d.Path, d.Value1, d.Value2))
-		}
-		differs("the planned states differ: " + strings.Join(lines, "; "))
+		differs("the planned states differ: " + valueDiff(a, b))
 	}
 	if len(direct.RequiresReplace) != len(fw.RequiresReplace) || len(direct.PlannedPrivate) != len(fw.PlannedPrivate) || (direct.Deferred == nil) != (fw.Deferred == nil) {
 		differs(fmt.Sprintf("requires replace %v/%v, private %d/%d bytes, deferred %v/%v",
 			direct.RequiresReplace, fw.RequiresReplace, len(direct.PlannedPrivate), len(fw.PlannedPrivate), direct.Deferred, fw.Deferred))
 	}
 	return out
+}
+
+// valueDiff shows the first differences between the direct path's value a
+// and the framework's b.
+func valueDiff(a, b tftypes.Value) string {
+	diffs, _ := a.Diff(b)
+	var lines []string
+	for i, d := range diffs {
+		if i == 5 {
+			lines = append(lines, fmt.Sprintf("and %d more", len(diffs)-5))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("%s: direct %v, framework %v", d.Path, d.Value1, d.Value2))
+	}
+	return strings.Join(lines, "; ")
+}
+
+// compareStates returns an error diagnostic when the new state the direct
+// path's apply answered differs from fw, the framework's encoding of the
+// same model (fwDiags: the diagnostics of that encoding).
+func compareStates(typ tftypes.Type, direct *tfprotov6.DynamicValue, fw tftypes.Value, fwDiags []*tfprotov6.Diagnostic) []*tfprotov6.Diagnostic {
+	differs := func(what string) []*tfprotov6.Diagnostic {
+		return []*tfprotov6.Diagnostic{{
+			Severity: tfprotov6.DiagnosticSeverityError,
+			Summary:  "Direct Answer Differs From the Framework's",
+			Detail:   "ApplyResourceChange: " + what,
+		}}
+	}
+	if len(fwDiags) > 0 {
+		return differs(fmt.Sprintf("the framework does not encode the new state: %s: %s", fwDiags[0].Summary, fwDiags[0].Detail))
+	}
+	a, err := direct.Unmarshal(typ)
+	switch {
+	case err != nil:
+		return differs(fmt.Sprintf("the new state does not decode: %v", err))
+	case !a.Equal(fw):
+		return differs("the new states differ: " + valueDiff(a, fw))
+	}
+	return nil
 }
 
 // jsonShapeSupported tells whether jsonHasShape knows every type in typ.
