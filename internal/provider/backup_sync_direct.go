@@ -113,12 +113,8 @@ type field struct {
 	required, readOnly, computed bool
 	// useStateForUnknown: the one plan modifier the direct plan knows.
 	useStateForUnknown bool
-
-	strings []validator.String
-	bools   []validator.Bool
-	numbers []validator.Number
-	maps    []validator.Map
-	objects []validator.Object
+	// check runs the attribute's validators; nil when it has none.
+	check check
 
 	stringDefault defaults.String
 	boolDefault   defaults.Bool
@@ -128,10 +124,6 @@ type field struct {
 	// strings, and their framework types.
 	nested    []field
 	attrTypes map[string]attr.Type
-}
-
-func (f *field) hasValidators() bool {
-	return len(f.strings)+len(f.bools)+len(f.numbers)+len(f.maps)+len(f.objects) > 0
 }
 
 func (f *field) hasDefault() bool {
@@ -274,6 +266,7 @@ func fieldOf(name string, index int, kind fieldKind, a schema.Attribute) (field,
 		return f, errors.New("write-only or deprecated")
 	}
 	mismatch := fmt.Errorf("a %T does not fit the model's field", a)
+	f.check = checkOf(a)
 	switch a := a.(type) {
 	case schema.StringAttribute:
 		if kind != kindString || a.CustomType != nil {
@@ -285,27 +278,25 @@ func fieldOf(name string, index int, kind fieldKind, a schema.Attribute) (field,
 			}
 			f.useStateForUnknown = true
 		}
-		f.strings, f.stringDefault = a.Validators, a.Default
+		f.stringDefault = a.Default
 	case schema.BoolAttribute:
 		if kind != kindBool || a.CustomType != nil || len(a.PlanModifiers) > 0 {
 			return f, mismatch
 		}
-		f.bools, f.boolDefault = a.Validators, a.Default
+		f.boolDefault = a.Default
 	case schema.NumberAttribute:
 		if kind != kindNumber || a.CustomType != nil || len(a.PlanModifiers) > 0 {
 			return f, mismatch
 		}
-		f.numbers, f.numberDefault = a.Validators, a.Default
+		f.numberDefault = a.Default
 	case schema.MapAttribute:
 		if kind != kindStringMap || a.CustomType != nil || !a.ElementType.Equal(types.StringType) || len(a.PlanModifiers) > 0 || a.Default != nil {
 			return f, mismatch
 		}
-		f.maps = a.Validators
 	case schema.SingleNestedAttribute:
 		if _, ok := a.CustomType.(timeouts.Type); kind != kindTimeouts || !ok || len(a.PlanModifiers) > 0 || a.Default != nil {
 			return f, mismatch
 		}
-		f.objects = a.Validators
 		f.attrTypes = map[string]attr.Type{}
 		for name, n := range a.Attributes {
 			nf, err := fieldOf(name, -1, kindString, n)
@@ -459,17 +450,12 @@ func boolOf(v tftypes.Value) (types.Bool, error) {
 }
 
 func numberOf(v tftypes.Value) (types.Number, error) {
-	switch {
-	case !v.IsKnown():
+	if !v.IsKnown() {
 		return types.NumberUnknown(), nil
-	case v.IsNull():
-		return types.NumberNull(), nil
 	}
-	f := big.NewFloat(0)
-	if err := v.As(&f); err != nil {
-		return types.Number{}, err
-	}
-	return types.NumberValue(f), nil
+	var f *big.Float // stays nil for null, which NumberValue makes a null number
+	err := v.As(&f)
+	return types.NumberValue(f), err
 }
 
 func stringMapOf(v tftypes.Value) (types.Map, error) {
@@ -571,13 +557,22 @@ func (d *directBackupSync) encodeBackups(typ tftypes.Type, list []backupModel) t
 
 // encodeField encodes the field at p, a pointer to a field of the kind of f.
 func encodeField(f *field, p any) (tftypes.Value, error) {
+	v, ok := p.(attr.Value)
+	switch {
+	case !ok:
+		return tftypes.Value{}, fmt.Errorf("a field of type %T", p)
+	case v.IsUnknown():
+		return tftypes.NewValue(f.typ, tftypes.UnknownValue), nil
+	case v.IsNull():
+		return tftypes.NewValue(f.typ, nil), nil
+	}
 	switch v := p.(type) {
 	case *types.String:
-		return stringValue(*v), nil
+		return tftypes.NewValue(f.typ, v.ValueString()), nil
 	case *types.Bool:
-		return boolValue(*v), nil
+		return tftypes.NewValue(f.typ, v.ValueBool()), nil
 	case *types.Number:
-		return numberValue(*v), nil
+		return tftypes.NewValue(f.typ, v.ValueBigFloat()), nil
 	case *types.Map:
 		return stringMapValue(f.typ, *v)
 	case *timeouts.Value:
@@ -586,6 +581,7 @@ func encodeField(f *field, p any) (tftypes.Value, error) {
 	return tftypes.Value{}, fmt.Errorf("a field of type %T", p)
 }
 
+// stringValue encodes a string of the framework.
 func stringValue(s types.String) tftypes.Value {
 	switch {
 	case s.IsUnknown():
@@ -596,33 +592,9 @@ func stringValue(s types.String) tftypes.Value {
 	return tftypes.NewValue(tftypes.String, s.ValueString())
 }
 
-func boolValue(b types.Bool) tftypes.Value {
-	switch {
-	case b.IsUnknown():
-		return tftypes.NewValue(tftypes.Bool, tftypes.UnknownValue)
-	case b.IsNull():
-		return tftypes.NewValue(tftypes.Bool, nil)
-	}
-	return tftypes.NewValue(tftypes.Bool, b.ValueBool())
-}
-
-func numberValue(n types.Number) tftypes.Value {
-	switch {
-	case n.IsUnknown():
-		return tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
-	case n.IsNull():
-		return tftypes.NewValue(tftypes.Number, nil)
-	}
-	return tftypes.NewValue(tftypes.Number, n.ValueBigFloat())
-}
-
+// stringMapValue and timeoutsValue encode a known map of strings and a
+// known timeouts object.
 func stringMapValue(typ tftypes.Type, m types.Map) (tftypes.Value, error) {
-	switch {
-	case m.IsUnknown():
-		return tftypes.NewValue(typ, tftypes.UnknownValue), nil
-	case m.IsNull():
-		return tftypes.NewValue(typ, nil), nil
-	}
 	out := make(map[string]tftypes.Value, len(m.Elements()))
 	for k, e := range m.Elements() {
 		s, ok := e.(types.String)
@@ -635,12 +607,6 @@ func stringMapValue(typ tftypes.Type, m types.Map) (tftypes.Value, error) {
 }
 
 func timeoutsValue(f *field, v timeouts.Value) (tftypes.Value, error) {
-	switch {
-	case v.IsUnknown():
-		return tftypes.NewValue(f.typ, tftypes.UnknownValue), nil
-	case v.IsNull():
-		return tftypes.NewValue(f.typ, nil), nil
-	}
 	out := make(map[string]tftypes.Value, len(f.nested))
 	for _, n := range f.nested {
 		s, ok := v.Attributes()[n.name].(types.String)
@@ -696,84 +662,106 @@ type validation struct {
 	caps   validator.ValidateSchemaClientCapabilities
 	// diags are the validators' diagnostics.
 	diags diag.Diagnostics
-	// The responses, one of each, reused from call to call.
-	stringResp validator.StringResponse
-	boolResp   validator.BoolResponse
-	numberResp validator.NumberResponse
-	mapResp    validator.MapResponse
-	objectResp validator.ObjectResponse
+}
+
+// check runs validators on the value at p (a pointer to it) of the
+// attribute at path at (expression expr).
+type check func(in *validation, at path.Path, expr path.Expression, p any)
+
+// checkOf is the check of a's validators, nil when it has none.
+func checkOf(a schema.Attribute) check {
+	for _, c := range []check{
+		validatorsOf(a, schema.StringAttribute.StringValidators, validator.String.ValidateString),
+		validatorsOf(a, schema.BoolAttribute.BoolValidators, validator.Bool.ValidateBool),
+		validatorsOf(a, schema.NumberAttribute.NumberValidators, validator.Number.ValidateNumber),
+		validatorsOf(a, schema.MapAttribute.MapValidators, validator.Map.ValidateMap),
+		validatorsOf(a, schema.SingleNestedAttribute.ObjectValidators, validator.Object.ValidateObject),
+	} {
+		if c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// validatorRequest and validatorResponse are the shapes of the requests and
+// responses of every kind of validator (validator.StringRequest, ...), for a
+// value of type T.
+type validatorRequest[T any] interface {
+	~struct {
+		Path               path.Path
+		PathExpression     path.Expression
+		Config             tfsdk.Config
+		ConfigValue        T
+		ClientCapabilities validator.ValidateSchemaClientCapabilities
+	}
+}
+
+type validatorResponse interface {
+	~struct{ Diagnostics diag.Diagnostics }
+}
+
+// validatorsOf is the check that calls validate with each of the validators
+// list gives of a, when a is an A that has any (nil otherwise).
+func validatorsOf[A schema.Attribute, V any, T any, Req validatorRequest[T], Resp validatorResponse](a schema.Attribute, list func(A) []V, validate func(V, context.Context, Req, *Resp)) check {
+	typed, ok := a.(A)
+	if !ok || len(list(typed)) == 0 {
+		return nil
+	}
+	vals := list(typed)
+	return func(in *validation, at path.Path, expr path.Expression, p any) {
+		v, ok := p.(*T)
+		if !ok {
+			in.diags.AddAttributeError(at, "Unexpected Value Type", fmt.Sprintf("The direct path holds a %T for validators of %T.", p, v))
+			return
+		}
+		req := Req(struct {
+			Path               path.Path
+			PathExpression     path.Expression
+			Config             tfsdk.Config
+			ConfigValue        T
+			ClientCapabilities validator.ValidateSchemaClientCapabilities
+		}{at, expr, in.config, *v, in.caps})
+		var resp Resp
+		for _, val := range vals {
+			resp = Resp{}
+			validate(val, in.ctx, req, &resp)
+			in.diags.Append(struct{ Diagnostics diag.Diagnostics }(resp).Diagnostics...)
+		}
+	}
 }
 
 // field checks the value at p (a pointer to a field of the kind of f) of
 // the attribute f under parent (parentExpr: its expression); false when the
 // framework would refuse it or a validator warns.
 func (in *validation) field(f *field, parent path.Path, parentExpr path.Expression, p any) bool {
-	var v attr.Value
-	switch p := p.(type) {
-	case *types.String:
-		v = p
-	case *types.Bool:
-		v = p
-	case *types.Number:
-		v = p
-	case *types.Map:
-		v = p
-	case *timeouts.Value:
-		v = p
-	case *map[string]backupModel:
-		// Known (decoding refused it otherwise); its entries are checked
-		// one by one.
-		return true
-	default:
-		return false
+	v, ok := p.(attr.Value)
+	if !ok {
+		// The backups map: known (decoding refused it otherwise), its
+		// entries are checked one by one.
+		return f.kind == kindBackups
 	}
 	if f.required && v.IsNull() || f.readOnly && !v.IsNull() {
 		return false
 	}
-	if !f.hasValidators() && f.nested == nil {
+	if f.check == nil && f.nested == nil {
 		return true
 	}
-	at := parent.AtName(f.name)
-	expr := parentExpr.AtName(f.name)
-	switch p := p.(type) {
-	case *types.String:
-		for _, val := range f.strings {
-			in.stringResp.Diagnostics = nil
-			val.ValidateString(in.ctx, validator.StringRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.stringResp)
-			in.diags.Append(in.stringResp.Diagnostics...)
-		}
-	case *types.Bool:
-		for _, val := range f.bools {
-			in.boolResp.Diagnostics = nil
-			val.ValidateBool(in.ctx, validator.BoolRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.boolResp)
-			in.diags.Append(in.boolResp.Diagnostics...)
-		}
-	case *types.Number:
-		for _, val := range f.numbers {
-			in.numberResp.Diagnostics = nil
-			val.ValidateNumber(in.ctx, validator.NumberRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.numberResp)
-			in.diags.Append(in.numberResp.Diagnostics...)
-		}
-	case *types.Map:
-		for _, val := range f.maps {
-			in.mapResp.Diagnostics = nil
-			val.ValidateMap(in.ctx, validator.MapRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: *p, ClientCapabilities: in.caps}, &in.mapResp)
-			in.diags.Append(in.mapResp.Diagnostics...)
-		}
-	case *timeouts.Value:
-		for _, val := range f.objects {
-			in.objectResp.Diagnostics = nil
-			val.ValidateObject(in.ctx, validator.ObjectRequest{Path: at, PathExpression: expr, Config: in.config, ConfigValue: p.Object, ClientCapabilities: in.caps}, &in.objectResp)
-			in.diags.Append(in.objectResp.Diagnostics...)
-		}
-		// As the framework: the attributes of a null or unknown object
-		// are not checked.
-		if !p.IsNull() && !p.IsUnknown() {
-			for i := range f.nested {
-				s, ok := p.Attributes()[f.nested[i].name].(types.String)
-				if !ok || !in.field(&f.nested[i], at, expr, &s) {
-					return false
-				}
+	at, expr := parent.AtName(f.name), parentExpr.AtName(f.name)
+	tv, isTimeouts := p.(*timeouts.Value)
+	if f.check != nil && isTimeouts {
+		// Object validators take the object inside.
+		f.check(in, at, expr, &tv.Object)
+	} else if f.check != nil {
+		f.check(in, at, expr, p)
+	}
+	// As the framework: the attributes of a null or unknown object are not
+	// checked.
+	if isTimeouts && !tv.IsNull() && !tv.IsUnknown() {
+		for i := range f.nested {
+			s, ok := tv.Attributes()[f.nested[i].name].(types.String)
+			if !ok || !in.field(&f.nested[i], at, expr, &s) {
+				return false
 			}
 		}
 	}

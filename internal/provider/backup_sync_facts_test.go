@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -83,7 +82,7 @@ func directValid(t *testing.T, d *directBackupSync, config tftypes.Value) ([]*tf
 }
 
 // directPlanned is d's planned state of creating config.
-func directPlanned(t *testing.T, d *directBackupSync, config tftypes.Value) map[string]tftypes.Value {
+func directPlanned(t *testing.T, d *directBackupSync, config tftypes.Value) tftypes.Value {
 	t.Helper()
 	null := mustDynamic(t, d.typ, tftypes.NewValue(d.typ, nil))
 	resp, ok := d.plan(context.Background(), &tfprotov6.PlanResourceChangeRequest{TypeName: "cbr_backup_sync",
@@ -91,29 +90,30 @@ func directPlanned(t *testing.T, d *directBackupSync, config tftypes.Value) map[
 	if !ok {
 		t.Fatal("the direct path does not plan")
 	}
-	v, err := resp.PlannedState.Unmarshal(d.typ)
+	planned, err := resp.PlannedState.Unmarshal(d.typ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var attrs map[string]tftypes.Value
-	if err := v.As(&attrs); err != nil {
-		t.Fatal(err)
-	}
-	return attrs
+	return planned
 }
 
-// plannedEntry is attribute name of the planned entry key.
-func plannedEntry(t *testing.T, planned map[string]tftypes.Value, key, name string) tftypes.Value {
+// plannedAt is the value of planned at the attribute name, or at the
+// attribute name of the entry key when key is not empty.
+func plannedAt(t *testing.T, planned tftypes.Value, key, name string) tftypes.Value {
 	t.Helper()
-	var entries map[string]tftypes.Value
-	if err := planned["backups"].As(&entries); err != nil {
+	p := tftypes.NewAttributePath()
+	if key != "" {
+		p = p.WithAttributeName("backups").WithElementKeyString(key)
+	}
+	got, _, err := tftypes.WalkAttributePath(planned, p.WithAttributeName(name))
+	if err != nil {
 		t.Fatal(err)
 	}
-	var attrs map[string]tftypes.Value
-	if err := entries[key].As(&attrs); err != nil {
-		t.Fatal(err)
+	v, ok := got.(tftypes.Value)
+	if !ok {
+		t.Fatalf("%s is a %T", p, got)
 	}
-	return attrs[name]
+	return v
 }
 
 // warnOn is a validator that warns about every known value.
@@ -156,7 +156,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				entryAttr(s, "resource_type", func(a *schema.StringAttribute) { a.Default = stringdefault.StaticString("OS::Nova::Server") })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
 				planned := directPlanned(t, d, v.config(2, nil, nil))
-				if got := plannedEntry(t, planned, directID(1), "resource_type"); !got.Equal(tftypes.NewValue(tftypes.String, "OS::Nova::Server")) {
+				if got := plannedAt(t, planned, directID(1), "resource_type"); !got.Equal(tftypes.NewValue(tftypes.String, "OS::Nova::Server")) {
 					t.Errorf("planned resource_type %v", got)
 				}
 			}},
@@ -165,11 +165,12 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				topAttr(s, "fail_on_import_failure", func(a *schema.BoolAttribute) { a.Default = booldefault.StaticBool(false) })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
 				planned := directPlanned(t, d, v.config(2, nil, nil))
-				if !planned["wait_for_completion"].Equal(tftypes.NewValue(tftypes.Bool, true)) || !planned["fail_on_import_failure"].Equal(tftypes.NewValue(tftypes.Bool, false)) {
-					t.Errorf("planned wait_for_completion %v, fail_on_import_failure %v", planned["wait_for_completion"], planned["fail_on_import_failure"])
+				wait, fail := plannedAt(t, planned, "", "wait_for_completion"), plannedAt(t, planned, "", "fail_on_import_failure")
+				if !wait.Equal(tftypes.NewValue(tftypes.Bool, true)) || !fail.Equal(tftypes.NewValue(tftypes.Bool, false)) {
+					t.Errorf("planned wait_for_completion %v, fail_on_import_failure %v", wait, fail)
 				}
 				// Waiting: the status is known after the apply only.
-				if got := plannedEntry(t, planned, directID(0), "status"); got.IsKnown() {
+				if got := plannedAt(t, planned, directID(0), "status"); got.IsKnown() {
 					t.Errorf("planned status %v, want unknown", got)
 				}
 			}},
@@ -250,7 +251,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				if _, ok := directValid(t, d, config); !ok {
 					t.Error("the direct path refuses an optional bucket_name left out")
 				}
-				if got := plannedEntry(t, directPlanned(t, d, config), directID(1), "bucket_name"); !got.IsNull() {
+				if got := plannedAt(t, directPlanned(t, d, config), directID(1), "bucket_name"); !got.IsNull() {
 					t.Errorf("planned bucket_name %v, want null", got)
 				}
 			}},
@@ -309,7 +310,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 			}, nil},
 			{"a plan modifier", func(s schema.Schema) {
 				entryAttr(s, "bucket_name", func(a *schema.StringAttribute) {
-					a.PlanModifiers = []planmodifier.String{stringplanmodifier.RequiresReplace()}
+					a.PlanModifiers = append(a.PlanModifiers, stringplanmodifier.RequiresReplace())
 				})
 			}, nil},
 			{"the id without UseStateForUnknown", func(s schema.Schema) {
