@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"reflect"
 	"slices"
 	"strings"
@@ -370,9 +369,9 @@ func (d *directBackupSync) decodeField(f *field, v tftypes.Value, to reflect.Val
 	case *types.String:
 		*to, err = stringOf(v)
 	case *types.Bool:
-		*to, err = boolOf(v)
+		*to, err = scalarOf(v, types.BoolUnknown(), types.BoolNull(), types.BoolValue)
 	case *types.Number:
-		*to, err = numberOf(v)
+		*to, err = scalarOf(v, types.NumberUnknown(), types.NumberNull(), types.NumberValue)
 	case *types.Map:
 		*to, err = stringMapOf(v)
 	case *timeouts.Value:
@@ -421,41 +420,24 @@ func (d *directBackupSync) decodeBackups(v tftypes.Value) (map[string]backupMode
 	return out, nil
 }
 
+// scalarOf decodes a string, bool or number v: unknown, null, or the
+// value known makes of its Go value.
+func scalarOf[G any, V any](v tftypes.Value, unknown, null V, known func(G) V) (V, error) {
+	switch {
+	case !v.IsKnown():
+		return unknown, nil
+	case v.IsNull():
+		return null, nil
+	}
+	var g G
+	if err := v.As(&g); err != nil {
+		return null, err
+	}
+	return known(g), nil
+}
+
 func stringOf(v tftypes.Value) (types.String, error) {
-	switch {
-	case !v.IsKnown():
-		return types.StringUnknown(), nil
-	case v.IsNull():
-		return types.StringNull(), nil
-	}
-	var s string
-	if err := v.As(&s); err != nil {
-		return types.String{}, err
-	}
-	return types.StringValue(s), nil
-}
-
-func boolOf(v tftypes.Value) (types.Bool, error) {
-	switch {
-	case !v.IsKnown():
-		return types.BoolUnknown(), nil
-	case v.IsNull():
-		return types.BoolNull(), nil
-	}
-	var b bool
-	if err := v.As(&b); err != nil {
-		return types.Bool{}, err
-	}
-	return types.BoolValue(b), nil
-}
-
-func numberOf(v tftypes.Value) (types.Number, error) {
-	if !v.IsKnown() {
-		return types.NumberUnknown(), nil
-	}
-	var f *big.Float // stays nil for null, which NumberValue makes a null number
-	err := v.As(&f)
-	return types.NumberValue(f), err
+	return scalarOf(v, types.StringUnknown(), types.StringNull(), types.StringValue)
 }
 
 func stringMapOf(v tftypes.Value) (types.Map, error) {
