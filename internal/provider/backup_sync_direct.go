@@ -190,8 +190,17 @@ func directFromSchema(ctx context.Context, s schema.Schema, validators []resourc
 			return nil, errors.New("two attributes hold backups")
 		}
 		d.backups = path.Root(f.name)
-		nested := s.Attributes[f.name].(schema.MapNestedAttribute)
-		d.entry = typ.AttributeTypes[f.name].(tftypes.Map).ElementType.(tftypes.Object)
+		nested, ok := s.Attributes[f.name].(schema.MapNestedAttribute)
+		if !ok {
+			return nil, fmt.Errorf("%s is not a map of objects", f.name)
+		}
+		mapType, ok := typ.AttributeTypes[f.name].(tftypes.Map)
+		if !ok {
+			return nil, fmt.Errorf("%s is not a map", f.name)
+		}
+		if d.entry, ok = mapType.ElementType.(tftypes.Object); !ok {
+			return nil, fmt.Errorf("%s has no objects", f.name)
+		}
 		if d.entries, err = fieldsOf(reflect.TypeFor[backupModel](), nested.NestedObject.Attributes, d.entry); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}

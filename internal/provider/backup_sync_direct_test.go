@@ -564,7 +564,7 @@ func TestDirectCodec(t *testing.T) {
 	if !ok {
 		t.Fatal("the schema's type is not an object")
 	}
-	d, err := newDirectBackupSync(ctx, func() *backupSyncResource { return r.(*backupSyncResource) })
+	d, err := newDirectBackupSync(ctx, func() *backupSyncResource { return as[*backupSyncResource](r) })
 	if err != nil {
 		t.Fatal(err)
 	}

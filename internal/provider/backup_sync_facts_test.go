@@ -37,7 +37,7 @@ func factsSchema(t *testing.T) schema.Schema {
 	}
 	s := resp.Schema
 	s.Attributes = maps.Clone(s.Attributes)
-	backups := s.Attributes["backups"].(schema.MapNestedAttribute)
+	backups := as[schema.MapNestedAttribute](s.Attributes["backups"])
 	backups.NestedObject.Attributes = maps.Clone(backups.NestedObject.Attributes)
 	s.Attributes["backups"] = backups
 	return s
@@ -45,15 +45,15 @@ func factsSchema(t *testing.T) schema.Schema {
 
 // entryAttr changes the attribute name of the entries of backups.
 func entryAttr[A schema.Attribute](s schema.Schema, name string, change func(*A)) {
-	backups := s.Attributes["backups"].(schema.MapNestedAttribute)
-	a := backups.NestedObject.Attributes[name].(A)
+	backups := as[schema.MapNestedAttribute](s.Attributes["backups"])
+	a := as[A](backups.NestedObject.Attributes[name])
 	change(&a)
 	backups.NestedObject.Attributes[name] = a
 }
 
 // topAttr changes the attribute name of the resource.
 func topAttr[A schema.Attribute](s schema.Schema, name string, change func(*A)) {
-	a := s.Attributes[name].(A)
+	a := as[A](s.Attributes[name])
 	change(&a)
 	s.Attributes[name] = a
 }
@@ -70,15 +70,11 @@ func factsDirect(t *testing.T, s schema.Schema, validators []resource.ConfigVali
 	return directFromSchema(ctx, s, validators, func() *backupSyncResource { return r })
 }
 
-// directValid tells whether d answers the validation of config itself, and
-// with which diagnostics.
-func directValid(t *testing.T, d *directBackupSync, config tftypes.Value) ([]*tfprotov6.Diagnostic, bool) {
+// directValid tells whether d answers the validation of config itself.
+func directValid(t *testing.T, d *directBackupSync, config tftypes.Value) bool {
 	t.Helper()
-	resp, ok := d.validate(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, d.typ, config)})
-	if !ok {
-		return nil, false
-	}
-	return resp.Diagnostics, true
+	_, ok := d.validate(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, d.typ, config)})
+	return ok
 }
 
 // directPlanned is d's planned state of creating config.
@@ -179,10 +175,10 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 					a.Validators = append(a.Validators, stringvalidator.NoneOf("forbidden-bucket"))
 				})
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
-				if _, ok := directValid(t, d, v.config(3, edit(2, map[string]any{"bucket_name": "forbidden-bucket"}), nil)); ok {
+				if directValid(t, d, v.config(3, edit(2, map[string]any{"bucket_name": "forbidden-bucket"}), nil)) {
 					t.Error("the direct path accepts the value the added validator rejects")
 				}
-				if _, ok := directValid(t, d, v.config(3, nil, nil)); !ok {
+				if !directValid(t, d, v.config(3, nil, nil)) {
 					t.Error("the direct path refuses values the added validator accepts")
 				}
 			}},
@@ -193,20 +189,20 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 					a.Validators = append(a.Validators, stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("resource_type")))
 				})
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
-				if _, ok := directValid(t, d, v.config(3, nil, nil)); !ok {
+				if !directValid(t, d, v.config(3, nil, nil)) {
 					t.Error("the direct path refuses entries without resource_type")
 				}
-				if _, ok := directValid(t, d, v.config(3, edit(1, map[string]any{"resource_type": "OS::Nova::Server"}), nil)); ok {
+				if directValid(t, d, v.config(3, edit(1, map[string]any{"resource_type": "OS::Nova::Server"}), nil)) {
 					t.Error("the direct path accepts an entry with both bucket_name and resource_type")
 				}
 			}},
 			{"a validator removed from backup_name", func(s schema.Schema) {
 				entryAttr(s, "backup_name", func(a *schema.StringAttribute) { a.Validators = a.Validators[:1] })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
-				if _, ok := directValid(t, d, v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 65)}), nil)); !ok {
+				if !directValid(t, d, v.config(2, edit(1, map[string]any{"backup_name": strings.Repeat("é", 65)}), nil)) {
 					t.Error("the direct path still refuses a long name")
 				}
-				if _, ok := directValid(t, d, v.config(2, edit(1, map[string]any{"backup_name": " "}), nil)); ok {
+				if directValid(t, d, v.config(2, edit(1, map[string]any{"backup_name": " "}), nil)) {
 					t.Error("the direct path accepts a blank name")
 				}
 			}},
@@ -214,7 +210,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				entryAttr(s, "image_path", func(a *schema.StringAttribute) { a.Validators = append(a.Validators, warnOn{}) })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
 				// The framework gives the warnings, in its order.
-				if _, ok := directValid(t, d, v.config(2, nil, nil)); ok {
+				if directValid(t, d, v.config(2, nil, nil)) {
 					t.Error("the direct path answers a validation with an attribute's warning")
 				}
 			}},
@@ -222,14 +218,14 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				topAttr(s, "triggers", func(a *schema.MapAttribute) { a.Validators = append(a.Validators, mapvalidator.SizeAtMost(1)) })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
 				two := map[string]tftypes.Value{"a": tftypes.NewValue(tftypes.String, "1"), "b": tftypes.NewValue(tftypes.String, "2")}
-				if _, ok := directValid(t, d, v.config(1, nil, map[string]any{"triggers": two})); ok {
+				if directValid(t, d, v.config(1, nil, map[string]any{"triggers": two})) {
 					t.Error("the direct path accepts two triggers")
 				}
 			}},
 			{"a validator removed from timeouts.create", func(s schema.Schema) {
 				topAttr(s, "timeouts", func(a *schema.SingleNestedAttribute) {
 					a.Attributes = maps.Clone(a.Attributes)
-					create := a.Attributes["create"].(schema.StringAttribute)
+					create := as[schema.StringAttribute](a.Attributes["create"])
 					create.Validators = slicesWithout(create.Validators, positiveDuration())
 					a.Attributes["create"] = create
 				})
@@ -237,10 +233,10 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				timeouts := func(s string) map[string]any {
 					return map[string]any{"timeouts": map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, s)}}
 				}
-				if _, ok := directValid(t, d, v.config(1, nil, timeouts("0s"))); !ok {
+				if !directValid(t, d, v.config(1, nil, timeouts("0s"))) {
 					t.Error("the direct path still refuses a zero timeout")
 				}
-				if _, ok := directValid(t, d, v.config(1, nil, timeouts("30 minutes"))); ok {
+				if directValid(t, d, v.config(1, nil, timeouts("30 minutes"))) {
 					t.Error("the direct path accepts a duration the timeouts package refuses")
 				}
 			}},
@@ -248,7 +244,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				entryAttr(s, "bucket_name", func(a *schema.StringAttribute) { a.Required, a.Optional = false, true })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
 				config := v.config(2, edit(1, map[string]any{"bucket_name": nil}), nil)
-				if _, ok := directValid(t, d, config); !ok {
+				if !directValid(t, d, config) {
 					t.Error("the direct path refuses an optional bucket_name left out")
 				}
 				if got := plannedAt(t, directPlanned(t, d, config), directID(1), "bucket_name"); !got.IsNull() {
@@ -258,7 +254,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 			{"operation_log_id no longer configurable", func(s schema.Schema) {
 				entryAttr(s, "operation_log_id", func(a *schema.StringAttribute) { a.Optional, a.Validators = false, nil })
 			}, func(t *testing.T, d *directBackupSync, v directValues) {
-				if _, ok := directValid(t, d, v.config(2, edit(1, map[string]any{"operation_log_id": "154f0a9d-ba53-4e91-a3e2-a918710a9e0d"}), nil)); ok {
+				if directValid(t, d, v.config(2, edit(1, map[string]any{"operation_log_id": "154f0a9d-ba53-4e91-a3e2-a918710a9e0d"}), nil)) {
 					t.Error("the direct path accepts a value of a read-only attribute")
 				}
 			}},
@@ -267,7 +263,7 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := directValid(t, d, v.config(3, nil, nil)); ok {
+				if directValid(t, d, v.config(3, nil, nil)) {
 					t.Error("the direct path accepts 3 backups with a limit of 2")
 				}
 			}},
@@ -294,16 +290,16 @@ func TestDirectKnowsTheSchema(t *testing.T) {
 			validators []resource.ConfigValidator
 		}{
 			{"an extra attribute of an entry", func(s schema.Schema) {
-				s.Attributes["backups"].(schema.MapNestedAttribute).NestedObject.Attributes["description"] = schema.StringAttribute{Optional: true}
+				as[schema.MapNestedAttribute](s.Attributes["backups"]).NestedObject.Attributes["description"] = schema.StringAttribute{Optional: true}
 			}, nil},
 			{"an entry's attribute removed", func(s schema.Schema) {
-				delete(s.Attributes["backups"].(schema.MapNestedAttribute).NestedObject.Attributes, "image_path")
+				delete(as[schema.MapNestedAttribute](s.Attributes["backups"]).NestedObject.Attributes, "image_path")
 			}, nil},
 			{"an extra attribute of the resource", func(s schema.Schema) {
 				s.Attributes["region"] = schema.StringAttribute{Optional: true}
 			}, nil},
 			{"an attribute of another type", func(s schema.Schema) {
-				s.Attributes["backups"].(schema.MapNestedAttribute).NestedObject.Attributes["created_at"] = schema.StringAttribute{Required: true}
+				as[schema.MapNestedAttribute](s.Attributes["backups"]).NestedObject.Attributes["created_at"] = schema.StringAttribute{Required: true}
 			}, nil},
 			{"a computed attribute the plan does not set", func(s schema.Schema) {
 				entryAttr(s, "image_path", func(a *schema.StringAttribute) { a.Required, a.Computed, a.Validators = false, true, nil })
@@ -374,7 +370,7 @@ func TestDirectRefusesBlankBucketName(t *testing.T) {
 			}
 			return nil
 		}, nil)
-		if _, ok := directValid(t, d, config); ok {
+		if directValid(t, d, config) {
 			t.Errorf("bucket_name %q: accepted by the direct path", blank)
 		}
 		resp, err := pair.served.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "cbr_backup_sync", Config: mustDynamic(t, pair.typ, config)})

@@ -885,3 +885,12 @@ func skipWithoutAcc(t *testing.T) {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
 }
+
+// as is v as a T; a test that asserts a type it does not hold panics.
+func as[T any](v any) T {
+	t, ok := v.(T)
+	if !ok {
+		panic(fmt.Sprintf("%T is not a %T", v, t))
+	}
+	return t
+}
