@@ -40,7 +40,7 @@ func main() {
 	}
 
 	// The same server as providerserver.Serve would build, behind the
-	// shortcuts of provider.NewServer, which the acceptance tests run too.
+	// direct path of provider.NewServer, which the acceptance tests run too.
 	var opts []tf6server.ServeOpt
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())

@@ -23,7 +23,7 @@ import (
 // process, first refreshes the old object (ReadResource), and, in the apply
 // walk, destroys it before creating the new one (ApplyResourceChange with a
 // null planned state), again in the same process. Both calls carry the old
-// object's state, which fastServer hands to the book (server.go). A create
+// object's state, which directServer hands to the book (server.go). A create
 // then looks its backups up in the book (planBackups, applyModel): a backup
 // recorded as accepted, adopted or unknown is carried over as recorded, by
 // the rule planEntry applies to an update, and is not sent.

@@ -190,7 +190,7 @@ func proposed(t *testing.T, config, prior tftypes.Value) tftypes.Value {
 // directCounts returns the served server's counts of direct answers.
 func directCounts(t *testing.T, s tfprotov6.ProviderServer) (validate, plan, apply int64) {
 	t.Helper()
-	fs, ok := s.(*fastServer)
+	fs, ok := s.(*directServer)
 	if !ok {
 		t.Fatalf("served server is a %T", s)
 	}
@@ -690,12 +690,12 @@ func TestAccDirectPathServed(t *testing.T) {
 		t.Skip(FrameworkPathVariable + " asks for the framework path")
 	}
 	fake, url := startFake(t, cbrfake.Options{})
-	var servers []*fastServer
+	var servers []*directServer
 	var mu sync.Mutex
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
 		"cbr": func() (tfprotov6.ProviderServer, error) {
 			s, err := providerFactories(nil)["cbr"]()
-			if fs, ok := s.(*fastServer); ok {
+			if fs, ok := s.(*directServer); ok {
 				mu.Lock()
 				servers = append(servers, fs)
 				mu.Unlock()

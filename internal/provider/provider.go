@@ -66,7 +66,7 @@ type cbrProvider struct {
 
 	// books are the record books of cbr_backup_sync (recordBook), one per
 	// scope, kept for the life of the process; book is the one of the
-	// scope Configure chose, for fastServer.
+	// scope Configure chose, for directServer.
 	books recordBooks
 	book  atomic.Pointer[recordBook]
 }
@@ -309,7 +309,7 @@ func humanDuration(d time.Duration) string {
 // request: the client authenticates, and looks the project up, on its first
 // API call, so that a plan makes no API call at all.
 func (p *cbrProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	// Recorded for fastServer, which answers directly only for a provider
+	// Recorded for directServer, which answers directly only for a provider
 	// that did not defer (this one never does).
 	defer func() { p.deferred.Store(resp.Deferred != nil) }()
 	var m credentials.Config

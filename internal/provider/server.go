@@ -22,10 +22,11 @@ import (
 
 // NewServer returns the protocol server the released binary serves (main.go)
 // and the acceptance tests run (providerFactories): the framework's server,
-// behind a thin layer that answers some calls without the framework: the
-// state shortcuts, when their answer is fully determined by the request, and
-// the direct validation, plan and apply of cbr_backup_sync (see fastServer
-// and directBackupSync).
+// behind a thin layer that answers some calls without the framework (the
+// "direct path"): the state upgrade and read, when their answer is fully
+// determined by the request, and the validation, plan and apply of
+// cbr_backup_sync (see directServer and directBackupSync). In tests, "check
+// mode" compares every direct answer with the framework's.
 //
 // It serves cbr_backup_sync the same way whether or not logs are on. For
 // diagnosis, the environment variable CBR_FRAMEWORK_PATH=1 (see
@@ -47,7 +48,7 @@ func frameworkPathAsked(getenv func(string) string) bool {
 	return err == nil && v
 }
 
-// serverOptions choose how fastServer answers cbr_backup_sync.
+// serverOptions choose how directServer answers cbr_backup_sync.
 type serverOptions struct {
 	// frameworkOnly: the framework answers validation, plan and apply.
 	frameworkOnly bool
@@ -73,13 +74,13 @@ func serverFor(newProvider func() provider.Provider, opts serverOptions) func() 
 		if !ok {
 			return nil, fmt.Errorf("the framework's server is a %T, which lacks the action, list resource or state store calls. This is always a bug in the provider and should be reported to the provider developers", fw)
 		}
-		return &fastServer{frameworkServer: full, provider: p, opts: opts}, nil
+		return &directServer{frameworkServer: full, provider: p, opts: opts}, nil
 	}
 }
 
 // frameworkServer is what the framework's protocol 6 server implements: the
 // provider server, with the action, list resource and state store calls that
-// tfprotov6.ProviderServer does not include yet. fastServer embeds it whole,
+// tfprotov6.ProviderServer does not include yet. directServer embeds it whole,
 // so that every call it does not answer itself, actions included, reaches
 // the framework (tf6server finds these calls by a type assertion;
 // TestServedServerCapabilities checks that none is hidden).
@@ -93,7 +94,7 @@ type frameworkServer interface {
 // priorStateReader is implemented by resources whose Read makes no API call
 // and returns the state it is given unchanged, whatever that state and the
 // provider's configuration: no diagnostics, no private data, no identity.
-// For them, fastServer answers ReadResource with the prior state without
+// For them, directServer answers ReadResource with the prior state without
 // going through the framework, which would otherwise decode the state, walk
 // every value of it several times, run Read and encode the state again.
 //
@@ -120,7 +121,7 @@ func (r *backupSyncResource) DeleteCallsNothing() bool { return true }
 // (see priorStateReader and Read).
 func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
 
-// fastServer is the framework's protocol server with two state calls
+// directServer is the framework's protocol server with two state calls
 // answered directly when the framework's answer is known in advance, and the
 // validation, plan and apply of cbr_backup_sync answered by directBackupSync
 // (which says when the framework must answer instead):
@@ -128,18 +129,18 @@ func (r *backupSyncResource) ReadReturnsPriorState() bool { return true }
 //   - UpgradeResourceState of a state stored with the current schema version:
 //     the framework decodes the stored JSON with the schema's type and encodes
 //     it again as msgpack (its "passthrough"). When the JSON has exactly the
-//     schema's shape, fastServer hands it back as the upgraded state, as JSON,
+//     schema's shape, directServer hands it back as the upgraded state, as JSON,
 //     which Terraform and OpenTofu decode with the same type (both accept a
 //     DynamicValue in JSON as well as msgpack).
 //   - ReadResource of a resource that declares, through priorStateReader,
 //     that its Read returns the prior state: the prior state, as received.
 //
-// In every other case, and whenever a request has anything the shortcut does
+// In every other case, and whenever a request has anything the direct path does
 // not handle (private data, identity, deferral, blocks or write-only
 // attributes in the schema, another schema version, a state that does not
 // decode), the call goes to the framework. server_test.go compares both
 // paths' answers on the same requests.
-type fastServer struct {
+type directServer struct {
 	frameworkServer
 	provider provider.Provider
 	opts     serverOptions
@@ -152,7 +153,7 @@ type fastServer struct {
 	directCalls struct{ validate, plan, apply atomic.Int64 }
 
 	once      sync.Once
-	resources map[string]*fastResource // by type name; nil when the schema could not be read
+	resources map[string]*directResource // by type name; nil when the schema could not be read
 	// syncType is the type name of cbr_backup_sync, whose states read and
 	// destroyed go to the provider's record book (recordBook).
 	syncType string
@@ -167,8 +168,8 @@ type fastServer struct {
 	deferrable atomic.Bool
 }
 
-// fastResource is what the shortcuts need to know about one resource type.
-type fastResource struct {
+// directResource is what the direct path needs to know about one resource type.
+type directResource struct {
 	version int64
 	typ     tftypes.Type
 	// upgrade: the stored JSON may be handed back when it has the schema's shape.
@@ -177,7 +178,7 @@ type fastResource struct {
 	read bool
 }
 
-func (s *fastServer) init(ctx context.Context) {
+func (s *directServer) init(ctx context.Context) {
 	s.once.Do(func() {
 		schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 		if err != nil || schemas == nil || len(schemas.Diagnostics) > 0 {
@@ -216,7 +217,7 @@ func (s *fastServer) init(ctx context.Context) {
 				}
 			}
 		}
-		out := map[string]*fastResource{}
+		out := map[string]*directResource{}
 		for name, schema := range schemas.ResourceSchemas {
 			if schema == nil || schema.Block == nil {
 				continue
@@ -227,7 +228,7 @@ func (s *fastServer) init(ctx context.Context) {
 			plain := plainBlock(schema.Block)
 			_, hasIdentity := identities.IdentitySchemas[name]
 			typ := schema.ValueType()
-			out[name] = &fastResource{
+			out[name] = &directResource{
 				version: schema.Version,
 				typ:     typ,
 				upgrade: plain && jsonShapeSupported(typ),
@@ -266,7 +267,7 @@ func plainAttribute(a *tfprotov6.SchemaAttribute) bool {
 	return true
 }
 
-func (s *fastServer) resource(ctx context.Context, typeName string) *fastResource {
+func (s *directServer) resource(ctx context.Context, typeName string) *directResource {
 	s.init(ctx)
 	return s.resources[typeName]
 }
@@ -279,7 +280,7 @@ type deferralReporter interface {
 
 // mayDefer tells whether the framework may answer reads and plans with a
 // deferral.
-func (s *fastServer) mayDefer() bool {
+func (s *directServer) mayDefer() bool {
 	if !s.deferrable.Load() {
 		return false
 	}
@@ -287,14 +288,14 @@ func (s *fastServer) mayDefer() bool {
 	return !ok || r.configureDeferred()
 }
 
-func (s *fastServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+func (s *directServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
 	if req != nil && req.ClientCapabilities != nil && req.ClientCapabilities.DeferralAllowed {
 		s.deferrable.Store(true)
 	}
 	return s.frameworkServer.ConfigureProvider(ctx, req)
 }
 
-func (s *fastServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+func (s *directServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
 	if req != nil && req.RawState != nil && len(req.RawState.JSON) > 0 && len(req.RawState.Flatmap) == 0 {
 		if r := s.resource(ctx, req.TypeName); r != nil && r.upgrade && req.Version == r.version && jsonHasShape(req.RawState.JSON, r.typ) {
 			return &tfprotov6.UpgradeResourceStateResponse{
@@ -315,7 +316,7 @@ type bookHolder interface {
 // (refreshed, or destroyed) to the provider's record book, undecoded: only
 // a create that needs it decodes it. Both the direct path and the framework
 // path go through here, so that the book sees every such state.
-func (s *fastServer) record(ctx context.Context, typeName string, state *tfprotov6.DynamicValue) {
+func (s *directServer) record(ctx context.Context, typeName string, state *tfprotov6.DynamicValue) {
 	if state == nil {
 		return
 	}
@@ -328,7 +329,7 @@ func (s *fastServer) record(ctx context.Context, typeName string, state *tfproto
 	}
 }
 
-func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+func (s *directServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	if req != nil {
 		s.record(ctx, req.TypeName, req.CurrentState)
 	}
@@ -346,7 +347,7 @@ func (s *fastServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResour
 }
 
 // book is the provider's record book, nil when there is none yet.
-func (s *fastServer) book() *recordBook {
+func (s *directServer) book() *recordBook {
 	if h, ok := s.provider.(bookHolder); ok {
 		return h.configuredBook()
 	}
@@ -354,7 +355,7 @@ func (s *fastServer) book() *recordBook {
 }
 
 // directFor returns the direct path when it answers typeName's calls.
-func (s *fastServer) directFor(ctx context.Context, typeName string) *directBackupSync {
+func (s *directServer) directFor(ctx context.Context, typeName string) *directBackupSync {
 	s.init(ctx)
 	if s.direct == nil || typeName != s.directType {
 		return nil
@@ -368,7 +369,7 @@ type configuredClientHolder interface {
 	configuredClient() *cbr.Client
 }
 
-func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+func (s *directServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
 	if d := s.directFor(ctx, req.TypeName); d != nil {
 		if resp, ok := d.validate(ctx, req); ok {
 			s.directCalls.validate.Add(1)
@@ -385,7 +386,7 @@ func (s *fastServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.
 	return s.frameworkServer.ValidateResourceConfig(ctx, req)
 }
 
-func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+func (s *directServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if d := s.directFor(ctx, req.TypeName); d != nil && !s.mayDefer() {
 		if resp, ok := d.plan(ctx, req, s.book()); ok {
 			s.directCalls.plan.Add(1)
@@ -402,7 +403,7 @@ func (s *fastServer) PlanResourceChange(ctx context.Context, req *tfprotov6.Plan
 	return s.frameworkServer.PlanResourceChange(ctx, req)
 }
 
-func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+func (s *directServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
 	if req != nil && req.PlannedState != nil {
 		if destroy, ok := isNull(req.PlannedState); ok && destroy {
 			// A destroy: the direct path answers it without Delete, so the
@@ -432,7 +433,7 @@ func (s *fastServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.App
 
 // differences reports each difference check mode found to onDifference, and
 // returns them.
-func (s *fastServer) differences(ds []*tfprotov6.Diagnostic) []*tfprotov6.Diagnostic {
+func (s *directServer) differences(ds []*tfprotov6.Diagnostic) []*tfprotov6.Diagnostic {
 	if s.opts.onDifference != nil {
 		for _, d := range ds {
 			s.opts.onDifference(d.Summary, d.Detail)
@@ -754,5 +755,5 @@ func (p *jsonShape) object(t tftypes.Object) bool {
 	}
 }
 
-// The served binary answers actions through fastServer.
-var _ tfprotov6.ActionServer = (*fastServer)(nil)
+// The served binary answers actions through directServer.
+var _ tfprotov6.ActionServer = (*directServer)(nil)

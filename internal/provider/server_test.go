@@ -25,12 +25,12 @@ import (
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
-// The fast paths of fastServer must answer exactly what the framework's own
+// The direct paths of directServer must answer exactly what the framework's own
 // server answers. Each test below sends the same requests to both, a bare
 // framework server and the server NewServer builds, and compares the answers
 // as Terraform reads them: diagnostics, private data, and the values decoded
 // with go-cty, the library Terraform and OpenTofu decode them with (msgpack
-// from the framework, JSON from the upgrade shortcut).
+// from the framework, JSON from the direct path of upgrades).
 
 // serverPair is a bare framework server and the served one, for one provider
 // each, configured alike when configure is true.
@@ -184,7 +184,7 @@ func stateJSONOf(t *testing.T, n int, keyed bool, edit func(state map[string]any
 	return data
 }
 
-func TestFastServerUpgradeResourceState(t *testing.T) {
+func TestDirectServerUpgradeResourceState(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, true, nil)
@@ -197,27 +197,27 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 		version *int64 // nil: the schema's
 		json    []byte
 		flatmap map[string]string
-		fast    bool // the shortcut must answer
+		direct    bool // the direct path must answer
 	}{
-		{name: "stored state", json: stateJSON(t, 50, nil), fast: true},
-		{name: "one backup", json: stateJSON(t, 1, nil), fast: true},
-		{name: "2000 backups", json: stateJSON(t, 2000, nil), fast: true},
-		{name: "statuses, triggers and timeouts", fast: true, json: stateJSON(t, 3, func(s map[string]any, b []map[string]any) {
+		{name: "stored state", json: stateJSON(t, 50, nil), direct: true},
+		{name: "one backup", json: stateJSON(t, 1, nil), direct: true},
+		{name: "2000 backups", json: stateJSON(t, 2000, nil), direct: true},
+		{name: "statuses, triggers and timeouts", direct: true, json: stateJSON(t, 3, func(s map[string]any, b []map[string]any) {
 			s["triggers"] = map[string]any{"run": "2", "why": "re-import"}
 			s["timeouts"] = map[string]any{"create": "30m"}
 			s["wait_for_completion"] = true
 			b[0]["status"], b[1]["status"], b[2]["operation_log_id"] = "success", "failed", nil
 		})},
-		{name: "null and empty collections", fast: true, json: stateJSON(t, 0, func(s map[string]any, _ []map[string]any) {
+		{name: "null and empty collections", direct: true, json: stateJSON(t, 0, func(s map[string]any, _ []map[string]any) {
 			s["triggers"] = map[string]any{}
 			s["timeouts"] = map[string]any{"create": nil}
 		})},
-		{name: "null backups and id", json: stateJSON(t, 0, func(s map[string]any, _ []map[string]any) { s["backups"], s["id"] = nil, nil }), fast: true},
-		{name: "decomposed unicode, escapes and spaces", fast: true,
+		{name: "null backups and id", json: stateJSON(t, 0, func(s map[string]any, _ []map[string]any) { s["backups"], s["id"] = nil, nil }), direct: true},
+		{name: "decomposed unicode, escapes and spaces", direct: true,
 			json: []byte(strings.ReplaceAll(string(stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
 				b[0]["backup_name"] = "vm-e\u0301\u00e9-\"quoted\"\\ \t\n 日本 \U0001F600"
 			})), `,"`, ",\n  \""))},
-		{name: "large and fractional numbers", fast: true, json: stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
+		{name: "large and fractional numbers", direct: true, json: stateJSON(t, 2, func(_ map[string]any, b []map[string]any) {
 			b[0]["created_at"] = json.Number("-0.5")
 			b[1]["created_at"] = json.Number("123456789012345678901234567890")
 		})},
@@ -265,9 +265,9 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast := got.UpgradedState != nil && got.UpgradedState.JSON != nil
-			if fast != c.fast {
-				t.Errorf("answered by the shortcut: %v, want %v", fast, c.fast)
+			direct := got.UpgradedState != nil && got.UpgradedState.JSON != nil
+			if direct != c.direct {
+				t.Errorf("answered by the direct path: %v, want %v", direct, c.direct)
 			}
 			if !reflect.DeepEqual(got.Diagnostics, want.Diagnostics) {
 				t.Fatalf("diagnostics:\n got %v\nwant %v", got.Diagnostics, want.Diagnostics)
@@ -282,7 +282,7 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 			if !g.RawEquals(w) {
 				t.Fatalf("Terraform reads a different state:\n got %#v\nwant %#v", g, w)
 			}
-			if !fast {
+			if !direct {
 				return
 			}
 			// And the framework reads the same value too (e.g. in a test's
@@ -302,7 +302,7 @@ func TestFastServerUpgradeResourceState(t *testing.T) {
 	}
 }
 
-func TestFastServerReadResource(t *testing.T) {
+func TestDirectServerReadResource(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	state := func(t *testing.T, typ tftypes.Object, n int, id any, op any) *tfprotov6.DynamicValue {
@@ -331,15 +331,15 @@ func TestFastServerReadResource(t *testing.T) {
 		name    string
 		state   *tfprotov6.DynamicValue
 		private []byte
-		fast    bool
+		direct    bool
 	}
 	cases := func(t *testing.T, typ tftypes.Object) []readCase {
 		return []readCase{
-			{name: "state", state: state(t, typ, 50, "6f1c2c4e", "op"), fast: true},
-			{name: "2000 backups", state: state(t, typ, 2000, "6f1c2c4e", "op"), fast: true},
-			{name: "null operation logs", state: state(t, typ, 3, "6f1c2c4e", nil), fast: true},
-			{name: "unknown values", state: state(t, typ, 3, tftypes.UnknownValue, tftypes.UnknownValue), fast: true},
-			{name: "null state", state: mustDynamic(t, typ, tftypes.NewValue(typ, nil)), fast: true},
+			{name: "state", state: state(t, typ, 50, "6f1c2c4e", "op"), direct: true},
+			{name: "2000 backups", state: state(t, typ, 2000, "6f1c2c4e", "op"), direct: true},
+			{name: "null operation logs", state: state(t, typ, 3, "6f1c2c4e", nil), direct: true},
+			{name: "unknown values", state: state(t, typ, 3, tftypes.UnknownValue, tftypes.UnknownValue), direct: true},
+			{name: "null state", state: mustDynamic(t, typ, tftypes.NewValue(typ, nil)), direct: true},
 			// To the framework:
 			{name: "private data", state: state(t, typ, 2, "6f1c2c4e", "op"), private: []byte(`{"provider_key":"eyJrIjoidiJ9"}`)},
 			{name: "private data after import", state: state(t, typ, 2, "6f1c2c4e", "op"), private: []byte(`{".import_before_read":"dHJ1ZQ=="}`)},
@@ -353,13 +353,13 @@ func TestFastServerReadResource(t *testing.T) {
 		name      string
 		configure bool
 		caps      *tfprotov6.ConfigureProviderClientCapabilities
-		fast      bool
+		direct      bool
 	}{
-		{name: "configured", configure: true, fast: true},
-		{name: "not configured", fast: true},
+		{name: "configured", configure: true, direct: true},
+		{name: "not configured", direct: true},
 		// Terraform allows deferral in the apply walk; this provider's
-		// Configure does not defer, so the shortcut still answers.
-		{name: "deferral allowed", configure: true, caps: &tfprotov6.ConfigureProviderClientCapabilities{DeferralAllowed: true}, fast: true},
+		// Configure does not defer, so the direct path still answers.
+		{name: "deferral allowed", configure: true, caps: &tfprotov6.ConfigureProviderClientCapabilities{DeferralAllowed: true}, direct: true},
 	} {
 		t.Run(setup.name, func(t *testing.T) {
 			pair := newServerPair(t, setup.configure, setup.caps)
@@ -377,9 +377,9 @@ func TestFastServerReadResource(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					fast := c.state != nil && got.NewState == c.state
-					if wantFast := c.fast && setup.fast; fast != wantFast {
-						t.Errorf("answered by the shortcut: %v, want %v", fast, wantFast)
+					direct := c.state != nil && got.NewState == c.state
+					if wantDirect := c.direct && setup.direct; direct != wantDirect {
+						t.Errorf("answered by the direct path: %v, want %v", direct, wantDirect)
 					}
 					if !reflect.DeepEqual(got.Diagnostics, want.Diagnostics) {
 						t.Fatalf("diagnostics:\n got %v\nwant %v", got.Diagnostics, want.Diagnostics)
@@ -419,7 +419,7 @@ func TestMayDefer(t *testing.T) {
 	} {
 		p := &cbrProvider{}
 		p.deferred.Store(c.deferred)
-		s := &fastServer{provider: p}
+		s := &directServer{provider: p}
 		if !c.reports {
 			s.provider = struct{ provider.Provider }{p}
 		}
