@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +23,8 @@ import (
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cbr/v1/model"
 
@@ -183,7 +187,7 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 		resp.Diagnostics.AddError("Provider Not Configured", "The cbr provider was not configured. This is always a bug in the provider and should be reported to the provider developers.")
 		return
 	}
-	entries, diags := actionSyncEntries(cfg.Backups)
+	entries, diags := actionSyncEntries(ctx, cfg.Backups)
 	resp.Diagnostics.Append(diags...)
 	timeout := defaultCreateTimeout
 	if !cfg.Timeout.IsNull() && !cfg.Timeout.IsUnknown() {
@@ -272,14 +276,21 @@ func (a *backupSyncAction) Invoke(ctx context.Context, req action.InvokeRequest,
 	}
 }
 
-// actionSyncEntries reads the configured backups as sync entries, with
-// resource_type defaulting as in the resource. created_at is read as whole
-// seconds whether the resource schema makes it an Int64 or a Number.
-func actionSyncEntries(backups types.Map) ([]model.BackupSync, diag.Diagnostics) {
+// actionSyncEntries reads the configured backups as entries of the
+// resource (what the resource records left null), with backup_id defaulting
+// to the key and resource_type as in the resource, and returns what the
+// resource would send for them (backupModel.syncEntry). created_at is read
+// as whole seconds whether the resource schema makes it an Int64 or a Number.
+func actionSyncEntries(ctx context.Context, backups types.Map) ([]model.BackupSync, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if backups.IsNull() || backups.IsUnknown() {
 		diags.AddAttributeError(path.Root("backups"), "Backups Not Known",
 			"The action cannot be invoked because backups is not known. This is always a bug in the provider and should be reported to the provider developers.")
+		return nil, diags
+	}
+	entryType, err := resourceEntryType(ctx)
+	if err != nil {
+		diags.AddError("Unexpected Resource Schema", err.Error()+" This is always a bug in the provider and should be reported to the provider developers.")
 		return nil, diags
 	}
 	elems := backups.Elements()
@@ -297,39 +308,67 @@ func actionSyncEntries(backups types.Map) ([]model.BackupSync, diag.Diagnostics)
 			continue
 		}
 		attrs := obj.Attributes()
-		str := func(name string) string {
-			s, ok := attrs[name].(types.String)
-			if !ok || s.IsUnknown() || s.IsNull() && name != "resource_type" && name != "backup_id" {
+		known := true
+		for _, name := range slices.Sorted(maps.Keys(attrs)) {
+			if v := attrs[name]; v.IsUnknown() || v.IsNull() && name != "resource_type" && name != "backup_id" {
 				diags.AddAttributeError(at.AtName(name), "Value Not Known", fmt.Sprintf("%s is null or not known.", at.AtName(name)))
-				return ""
+				known = false
 			}
-			if s.IsNull() && name == "backup_id" {
-				return key
-			}
-			if s.IsNull() {
-				return cbr.DefaultResourceType
-			}
-			return s.ValueString()
-		}
-		e := model.BackupSync{
-			BackupId:     str("backup_id"),
-			BackupName:   str("backup_name"),
-			BucketName:   str("bucket_name"),
-			ImagePath:    str("image_path"),
-			ResourceId:   str("resource_id"),
-			ResourceName: str("resource_name"),
-			ResourceType: str("resource_type"),
 		}
 		secs, ok := wholeSeconds(attrs["created_at"])
-		if !ok || secs < 1 || secs > cbr.MaxCreatedAt {
+		if known && (!ok || secs < 1 || secs > cbr.MaxCreatedAt) {
 			diags.AddAttributeError(at.AtName("created_at"), "Invalid Value",
 				fmt.Sprintf("%s must be a whole number of seconds from 1 to %d, got %s.", at.AtName("created_at"), cbr.MaxCreatedAt, attrs["created_at"]))
 			continue
 		}
-		e.CreatedAt = int32(secs)
-		entries = append(entries, e)
+		if !known {
+			continue
+		}
+		full := make(map[string]attr.Value, len(entryType.AttrTypes))
+		for name, t := range entryType.AttrTypes {
+			v, ok := attrs[name]
+			if !ok || name == "created_at" {
+				null, err := t.ValueFromTerraform(ctx, tftypes.NewValue(t.TerraformType(ctx), nil))
+				if err != nil {
+					diags.AddError("Unexpected Resource Schema", err.Error())
+					return nil, diags
+				}
+				v = null
+			}
+			full[name] = v
+		}
+		entry, d := types.ObjectValue(entryType.AttrTypes, full)
+		diags.Append(d...)
+		var b backupModel
+		diags.Append(entry.As(ctx, &b, basetypes.ObjectAsOptions{})...)
+		if diags.HasError() {
+			return nil, diags
+		}
+		if b.BackupID.IsNull() {
+			b.BackupID = types.StringValue(key)
+		}
+		if b.ResourceType.IsNull() {
+			b.ResourceType = types.StringValue(cbr.DefaultResourceType)
+		}
+		b.CreatedAt = types.NumberValue(new(big.Float).SetInt64(secs))
+		entries = append(entries, b.syncEntry())
 	}
 	return entries, diags
+}
+
+// resourceEntryType is the type of an entry of the resource's backups.
+func resourceEntryType(ctx context.Context) (types.ObjectType, error) {
+	var rs resource.SchemaResponse
+	newBackupSyncResource().Schema(ctx, resource.SchemaRequest{}, &rs)
+	backups, ok := rs.Schema.Attributes["backups"].(rschema.MapNestedAttribute)
+	if !ok {
+		return types.ObjectType{}, fmt.Errorf("backups of cbr_backup_sync is a %T.", rs.Schema.Attributes["backups"])
+	}
+	t, ok := backups.NestedObject.Type().(types.ObjectType)
+	if !ok {
+		return types.ObjectType{}, fmt.Errorf("an entry of backups of cbr_backup_sync is a %T.", backups.NestedObject.Type())
+	}
+	return t, nil
 }
 
 // wholeSeconds reads a known Int64 or Number value that is a whole number.

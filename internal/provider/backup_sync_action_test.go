@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/cbr-sync/terraform-provider-cbr/internal/cbr"
 	"github.com/cbr-sync/terraform-provider-cbr/internal/cbrfake"
 )
 
@@ -564,4 +566,61 @@ func diagKeys(diags []*tfprotov6.Diagnostic) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, "\n") + "\n"
+}
+
+// TestActionSyncEntries: the action sends what the resource would send for
+// the same configured backups (backup_id from the key, resource_type's
+// default), and refuses values that are not known or out of range.
+func TestActionSyncEntries(t *testing.T) {
+	ctx := context.Background()
+	attr, diags := actionBackupsAttribute(ctx)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	mapType := as[types.MapType](attr.GetType())
+	elemType := as[tftypes.Object](as[types.ObjectType](mapType.ElemType).TerraformType(ctx))
+	config := func(backups []testBackup, edit func(map[string]any)) types.Map {
+		elems := map[string]tftypes.Value{}
+		for _, b := range backups {
+			attrs := b.configured()
+			delete(attrs, "backup_id")
+			if edit != nil {
+				edit(attrs)
+			}
+			elems[b.BackupID] = entryValue(elemType, attrs)
+		}
+		v, err := mapType.ValueFromTerraform(ctx, tftypes.NewValue(tftypes.Map{ElementType: elemType}, elems))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return as[types.Map](v)
+	}
+	backups := makeBackups(3)
+	backups[1].ResourceType = "OS::Nova::Server"
+	got, diags := actionSyncEntries(ctx, config(backups, nil))
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	want := syncEntries(backups)
+	for i := range want {
+		if want[i].ResourceType == "" {
+			want[i].ResourceType = cbr.DefaultResourceType
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the action sends\n%+v\nwant what the resource sends\n%+v", got, want)
+	}
+
+	for _, tc := range []struct {
+		name, summary string
+		edit          func(map[string]any)
+	}{
+		{"an unknown bucket_name", "Value Not Known", func(a map[string]any) { a["bucket_name"] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue) }},
+		{"created_at 0", "Invalid Value", func(a map[string]any) { a["created_at"] = int64(0) }},
+	} {
+		_, diags := actionSyncEntries(ctx, config(backups[:1], tc.edit))
+		if len(diags) != 1 || diags[0].Summary() != tc.summary {
+			t.Errorf("%s: %v, want one %q", tc.name, diags, tc.summary)
+		}
+	}
 }

@@ -173,16 +173,7 @@ func (r *backupSyncResource) applyModel(ctx context.Context, plan *backupSyncMod
 	for k, i := range send {
 		b := plan.Backups[i]
 		index[b.BackupID.ValueString()] = i
-		entries[k] = model.BackupSync{
-			BackupId:     b.BackupID.ValueString(),
-			BackupName:   b.BackupName.ValueString(),
-			BucketName:   b.BucketName.ValueString(),
-			ImagePath:    b.ImagePath.ValueString(),
-			ResourceId:   b.ResourceID.ValueString(),
-			ResourceName: b.ResourceName.ValueString(),
-			ResourceType: b.ResourceType.ValueString(),
-			CreatedAt:    createdAtSeconds(b.CreatedAt), // validated to fit at plan time
-		}
+		entries[k] = b.syncEntry()
 	}
 	tflog.Debug(ctx, "synchronizing CBR backups", map[string]any{"backups": len(entries), "of": len(plan.Backups), "id": plan.ID.ValueString(), "timeout": timeout.String()})
 
@@ -397,4 +388,19 @@ func describeMaybeApplied(err error, requested int) string {
 			"so CBR may or may not have applied it.", backupCount(requested))
 	}
 	return fmt.Sprintf("The request to synchronize %s was sent, but the connection failed before an answer came back, so CBR may or may not have applied it.", backupCount(requested))
+}
+
+// syncEntry is the entry of a sync request that sends b: the one place that
+// maps the fields of a backup to the API's, for the resource and the action.
+func (b *backupModel) syncEntry() model.BackupSync {
+	return model.BackupSync{
+		BackupId:     b.BackupID.ValueString(),
+		BackupName:   b.BackupName.ValueString(),
+		BucketName:   b.BucketName.ValueString(),
+		ImagePath:    b.ImagePath.ValueString(),
+		ResourceId:   b.ResourceID.ValueString(),
+		ResourceName: b.ResourceName.ValueString(),
+		ResourceType: b.ResourceType.ValueString(),
+		CreatedAt:    createdAtSeconds(b.CreatedAt), // validated to fit at plan time
+	}
 }
