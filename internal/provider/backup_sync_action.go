@@ -290,7 +290,7 @@ func actionSyncEntries(ctx context.Context, backups types.Map) ([]model.BackupSy
 	}
 	entryType, err := resourceEntryType(ctx)
 	if err != nil {
-		diags.AddError("Unexpected Resource Schema", err.Error()+" This is always a bug in the provider and should be reported to the provider developers.")
+		diags.AddError("Unexpected Resource Schema", err.Error()+". This is always a bug in the provider and should be reported to the provider developers.")
 		return nil, diags
 	}
 	elems := backups.Elements()
@@ -362,11 +362,11 @@ func resourceEntryType(ctx context.Context) (types.ObjectType, error) {
 	newBackupSyncResource().Schema(ctx, resource.SchemaRequest{}, &rs)
 	backups, ok := rs.Schema.Attributes["backups"].(rschema.MapNestedAttribute)
 	if !ok {
-		return types.ObjectType{}, fmt.Errorf("backups of cbr_backup_sync is a %T.", rs.Schema.Attributes["backups"])
+		return types.ObjectType{}, fmt.Errorf("backups of cbr_backup_sync is a %T", rs.Schema.Attributes["backups"])
 	}
 	t, ok := backups.NestedObject.Type().(types.ObjectType)
 	if !ok {
-		return types.ObjectType{}, fmt.Errorf("an entry of backups of cbr_backup_sync is a %T.", backups.NestedObject.Type())
+		return types.ObjectType{}, fmt.Errorf("an entry of backups of cbr_backup_sync is a %T", backups.NestedObject.Type())
 	}
 	return t, nil
 }

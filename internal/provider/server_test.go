@@ -197,7 +197,7 @@ func TestDirectServerUpgradeResourceState(t *testing.T) {
 		version *int64 // nil: the schema's
 		json    []byte
 		flatmap map[string]string
-		direct    bool // the direct path must answer
+		direct  bool // the direct path must answer
 	}{
 		{name: "stored state", json: stateJSON(t, 50, nil), direct: true},
 		{name: "one backup", json: stateJSON(t, 1, nil), direct: true},
@@ -331,7 +331,7 @@ func TestDirectServerReadResource(t *testing.T) {
 		name    string
 		state   *tfprotov6.DynamicValue
 		private []byte
-		direct    bool
+		direct  bool
 	}
 	cases := func(t *testing.T, typ tftypes.Object) []readCase {
 		return []readCase{
@@ -353,7 +353,7 @@ func TestDirectServerReadResource(t *testing.T) {
 		name      string
 		configure bool
 		caps      *tfprotov6.ConfigureProviderClientCapabilities
-		direct      bool
+		direct    bool
 	}{
 		{name: "configured", configure: true, direct: true},
 		{name: "not configured", direct: true},
