@@ -101,14 +101,29 @@ func foundDifferences() []string {
 
 // startFake starts a fake CBR API for one test. When the test ends, it
 // fails the test if the fake imported a backup more than once, unless the
-// test allowed it with allowImports.
+// test allowed it with allowImports, and if check mode found a difference
+// between the direct path and the framework while the test ran.
 func startFake(t *testing.T, opts cbrfake.Options) (*cbrfake.Server, string) {
 	t.Helper()
 	fake := cbrfake.New(opts)
 	url, closeFn := fake.Start()
 	t.Cleanup(closeFn)
 	guardImports(t, fake)
+	failOnDifferences(t)
 	return fake, url
+}
+
+// failOnDifferences fails t when check mode records a difference while t
+// runs. Tests running in parallel with it may have caused it: every one of
+// them fails, and TestMain fails the run too.
+func failOnDifferences(t *testing.T) {
+	before := len(foundDifferences())
+	t.Cleanup(func() {
+		if found := foundDifferences(); len(found) > before {
+			t.Errorf("check mode found %d difference(s) between the direct path and the framework while this test ran (tests running in parallel may have caused them):\n%s",
+				len(found)-before, strings.Join(found[before:], "\n"))
+		}
+	})
 }
 
 // allowedImports holds, per fake, how many times a test allows a backup ID
