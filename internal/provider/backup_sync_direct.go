@@ -1005,13 +1005,9 @@ func (d *directBackupSync) apply(ctx context.Context, req *tfprotov6.ApplyResour
 		// failed before sending anything): the prior state, unchanged.
 		resp.NewState = req.PriorState
 	} else if !diags.HasError() {
-		// As the framework says when Create or Update sets no state.
-		what := "create"
-		if prior != nil {
-			what = "update"
-		}
-		diags.AddError("Missing Resource State After "+capitalize(what),
-			"The Terraform Provider unexpectedly returned no resource state after having no errors in the resource "+what+". "+
+		// As the framework says when Create sets no state.
+		diags.AddError("Missing Resource State After Create",
+			"The Terraform Provider unexpectedly returned no resource state after having no errors in the resource create. "+
 				"This is always an issue in the Terraform Provider and should be reported to the provider developers.")
 	}
 	resp.Diagnostics = protoDiagnostics(diags)
