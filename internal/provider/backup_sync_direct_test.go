@@ -209,6 +209,7 @@ func noDifference(t *testing.T, diags []*tfprotov6.Diagnostic) {
 }
 
 func TestDirectBackupSyncPlan(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, true, nil)
 	v := newDirectValues(t, pair.typ)
@@ -332,6 +333,7 @@ func TestDirectBackupSyncPlan(t *testing.T) {
 }
 
 func TestDirectBackupSyncValidate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, false, nil)
 	v := newDirectValues(t, pair.typ)
@@ -450,6 +452,7 @@ func applyServer(t *testing.T, opts serverOptions) (tfprotov6.ProviderServer, *c
 // states (but the generated id) and the diagnostics, through a create that
 // fails part way, an update that sends the rest, and a destroy.
 func TestDirectBackupSyncApply(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	direct, directFake := applyServer(t, serverOptions{})
 	fw, fwFake := applyServer(t, serverOptions{frameworkOnly: true})
@@ -704,7 +707,7 @@ func TestAccDirectPathServed(t *testing.T) {
 		},
 	}
 	backups := makeBackups(60)
-	tfresource.Test(t, tfresource.TestCase{
+	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		Steps: []tfresource.TestStep{
 			{Config: providerConfig(url) + backupsConfig(backups[:40])},
@@ -736,6 +739,7 @@ func TestAccDirectPathServed(t *testing.T) {
 // and states, valid and not, through the served server in check mode: every
 // answer the direct path gives is compared with the framework's.
 func TestDirectMatchesFrameworkRandom(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pair := newServerPair(t, true, nil)
 	v := newDirectValues(t, pair.typ)
